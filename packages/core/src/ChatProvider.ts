@@ -1,0 +1,82 @@
+/**
+ * The one service every provider supplies: `chat` for a complete answer, `stream` for parts as
+ * they arrive. A provider is a `Layer` that provides it; the failover router is one too, so code
+ * written against `ChatProvider` runs the same on one provider, on a router over many, and on
+ * `TestChatProvider` in a spec.
+ *
+ * The accessors `chat` and `stream` take a prompt, a message list or a whole request, validate it
+ * with the `ChatRequest` schema (bad input fails with `InvalidRequest` before any call) and run it
+ * on the `ChatProvider` in context:
+ *
+ * ```ts
+ * Effect.runPromise(chat("hi").pipe(Effect.provide(layer)))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Stream } from "effect"
+import * as ChatRequest from "./ChatRequest.ts"
+import type { ChatResponse } from "./ChatResponse.ts"
+import type { ChatError } from "./ProviderError.ts"
+import type { StreamPart } from "./StreamPart.ts"
+
+/**
+ * What a provider can do. The router uses `assistantPrefill` for the `continue` stream policy;
+ * the rest is for callers choosing a provider (and for the config to warn about a mismatch).
+ *
+ * @category models
+ */
+export interface Capabilities {
+  readonly streaming: boolean
+  readonly tools: boolean
+  readonly images: boolean
+  readonly jsonSchema: boolean
+  readonly assistantPrefill: boolean
+}
+
+/** @category models */
+export const allCapabilities: Capabilities = {
+  streaming: true,
+  tools: true,
+  images: true,
+  jsonSchema: true,
+  assistantPrefill: true
+}
+
+/**
+ * A chat provider.
+ *
+ * - `chat` fails with a `ProviderError` (or, for the router, `AllProvidersFailed`).
+ * - `stream` emits content parts and ends with exactly one `finish` part; a stream cut before its
+ *   finish fails with `StreamInterrupted` instead of ending quietly.
+ *
+ * @category services
+ */
+export class ChatProvider extends Context.Service<ChatProvider, {
+  /** Unique among the providers of one router: circuits, status and attempts are keyed by it. */
+  readonly name: string
+  /** The model used when a request names none. */
+  readonly defaultModel: string
+  readonly capabilities: Capabilities
+  readonly chat: (request: ChatRequest.ChatRequest) => Effect.Effect<ChatResponse, ChatError>
+  readonly stream: (request: ChatRequest.ChatRequest) => Stream.Stream<StreamPart, ChatError>
+}>()("@flexiai/core/ChatProvider") {}
+
+/**
+ * Sends a prompt, messages or a request to the `ChatProvider` in context and waits for the answer.
+ *
+ * @category accessors
+ */
+export const chat = (input: ChatRequest.ChatInput): Effect.Effect<ChatResponse, ChatError, ChatProvider> =>
+  Effect.flatMap(ChatRequest.decode(input), (request) => ChatProvider.use((provider) => provider.chat(request)))
+
+/**
+ * Streams the answer to a prompt, messages or a request from the `ChatProvider` in context.
+ *
+ * @category accessors
+ */
+export const stream = (input: ChatRequest.ChatInput): Stream.Stream<StreamPart, ChatError, ChatProvider> =>
+  Stream.unwrap(
+    Effect.flatMap(ChatRequest.decode(input), (request) =>
+      ChatProvider.use((provider) => Effect.succeed(provider.stream(request))))
+  )

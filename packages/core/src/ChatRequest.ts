@@ -1,0 +1,228 @@
+/**
+ * The unified chat request: messages, content parts, tools and generation options, as Effect Schemas.
+ *
+ * Every provider maps this one shape to its wire format. The schema is strict on purpose: a request
+ * is decoded (`ChatRequest.decode`) before any provider is called, so a bad temperature or a tool
+ * choice naming a tool that does not exist fails at once with `InvalidRequest`, instead of failing
+ * over across every provider and surfacing as a confusing `AllProvidersFailed`.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Schema } from "effect"
+import { InvalidRequest, ProviderError } from "./ProviderError.ts"
+
+// ---------------------------------------------------------------------------
+// content
+// ---------------------------------------------------------------------------
+
+/** A piece of text inside a message. @category schemas */
+export const TextPart = Schema.Struct({
+  type: Schema.Literal("text"),
+  text: Schema.String
+})
+export type TextPart = typeof TextPart.Type
+
+/** An image given by URL (http(s) or data:) or as base64 bytes with their media type. @category schemas */
+export const ImagePart = Schema.Struct({
+  type: Schema.Literal("image"),
+  source: Schema.Union([
+    Schema.Struct({ type: Schema.Literal("url"), url: Schema.NonEmptyString }),
+    Schema.Struct({
+      type: Schema.Literal("base64"),
+      mediaType: Schema.String.check(Schema.isPattern(/^image\/[a-z0-9.+-]+$/i)),
+      data: Schema.NonEmptyString
+    })
+  ]),
+  detail: Schema.optionalKey(Schema.Literals(["auto", "low", "high"]))
+})
+export type ImagePart = typeof ImagePart.Type
+
+/** @category schemas */
+export const ContentPart = Schema.Union([TextPart, ImagePart])
+export type ContentPart = typeof ContentPart.Type
+
+// ---------------------------------------------------------------------------
+// tools
+// ---------------------------------------------------------------------------
+
+/** A JSON Schema object, passed to providers as it is. @category schemas */
+export const JsonSchemaObject = Schema.Record(Schema.String, Schema.Unknown)
+export type JsonSchemaObject = typeof JsonSchemaObject.Type
+
+const ToolName = Schema.String.check(Schema.isPattern(/^[a-zA-Z0-9_-]{1,64}$/))
+
+/** A tool the model may call. `parameters` is a JSON Schema for the call's arguments. @category schemas */
+export const ToolDefinition = Schema.Struct({
+  name: ToolName,
+  description: Schema.optionalKey(Schema.String),
+  parameters: JsonSchemaObject,
+  strict: Schema.optionalKey(Schema.Boolean)
+})
+export type ToolDefinition = typeof ToolDefinition.Type
+
+/**
+ * A call the model made. `arguments` is the JSON text the model produced, kept as text because
+ * models do emit invalid JSON and the caller decides what to do about it.
+ *
+ * @category schemas
+ */
+export const ToolCall = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  arguments: Schema.String
+})
+export type ToolCall = typeof ToolCall.Type
+
+/** `auto` (default), `none`, `required` (any tool), or one named tool. @category schemas */
+export const ToolChoice = Schema.Union([
+  Schema.Literals(["auto", "none", "required"]),
+  Schema.Struct({ type: Schema.Literal("tool"), name: Schema.String })
+])
+export type ToolChoice = typeof ToolChoice.Type
+
+/** Plain text, any JSON object, or JSON that follows a schema (structured output). @category schemas */
+export const ResponseFormat = Schema.Union([
+  Schema.Struct({ type: Schema.Literal("text") }),
+  Schema.Struct({ type: Schema.Literal("json_object") }),
+  Schema.Struct({
+    type: Schema.Literal("json_schema"),
+    name: ToolName,
+    description: Schema.optionalKey(Schema.String),
+    schema: JsonSchemaObject,
+    strict: Schema.optionalKey(Schema.Boolean)
+  })
+])
+export type ResponseFormat = typeof ResponseFormat.Type
+
+// ---------------------------------------------------------------------------
+// messages
+// ---------------------------------------------------------------------------
+
+/** @category schemas */
+export const SystemMessage = Schema.Struct({
+  role: Schema.Literal("system"),
+  content: Schema.String
+})
+/** @category schemas */
+export const UserMessage = Schema.Struct({
+  role: Schema.Literal("user"),
+  content: Schema.Union([Schema.String, Schema.NonEmptyArray(ContentPart)]),
+  name: Schema.optionalKey(Schema.String)
+})
+/**
+ * An assistant turn: text, tool calls, or both. As the last message it is a prefill the
+ * model continues (only on providers whose capabilities say `assistantPrefill`).
+ *
+ * @category schemas
+ */
+export const AssistantMessage = Schema.Struct({
+  role: Schema.Literal("assistant"),
+  content: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  toolCalls: Schema.optionalKey(Schema.Array(ToolCall))
+})
+/** The result of a tool call, answering the assistant's call with the same id. @category schemas */
+export const ToolMessage = Schema.Struct({
+  role: Schema.Literal("tool"),
+  toolCallId: Schema.NonEmptyString,
+  content: Schema.String,
+  name: Schema.optionalKey(Schema.String)
+})
+
+/** @category schemas */
+export const Message = Schema.Union([SystemMessage, UserMessage, AssistantMessage, ToolMessage])
+export type Message = typeof Message.Type
+export type SystemMessage = typeof SystemMessage.Type
+export type UserMessage = typeof UserMessage.Type
+export type AssistantMessage = typeof AssistantMessage.Type
+export type ToolMessage = typeof ToolMessage.Type
+
+// ---------------------------------------------------------------------------
+// request
+// ---------------------------------------------------------------------------
+
+const isValidRequest = Schema.makeFilter<{
+  readonly tools?: ReadonlyArray<ToolDefinition>
+  readonly toolChoice?: ToolChoice
+  readonly messages: ReadonlyArray<Message>
+}>((request) => {
+  const names = new Set((request.tools ?? []).map((tool) => tool.name))
+  if (names.size !== (request.tools ?? []).length) return "tool names must be unique"
+  const choice = request.toolChoice
+  if (choice !== undefined && choice !== "auto" && choice !== "none" && names.size === 0) {
+    return "toolChoice requires at least one tool in `tools`"
+  }
+  if (typeof choice === "object" && !names.has(choice.name)) {
+    return `toolChoice names the tool "${choice.name}", which is not in \`tools\``
+  }
+  const answered = new Set<string>()
+  for (const message of request.messages) {
+    if (message.role === "assistant") for (const call of message.toolCalls ?? []) answered.add(call.id)
+    if (message.role === "tool" && !answered.has(message.toolCallId)) {
+      return `tool message answers toolCallId "${message.toolCallId}", which no earlier assistant message called`
+    }
+  }
+  return undefined
+})
+
+/**
+ * A chat request. Only `messages` is required; every option left out takes the provider's default.
+ *
+ * - `model` overrides the provider's default model for this call.
+ * - `providerOptions` passes extra wire fields through, keyed by provider name (or kind):
+ *   `{ openai: { logprobs: true } }`. They are merged into that provider's request body as they are.
+ *
+ * @category schemas
+ */
+export const ChatRequest = Schema.Struct({
+  messages: Schema.NonEmptyArray(Message),
+  model: Schema.optionalKey(Schema.NonEmptyString),
+  temperature: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 2 }))),
+  maxTokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+  topP: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  stop: Schema.optionalKey(Schema.Array(Schema.NonEmptyString).check(Schema.isMaxLength(4))),
+  seed: Schema.optionalKey(Schema.Int),
+  tools: Schema.optionalKey(Schema.Array(ToolDefinition)),
+  toolChoice: Schema.optionalKey(ToolChoice),
+  responseFormat: Schema.optionalKey(ResponseFormat),
+  user: Schema.optionalKey(Schema.String),
+  metadata: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
+  providerOptions: Schema.optionalKey(Schema.Record(Schema.String, Schema.Record(Schema.String, Schema.Unknown)))
+}).check(isValidRequest)
+export type ChatRequest = typeof ChatRequest.Type
+
+/** What the accessors accept: a prompt, a list of messages, or a whole request. @category models */
+export type ChatInput = string | ReadonlyArray<Message> | ChatRequest
+
+const decodeRequest = Schema.decodeUnknownEffect(ChatRequest, { errors: "all" })
+
+/**
+ * Turns a prompt, a message list or a request into a validated `ChatRequest`.
+ *
+ * Fails with a `ProviderError` whose reason is `InvalidRequest` (provider `"flexiai"`): the same
+ * reason a provider's 400 produces, so one `catchReason` handles both.
+ *
+ * @category constructors
+ */
+export const decode = (input: ChatInput | unknown): Effect.Effect<ChatRequest, ProviderError> =>
+  decodeRequest(
+    typeof input === "string"
+      ? { messages: [{ role: "user", content: input }] }
+      : Array.isArray(input)
+      ? { messages: input }
+      : input
+  ).pipe(
+    Effect.mapError((error) =>
+      new ProviderError({
+        provider: "flexiai",
+        reason: new InvalidRequest({ message: `invalid chat request: ${error.message}` })
+      })
+    )
+  )
+
+/** The text of a message's content, with image parts left out. @category utils */
+export const textOf = (message: Message): string => {
+  const content = message.content
+  if (content === undefined || content === null) return ""
+  if (typeof content === "string") return content
+  return content.map((part) => (part.type === "text" ? part.text : "")).join("")
+}

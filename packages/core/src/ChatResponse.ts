@@ -1,0 +1,58 @@
+/**
+ * The unified chat response and its parts: finish reason (unified and raw), token usage, and the
+ * provider and model that actually answered, with the router's list of attempts.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+import { ToolCall } from "./ChatRequest.ts"
+import { Attempt } from "./ProviderError.ts"
+
+/**
+ * Why the model stopped. `other` covers any value a provider sends that has no unified meaning;
+ * the provider's own value is kept beside it as `rawFinishReason`.
+ *
+ * @category schemas
+ */
+export const FinishReason = Schema.Literals(["stop", "length", "tool_calls", "content_filter", "other"])
+export type FinishReason = typeof FinishReason.Type
+
+/**
+ * Token counts. `cachedTokens` (prompt tokens served from the provider's prompt cache) and
+ * `reasoningTokens` (hidden thinking tokens, part of the completion) appear where the provider
+ * reports them.
+ *
+ * @category schemas
+ */
+export const Usage = Schema.Struct({
+  promptTokens: Schema.Int,
+  completionTokens: Schema.Int,
+  totalTokens: Schema.Int,
+  cachedTokens: Schema.optionalKey(Schema.Int),
+  reasoningTokens: Schema.optionalKey(Schema.Int)
+})
+export type Usage = typeof Usage.Type
+
+/**
+ * A complete answer.
+ *
+ * - `provider` / `model`: who actually answered (after failover, not necessarily the primary;
+ *   `model` is the model the provider reports, which may be a dated version of the one asked for).
+ * - `latencyMillis`: the whole call as the caller saw it, retries and failovers included.
+ * - `attempts`: every try in order, the successful one last (empty when a provider is called directly).
+ *
+ * @category schemas
+ */
+export const ChatResponse = Schema.Struct({
+  id: Schema.String,
+  text: Schema.String,
+  toolCalls: Schema.Array(ToolCall),
+  finishReason: FinishReason,
+  rawFinishReason: Schema.optionalKey(Schema.String),
+  usage: Schema.optionalKey(Usage),
+  provider: Schema.String,
+  model: Schema.String,
+  latencyMillis: Schema.Number,
+  attempts: Schema.Array(Attempt)
+})
+export type ChatResponse = typeof ChatResponse.Type

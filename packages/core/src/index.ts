@@ -1,0 +1,12 @@
+/**
+ * @flexiai/core: the unified chat domain, typed errors, the circuit breaker, retry policies and
+ * the failover router. Knows no provider: providers depend on it, never the other way.
+ *
+ * @since 0.1.0
+ */
+export * as ChatProvider from "./ChatProvider.ts"
+export * as ChatRequest from "./ChatRequest.ts"
+export * as ChatResponse from "./ChatResponse.ts"
+export * as ProviderError from "./ProviderError.ts"
+export * as StreamPart from "./StreamPart.ts"
+export { chat, stream } from "./ChatProvider.ts"
