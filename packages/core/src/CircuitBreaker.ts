@@ -14,10 +14,23 @@
  * open circuit with no call at all and no fiber or scope per call (the skip is on the hot path),
  * to list every circuit for status, and to force a circuit open or reset it by hand.
  *
+ * **Gotchas**
+ *
+ * - Every permit must be recorded exactly once, `Ignored` included (an interrupted call, a request
+ *   error). A probe that is never recorded keeps its circuit half-open, turning every caller
+ *   away, until `reset` or `forceOpen`.
+ * - A stale permit changes nothing, in any state: once the circuit has moved on (a trip, a probe
+ *   admission, a close, `reset`, `forceOpen`) the results of calls admitted before are dropped.
+ *   In Closed, calls admitted in the same closed period share one generation, so their results
+ *   all count; a result from before a `reset` neither counts nor clears the failure count.
+ * - `state` reports `Open` until an `admit` moves the circuit on: an `until` in the past means
+ *   the next `admit` becomes the probe.
+ *
  * @since 0.1.0
  */
-import type { Duration, Effect, Stream } from "effect"
-import { Context, Data } from "effect"
+import type { Scope } from "effect"
+import { Clock, Context, Data, Duration, Effect, Exit, Layer, PubSub, Random, Ref, Stream } from "effect"
+import type { Take } from "effect"
 
 /** @category models */
 export type State =
@@ -40,6 +53,11 @@ export interface Permit {
   readonly key: string
   readonly generation: number
   readonly probe: boolean
+  /**
+   * Consecutive openings of the circuit when this permit was granted (the store fills it in), so
+   * `record` can size the next opening without reading the store again. Missing counts as 0.
+   */
+  readonly openings?: number | undefined
 }
 
 /** The outcome of one admitted call. @category models */
@@ -81,6 +99,384 @@ export class CircuitBreaker extends Context.Service<CircuitBreaker, {
   readonly forceOpen: (key: string, duration?: Duration.Input) => Effect.Effect<void>
   readonly transitions: Stream.Stream<Transition>
 }>()("@flexiai/core/CircuitBreaker") {}
+
+// ---------------------------------------------------------------------------
+// Store
+// ---------------------------------------------------------------------------
+
+/**
+ * What `BreakerStore.admit` grants: a `Permit` (the service hands it to the caller as it is) plus
+ * the Open → HalfOpen transition this admission made, if any, for the service to publish.
+ *
+ * @category models
+ */
+export interface Admission extends Permit {
+  readonly openings: number
+  readonly transition: Transition | undefined
+}
+
+/** What `BreakerStore.record` is told about one call. @category models */
+export interface RecordOptions {
+  readonly key: string
+  readonly generation: number
+  readonly outcome: Outcome["_tag"]
+  /** Consecutive failures that open a closed circuit. */
+  readonly failureThreshold: number
+  /** How long the circuit stays open if this outcome opens it (computed by the service). */
+  readonly openFor: Duration.Duration
+}
+
+/**
+ * Where circuits live. The service computes open durations and publishes transitions; the store
+ * only keeps state and decides each transition atomically, reading time itself.
+ *
+ * **Details**
+ *
+ * - `admit` grants an `Admission` or fails with `Rejected`. Every change of a circuit gives it a
+ *   new generation; a Closed circuit grants the same generation until it changes.
+ * - `record` applies an outcome if its generation is still current (otherwise nothing happens)
+ *   and opens the circuit for `openFor` if it trips. It returns the transition it made.
+ * - `reset` closes a known circuit (a new generation even if it was closed); an unknown key stays
+ *   unknown. `forceOpen` opens a circuit for exactly `openFor`, counting as one more opening.
+ *
+ * **Gotchas**
+ *
+ * This follows Effect's `CircuitBreakerStore` so a Redis store can wrap `layerStoreRedis`: its
+ * `admit` maps to ours (`consecutiveOpenings` is `openings`, `CircuitOpen`/`CircuitHalfOpen`
+ * become `Rejected`), its `record` takes `consecutive(failureThreshold)` as the trip policy.
+ * `states`, `reset` and `forceOpen` have no counterpart there and need their own small scripts.
+ * Effect's store also keeps the opening count for a while after a close (so a provider that
+ * flaps right after closing keeps backing off), where `layerStoreMemory` resets it on close.
+ *
+ * @category services
+ */
+export class BreakerStore extends Context.Service<BreakerStore, {
+  readonly admit: (key: string) => Effect.Effect<Admission, Rejected>
+  readonly record: (options: RecordOptions) => Effect.Effect<Transition | undefined>
+  readonly state: (key: string) => Effect.Effect<State>
+  readonly states: Effect.Effect<ReadonlyMap<string, State>>
+  readonly reset: (key: string) => Effect.Effect<Transition | undefined>
+  readonly forceOpen: (key: string, openFor: Duration.Duration) => Effect.Effect<Transition>
+}>()("@flexiai/core/CircuitBreaker/BreakerStore") {}
+
+interface Entry {
+  readonly state: State
+  readonly generation: number
+  /** HalfOpen only: the probe is out. */
+  readonly probing: boolean
+  /**
+   * What `admit` answers while the entry stays as it is: the granted permit (Closed) or the
+   * refusal (HalfOpen with its probe out). Built once per entry so the hot path allocates nothing.
+   */
+  readonly steady: Effect.Effect<Admission, Rejected> | undefined
+}
+
+const closedZero: State = { _tag: "Closed", failures: 0 }
+const closedUnknown: Effect.Effect<State> = Effect.succeed(closedZero)
+
+const closedEntry = (
+  key: string,
+  generation: number
+): Entry & { readonly steady: Effect.Effect<Admission, Rejected> } => ({
+  state: closedZero,
+  generation,
+  probing: false,
+  steady: Effect.succeed({ key, generation, probe: false, openings: 0, transition: undefined })
+})
+
+const openEntry = (generation: number, until: number, openings: number): Entry => ({
+  state: { _tag: "Open", until, openings },
+  generation,
+  probing: false,
+  steady: undefined
+})
+
+const halfOpenEntry = (key: string, generation: number, openings: number, probing: boolean): Entry => ({
+  state: { _tag: "HalfOpen", openings },
+  generation,
+  probing,
+  steady: probing ? Effect.fail(new Rejected({ key, state: "HalfOpen", retryAfterMillis: undefined })) : undefined
+})
+
+const openingsOf = (state: State): number => state._tag === "Closed" ? 0 : state.openings
+
+const durationMillis = (duration: Duration.Duration): number => Math.max(0, Math.ceil(Duration.toMillis(duration)))
+
+/**
+ * Builds an in-memory `BreakerStore`: every circuit in one `Ref<ReadonlyMap>`, each decision one
+ * `Ref.modify`. A Closed circuit's admit and a healthy Success leave the map as it is, so the hot
+ * path copies nothing; a change copies the map, which stays small (one key per provider model).
+ *
+ * @category constructors
+ */
+export const makeStoreMemory: Effect.Effect<BreakerStore["Service"]> = Effect.map(
+  Ref.make<ReadonlyMap<string, Entry>>(new Map()),
+  (entries) => {
+    const put = (map: ReadonlyMap<string, Entry>, key: string, entry: Entry): ReadonlyMap<string, Entry> =>
+      new Map(map).set(key, entry)
+
+    const decideAdmit = (
+      map: ReadonlyMap<string, Entry>,
+      key: string,
+      now: number
+    ): [Effect.Effect<Admission, Rejected>, ReadonlyMap<string, Entry>] => {
+      const entry = map.get(key)
+      if (entry === undefined) {
+        const created = closedEntry(key, 0)
+        return [created.steady, put(map, key, created)]
+      }
+      if (entry.steady !== undefined) return [entry.steady, map]
+      const state = entry.state
+      if (state._tag === "Open" && now < state.until) {
+        return [Effect.fail(new Rejected({ key, state: "Open", retryAfterMillis: state.until - now })), map]
+      }
+      // Open past its deadline, or HalfOpen with no probe out: this caller becomes the probe.
+      const openings = openingsOf(state)
+      const generation = entry.generation + 1
+      const transition: Transition | undefined = state._tag === "Open"
+        ? { key, from: "Open", to: "HalfOpen", at: now }
+        : undefined
+      return [
+        Effect.succeed({ key, generation, probe: true, openings, transition }),
+        put(map, key, halfOpenEntry(key, generation, openings, true))
+      ]
+    }
+
+    const decideRecord = (
+      map: ReadonlyMap<string, Entry>,
+      options: RecordOptions,
+      now: number
+    ): [Transition | undefined, ReadonlyMap<string, Entry>] => {
+      const { generation, key, outcome } = options
+      const entry = map.get(key)
+      if (entry === undefined || entry.generation !== generation) return [undefined, map]
+      const state = entry.state
+      const open = (from: State["_tag"]): [Transition, ReadonlyMap<string, Entry>] => {
+        const openForMillis = durationMillis(options.openFor)
+        return [
+          { key, from, to: "Open", at: now, openForMillis },
+          put(map, key, openEntry(generation + 1, now + openForMillis, openingsOf(state) + 1))
+        ]
+      }
+      switch (state._tag) {
+        case "Closed": {
+          if (outcome === "Ignored" || (outcome === "Success" && state.failures === 0)) return [undefined, map]
+          if (outcome === "Success") return [undefined, put(map, key, { ...entry, state: closedZero })]
+          const failures = state.failures + 1
+          if (failures >= options.failureThreshold) return open("Closed")
+          return [undefined, put(map, key, { ...entry, state: { _tag: "Closed", failures } })]
+        }
+        case "HalfOpen": {
+          // A matching generation in HalfOpen can only be the probe's: admitting it started one.
+          switch (outcome) {
+            case "Ignored":
+              // A new generation too, so a duplicate record of this probe cannot decide later.
+              return [undefined, put(map, key, halfOpenEntry(key, generation + 1, state.openings, false))]
+            case "Failure":
+              return open("HalfOpen")
+            case "Success":
+              return [
+                { key, from: "HalfOpen", to: "Closed", at: now },
+                put(map, key, closedEntry(key, generation + 1))
+              ]
+          }
+        }
+        case "Open":
+          // An Open circuit grants no permits, so no permit holds its generation.
+          return [undefined, map]
+      }
+    }
+
+    return BreakerStore.of({
+      admit: (key) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.flatten(Ref.modify(entries, (map) => decideAdmit(map, key, now)))),
+      record: (options) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Ref.modify(entries, (map) => decideRecord(map, options, now))),
+      state: (key) =>
+        Effect.flatMap(Ref.get(entries), (map) => {
+          const entry = map.get(key)
+          return entry === undefined ? closedUnknown : Effect.succeed(entry.state)
+        }),
+      states: Effect.map(Ref.get(entries), (map) => {
+        const states = new Map<string, State>()
+        for (const [key, entry] of map) states.set(key, entry.state)
+        return states
+      }),
+      reset: (key) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Ref.modify(entries, (map): [Transition | undefined, ReadonlyMap<string, Entry>] => {
+            const entry = map.get(key)
+            if (entry === undefined) return [undefined, map]
+            const from = entry.state._tag
+            return [
+              from === "Closed" ? undefined : { key, from, to: "Closed", at: now },
+              put(map, key, closedEntry(key, entry.generation + 1))
+            ]
+          })),
+      forceOpen: (key, openFor) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Ref.modify(entries, (map): [Transition, ReadonlyMap<string, Entry>] => {
+            const entry = map.get(key)
+            const openForMillis = durationMillis(openFor)
+            const generation = entry === undefined ? 0 : entry.generation + 1
+            const openings = entry === undefined ? 1 : openingsOf(entry.state) + 1
+            return [
+              { key, from: entry?.state._tag ?? "Closed", to: "Open", at: now, openForMillis },
+              put(map, key, openEntry(generation, now + openForMillis, openings))
+            ]
+          }))
+    })
+  }
+)
+
+/**
+ * The in-memory `BreakerStore`: circuits live in this process only.
+ *
+ * @category layers
+ */
+export const layerStoreMemory: Layer.Layer<BreakerStore> = Layer.effect(BreakerStore, makeStoreMemory)
+
+// ---------------------------------------------------------------------------
+// Service
+// ---------------------------------------------------------------------------
+
+interface Resolved {
+  readonly failureThreshold: number
+  readonly openMillis: number
+  readonly backoffFactor: number
+  readonly maxOpenMillis: number
+  readonly jitter: number
+}
+
+const resolve = (options: Options): Resolved => {
+  const resolved: Resolved = {
+    failureThreshold: options.failureThreshold ?? 5,
+    openMillis: Duration.toMillis(Duration.fromInputUnsafe(options.openDuration ?? "60 seconds")),
+    backoffFactor: options.backoffFactor ?? 2,
+    maxOpenMillis: Duration.toMillis(Duration.fromInputUnsafe(options.maxOpenDuration ?? "10 minutes")),
+    jitter: options.jitter ?? 0.2
+  }
+  const problems = [
+    Number.isInteger(resolved.failureThreshold) && resolved.failureThreshold >= 1 ? [] : ["failureThreshold must be an integer >= 1"],
+    Number.isFinite(resolved.openMillis) && resolved.openMillis >= 0 ? [] : ["openDuration must be finite and >= 0"],
+    Number.isFinite(resolved.backoffFactor) && resolved.backoffFactor >= 1 ? [] : ["backoffFactor must be >= 1"],
+    resolved.maxOpenMillis >= 0 ? [] : ["maxOpenDuration must be >= 0"],
+    resolved.jitter >= 0 && resolved.jitter <= 1 ? [] : ["jitter must be in [0, 1]"]
+  ].flat()
+  if (problems.length > 0) throw new RangeError(`CircuitBreaker options: ${problems.join("; ")}`)
+  return resolved
+}
+
+/**
+ * How long the circuit stays open on its `(openings + 1)`-th consecutive opening, given a uniform
+ * `random` in [0, 1): base × factor^openings, jittered, capped, then raised to any Retry-After
+ * (which the cap does not limit: the provider said when it will answer again).
+ */
+const openMillisFor = (
+  resolved: Resolved,
+  openings: number,
+  random: number,
+  retryAfter: Duration.Duration | undefined
+): number => {
+  const exponential = resolved.openMillis * resolved.backoffFactor ** openings
+  const jittered = exponential * (1 + resolved.jitter * (2 * random - 1))
+  const capped = Math.min(jittered, resolved.maxOpenMillis)
+  const floor = retryAfter === undefined ? 0 : Duration.toMillis(retryAfter)
+  return Math.ceil(Math.max(capped, floor))
+}
+
+/**
+ * Creates the `CircuitBreaker` service over the `BreakerStore` in context. Transitions are
+ * published on a sliding `PubSub` (1024 per subscriber), so publishing never waits on a slow
+ * subscriber; one that falls that far behind loses the oldest. The stream ends when the scope
+ * closes.
+ *
+ * **Example** (A circuit that trips after two failures)
+ *
+ * ```ts
+ * const program = Effect.gen(function*() {
+ *   const breaker = yield* CircuitBreaker.CircuitBreaker
+ *   for (let attempt = 0; attempt < 2; attempt++) {
+ *     const permit = yield* breaker.admit("openai:gpt-4o")
+ *     yield* breaker.record(permit, { _tag: "Failure" })
+ *   }
+ *   return yield* breaker.state("openai:gpt-4o") // { _tag: "Open", until: 60000, openings: 1 }
+ * }).pipe(Effect.provide(CircuitBreaker.layerMemory({ failureThreshold: 2, jitter: 0 })))
+ * ```
+ *
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<CircuitBreaker["Service"], never, BreakerStore | Scope.Scope> =>
+  Effect.gen(function*() {
+    const resolved = resolve(options)
+    const store = yield* BreakerStore
+    const pubsub = yield* PubSub.sliding<Take.Take<Transition>>(1024)
+    yield* Effect.addFinalizer(() => PubSub.end(pubsub, Exit.void))
+
+    const publish = (transition: Transition | undefined): Effect.Effect<void> =>
+      transition === undefined ? Effect.void : Effect.asVoid(PubSub.publish(pubsub, [transition]))
+    const publishAdmission = (admission: Admission): Effect.Effect<void> => publish(admission.transition)
+
+    const openFor = (openings: number, retryAfter: Duration.Duration | undefined): Effect.Effect<Duration.Duration> =>
+      resolved.jitter === 0
+        ? Effect.succeed(Duration.millis(openMillisFor(resolved, openings, 0.5, retryAfter)))
+        : Effect.map(Random.next, (random) => Duration.millis(openMillisFor(resolved, openings, random, retryAfter)))
+
+    const recordWith = (permit: Permit, outcome: Outcome["_tag"], duration: Duration.Duration) =>
+      Effect.flatMap(
+        store.record({
+          key: permit.key,
+          generation: permit.generation,
+          outcome,
+          failureThreshold: resolved.failureThreshold,
+          openFor: duration
+        }),
+        publish
+      )
+
+    return CircuitBreaker.of({
+      admit: (key) => Effect.tap(store.admit(key), publishAdmission),
+      record: (permit, outcome) =>
+        outcome._tag === "Failure"
+          ? Effect.flatMap(
+            openFor(permit.openings ?? 0, outcome.retryAfter),
+            (duration) => recordWith(permit, "Failure", duration)
+          )
+          : recordWith(permit, outcome._tag, Duration.zero),
+      state: store.state,
+      states: store.states,
+      reset: (key) => Effect.flatMap(store.reset(key), publish),
+      forceOpen: (key, duration) =>
+        Effect.flatMap(
+          store.forceOpen(
+            key,
+            duration === undefined ? Duration.millis(resolved.openMillis) : Duration.fromInputUnsafe(duration)
+          ),
+          publish
+        ),
+      transitions: Stream.fromPubSubTake(pubsub)
+    })
+  })
+
+/**
+ * Provides `CircuitBreaker` over the `BreakerStore` in context.
+ *
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<CircuitBreaker, never, BreakerStore> =>
+  Layer.effect(CircuitBreaker, make(options))
+
+/**
+ * Provides `CircuitBreaker` with its own in-memory store: circuits are per process.
+ *
+ * @category layers
+ */
+export const layerMemory = (options: Options = {}): Layer.Layer<CircuitBreaker> =>
+  layer(options).pipe(Layer.provide(Layer.fresh(layerStoreMemory)))
 
 /** Why `admit` refused: the circuit is open until `retryAfterMillis` from now, or half-open with its probe out. @category errors */
 export class Rejected extends Data.TaggedError("Rejected")<{

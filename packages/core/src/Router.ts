@@ -1,0 +1,831 @@
+/**
+ * Failover across providers. The router is itself a `ChatProvider`: it tries providers by
+ * priority, retries each with a `Schedule`, guards each (provider, model) with a circuit, skips
+ * what is open, rate limited or disabled without a call, and records every attempt.
+ *
+ * **Chat.** Failover is `Effect.firstSuccessOf` over the candidates. A reason no provider can fix
+ * (`InvalidRequest`, `ContentFiltered`, unless the policy says otherwise) leaves as a value so
+ * `firstSuccessOf` stops at once and the caller gets the provider's own reason. When every
+ * candidate fails, `AllProvidersFailed` lists each attempt. One deadline bounds the whole call
+ * and interrupts whatever is in flight.
+ *
+ * **Streams.** A stream fails over freely until its first content part: an error, a cut or a
+ * stall before any text moves on to the next provider, and the consumer never sees it. After
+ * that the stream policy decides (`fail`, `restart`, `continue`; see `RouterPolicy`). The first
+ * part is awaited under the first-token timeout, later parts under the idle timeout.
+ *
+ * Retries sit inside the breaker, so a circuit sees one outcome per attempt, not per try.
+ *
+ * @since 0.1.0
+ */
+import { Cause, Clock, Context, Data, Duration, Effect, Exit, Layer, Pull, Ref, Result, Schedule, Scope, Stream } from "effect"
+import type * as Arr from "effect/Array"
+import * as ChatProvider from "./ChatProvider.ts"
+import type { ChatRequest, Message, ToolCall } from "./ChatRequest.ts"
+import type { ChatResponse } from "./ChatResponse.ts"
+import * as CircuitBreaker from "./CircuitBreaker.ts"
+import {
+  AllProvidersFailed,
+  type Attempt,
+  type ChatError,
+  CircuitOpen,
+  ProviderError,
+  reasonTag,
+  StreamInterrupted,
+  Timeout
+} from "./ProviderError.ts"
+import * as RetryPolicy from "./RetryPolicy.ts"
+import * as RouterPolicy from "./RouterPolicy.ts"
+import type { StreamPart } from "./StreamPart.ts"
+
+// ---------------------------------------------------------------------------
+// options
+// ---------------------------------------------------------------------------
+
+/**
+ * One provider in the router: its layer, its priority (lower first; equal priorities keep the
+ * declared order), whether it starts enabled, and policy fields that override the router's for
+ * this provider only (retries, timeouts, stream policy).
+ *
+ * @category models
+ */
+export interface ProviderEntry<E = never, R = never> {
+  readonly layer: Layer.Layer<ChatProvider.ChatProvider, E, R>
+  readonly priority?: number | undefined
+  readonly enabled?: boolean | undefined
+  readonly policy?: RouterPolicy.Policy | undefined
+}
+
+/** @category models */
+export interface Options<E = never, R = never> {
+  readonly providers: ReadonlyArray<ProviderEntry<E, R> | Layer.Layer<ChatProvider.ChatProvider, E, R>>
+  readonly policy?: RouterPolicy.Policy | undefined
+}
+
+// ---------------------------------------------------------------------------
+// control service
+// ---------------------------------------------------------------------------
+
+/** A provider's health and counters, as `Router.status` reports them. No secrets. @category models */
+export interface ProviderStatus {
+  readonly name: string
+  readonly position: number
+  readonly priority: number
+  readonly enabled: boolean
+  readonly defaultModel: string
+  /** Circuits of this provider, one per model used, keyed `provider:model`. */
+  readonly circuits: ReadonlyArray<{ readonly key: string; readonly state: CircuitBreaker.State["_tag"] }>
+  /** Clock millis until which a long Retry-After keeps the provider skipped. */
+  readonly rateLimitedUntil: number | undefined
+  readonly requests: number
+  readonly successes: number
+  readonly failures: number
+  readonly skipped: number
+  readonly successRate: number | undefined
+  readonly latencyP50Millis: number | undefined
+  readonly latencyP95Millis: number | undefined
+  readonly lastError: { readonly reason: string; readonly message: string; readonly at: number } | undefined
+}
+
+/** Router-wide counters. @category models */
+export interface Stats {
+  readonly requests: number
+  readonly attempts: number
+  readonly failovers: number
+  readonly failed: number
+}
+
+/** A provider name the router does not know. @category errors */
+export class UnknownProvider extends Data.TaggedError("UnknownProvider")<{
+  readonly name: string
+  readonly known: ReadonlyArray<string>
+}> {
+  override get message(): string {
+    return `unknown provider "${this.name}" (known: ${this.known.join(", ")})`
+  }
+}
+
+/**
+ * Runtime control of a router: order, enablement, status. Provided next to `ChatProvider` by
+ * `Router.layer`.
+ *
+ * @category services
+ */
+export class Router extends Context.Service<Router, {
+  /** Provider names in the order they are tried. */
+  readonly order: Effect.Effect<ReadonlyArray<string>>
+  /** Moves `name` to the front. */
+  readonly setPrimary: (name: string) => Effect.Effect<void, UnknownProvider>
+  /** Sets the order; names left out keep their relative order after the ones given. */
+  readonly reorder: (names: ReadonlyArray<string>) => Effect.Effect<void, UnknownProvider>
+  readonly disable: (name: string) => Effect.Effect<void, UnknownProvider>
+  readonly enable: (name: string) => Effect.Effect<void, UnknownProvider>
+  readonly status: Effect.Effect<ReadonlyArray<ProviderStatus>>
+  readonly stats: Effect.Effect<Stats>
+}>()("@flexiai/core/Router") {}
+
+// ---------------------------------------------------------------------------
+// internals
+// ---------------------------------------------------------------------------
+
+const LATENCY_SAMPLES = 256
+
+// Counters are plain mutable fields updated inside `Effect.sync`-style code on one JS thread:
+// every update is atomic already, and the hot path stays free of Ref allocations.
+interface Slot {
+  readonly name: string
+  readonly provider: ChatProvider.ChatProvider["Service"]
+  readonly priority: number
+  readonly policy: RouterPolicy.Resolved
+  readonly schedule: Schedule.Schedule<Duration.Duration, ChatError>
+  readonly models: Set<string>
+  enabled: boolean
+  rateLimitedUntil: number
+  requests: number
+  successes: number
+  failures: number
+  skipped: number
+  latencies: Array<number>
+  latencyCursor: number
+  lastError: { reason: string; message: string; at: number } | undefined
+}
+
+interface Tried<A> {
+  readonly value: A
+  readonly permit: CircuitBreaker.Permit
+  readonly tries: number
+  readonly started: number
+}
+
+interface Opened {
+  readonly pull: Pull.Pull<Arr.NonEmptyReadonlyArray<StreamPart>, ChatError>
+  readonly scope: Scope.Closeable
+  readonly buffered: Array<StreamPart>
+  readonly finished: boolean
+}
+
+const isEntry = <E, R>(
+  item: ProviderEntry<E, R> | Layer.Layer<ChatProvider.ChatProvider, E, R>
+): item is ProviderEntry<E, R> => !Layer.isLayer(item)
+
+const percentile = (samples: ReadonlyArray<number>, p: number): number | undefined => {
+  if (samples.length === 0) return undefined
+  const sorted = [...samples].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
+}
+
+const modelOf = (slot: Slot, request: ChatRequest): string => request.model ?? slot.provider.defaultModel
+
+const failsOver = (error: ChatError, policy: RouterPolicy.Resolved): boolean => {
+  if (error._tag !== "ProviderError") return true
+  switch (error.reason._tag) {
+    case "InvalidRequest":
+      return policy.failoverOnInvalidRequest
+    case "ContentFiltered":
+      return policy.failoverOnContentFiltered
+    default:
+      return error.reason.failsOver
+  }
+}
+
+/** The request with `text` as (the continuation of) an assistant prefill, for the `continue` policy. */
+const withPrefill = (request: ChatRequest, text: string): ChatRequest => {
+  const last = request.messages[request.messages.length - 1]
+  if (last !== undefined && last.role === "assistant" && (last.toolCalls ?? []).length === 0) {
+    const messages = [...request.messages.slice(0, -1), { ...last, content: `${last.content ?? ""}${text}` }]
+    return { ...request, messages: messages as unknown as ChatRequest["messages"] }
+  }
+  const prefill: Message = { role: "assistant", content: text }
+  return { ...request, messages: [...request.messages, prefill] }
+}
+
+const recordLatency = (slot: Slot, millis: number) => {
+  if (slot.latencies.length < LATENCY_SAMPLES) slot.latencies.push(millis)
+  else slot.latencies[slot.latencyCursor] = millis
+  slot.latencyCursor = (slot.latencyCursor + 1) % LATENCY_SAMPLES
+}
+
+const sortSlots = (slots: ReadonlyArray<Slot>): ReadonlyArray<Slot> =>
+  slots.map((slot, index) => ({ slot, index }))
+    .sort((a, b) => a.slot.priority - b.slot.priority || a.index - b.index)
+    .map(({ slot }) => slot)
+
+// ---------------------------------------------------------------------------
+// constructor
+// ---------------------------------------------------------------------------
+
+/**
+ * Builds every provider layer in the current scope and returns the router's `ChatProvider` and
+ * its `Router` control service.
+ *
+ * @category constructors
+ */
+export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
+  const breaker = yield* CircuitBreaker.CircuitBreaker
+  const scope = yield* Scope.Scope
+  const routerPolicy = RouterPolicy.resolve(options.policy)
+
+  const built: Array<Slot> = []
+  for (const [index, item] of options.providers.entries()) {
+    const entry: ProviderEntry<E, R> = isEntry(item) ? item : { layer: item }
+    const context = yield* Layer.buildWithScope(entry.layer, scope)
+    const provider = Context.get(context, ChatProvider.ChatProvider)
+    if (built.some((slot) => slot.name === provider.name)) {
+      return yield* Effect.die(new Error(`Router: two providers are named "${provider.name}" (entry ${index})`))
+    }
+    const policy = RouterPolicy.resolve(entry.policy, routerPolicy)
+    built.push({
+      name: provider.name,
+      provider,
+      priority: entry.priority ?? 0,
+      policy,
+      schedule: RetryPolicy.make(policy),
+      models: new Set(),
+      enabled: entry.enabled ?? true,
+      rateLimitedUntil: 0,
+      requests: 0,
+      successes: 0,
+      failures: 0,
+      skipped: 0,
+      latencies: [],
+      latencyCursor: 0,
+      lastError: undefined
+    })
+  }
+  const order = yield* Ref.make<ReadonlyArray<Slot>>(sortSlots(built))
+  const totals = { requests: 0, attempts: 0, failovers: 0, failed: 0 }
+
+  // -------------------------------------------------------------------------
+  // one attempt on one provider: skip checks, breaker admission, retries, outcome
+  // -------------------------------------------------------------------------
+
+  const skip = (slot: Slot, model: string, attempts: Array<Attempt>, error: CircuitOpen) =>
+    Effect.suspend(() => {
+      slot.skipped++
+      attempts.push({
+        provider: slot.name,
+        model,
+        outcome: "skipped",
+        reason: "CircuitOpen",
+        error,
+        tries: 0,
+        latencyMillis: 0
+      })
+      return Effect.fail(error)
+    })
+
+  const settleFailure = (
+    slot: Slot,
+    model: string,
+    permit: CircuitBreaker.Permit,
+    error: ChatError,
+    tries: number,
+    started: number,
+    attempts: Array<Attempt>
+  ) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const latencyMillis = now - started
+      const retryAfter = RetryPolicy.retryAfterOf(error)
+      if (
+        error._tag === "ProviderError" && error.reason._tag === "RateLimited" && retryAfter !== undefined &&
+        Duration.isGreaterThan(retryAfter, slot.policy.maxRetryAfter)
+      ) {
+        slot.rateLimitedUntil = Math.max(slot.rateLimitedUntil, now + Duration.toMillis(retryAfter))
+      }
+      const counts = error._tag === "ProviderError" && error.reason.countsAgainstHealth
+      yield* breaker.record(permit, counts ? { _tag: "Failure", retryAfter } : { _tag: "Ignored" })
+      slot.failures++
+      slot.lastError = { reason: reasonTag(error), message: error.message, at: now }
+      recordLatency(slot, latencyMillis)
+      attempts.push({
+        provider: slot.name,
+        model,
+        outcome: "failure",
+        reason: reasonTag(error),
+        error: error._tag === "AllProvidersFailed" ? undefined : error,
+        tries,
+        latencyMillis
+      })
+    })
+
+  const settleSuccess = (
+    slot: Slot,
+    model: string,
+    permit: CircuitBreaker.Permit,
+    tries: number,
+    started: number,
+    attempts: Array<Attempt>
+  ) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      yield* breaker.record(permit, { _tag: "Success" })
+      slot.successes++
+      recordLatency(slot, now - started)
+      attempts.push({ provider: slot.name, model, outcome: "success", tries, latencyMillis: now - started })
+    })
+
+  /**
+   * Runs `run` on `slot` with retries, inside the slot's circuit. On success the outcome is
+   * recorded only when `settle` is true (a stream settles later, when it ends).
+   */
+  const attempt = <A>(
+    slot: Slot,
+    model: string,
+    run: Effect.Effect<A, ChatError>,
+    attempts: Array<Attempt>,
+    settle: boolean
+  ): Effect.Effect<Tried<A>, ChatError> =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      totals.attempts++
+      if (!slot.enabled) {
+        return yield* skip(slot, model, attempts, new CircuitOpen({ provider: slot.name, key: slot.name, state: "Disabled" }))
+      }
+      if (slot.rateLimitedUntil > now) {
+        return yield* skip(
+          slot,
+          model,
+          attempts,
+          new CircuitOpen({
+            provider: slot.name,
+            key: slot.name,
+            state: "RateLimited",
+            retryAfter: Duration.millis(slot.rateLimitedUntil - now)
+          })
+        )
+      }
+      const key = `${slot.name}:${model}`
+      slot.models.add(model)
+      const admitted = yield* Effect.result(breaker.admit(key))
+      if (Result.isFailure(admitted)) {
+        const rejected = admitted.failure
+        return yield* skip(
+          slot,
+          model,
+          attempts,
+          new CircuitOpen({
+            provider: slot.name,
+            key,
+            state: rejected.state,
+            ...(rejected.retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(rejected.retryAfterMillis) })
+          })
+        )
+      }
+      const permit = admitted.success
+      slot.requests++
+      let tries = 0
+      const once = Effect.suspend(() => {
+        tries++
+        return run
+      })
+      const outcome = yield* once.pipe(
+        Effect.retry(slot.schedule),
+        Effect.onInterrupt(() =>
+          Effect.gen(function*() {
+            const at = yield* Clock.currentTimeMillis
+            yield* breaker.record(permit, { _tag: "Ignored" })
+            attempts.push({
+              provider: slot.name,
+              model,
+              outcome: "failure",
+              reason: "Interrupted",
+              tries,
+              latencyMillis: at - now
+            })
+          })
+        ),
+        Effect.result
+      )
+      if (Result.isFailure(outcome)) {
+        yield* settleFailure(slot, model, permit, outcome.failure, tries, now, attempts)
+        return yield* Effect.fail(outcome.failure)
+      }
+      if (settle) yield* settleSuccess(slot, model, permit, tries, now, attempts)
+      return { value: outcome.success, permit, tries, started: now }
+    })
+
+  /**
+   * `firstSuccessOf` over the slots. A failure that should not fail over leaves as a
+   * `Result.fail` value, which `firstSuccessOf` counts as a success and so stops at.
+   */
+  const failover = <A>(
+    slots: ReadonlyArray<Slot>,
+    request: ChatRequest,
+    run: (slot: Slot) => Effect.Effect<A, ChatError>,
+    attempts: Array<Attempt>,
+    settle: boolean
+  ): Effect.Effect<Result.Result<{ readonly slot: Slot; readonly tried: Tried<A> }, ChatError>, AllProvidersFailed> =>
+    slots.length === 0
+      ? Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
+      : Effect.firstSuccessOf(slots.map((slot) =>
+        attempt(slot, modelOf(slot, request), run(slot), attempts, settle).pipe(
+          Effect.map((tried) => Result.succeed({ slot, tried })),
+          Effect.catch((error) => failsOver(error, slot.policy) ? Effect.fail(error) : Effect.succeed(Result.fail(error)))
+        )
+      )).pipe(
+        Effect.catch(() => Effect.fail(new AllProvidersFailed({ attempts: [...attempts] })))
+      )
+
+  const withDeadline = <A, E>(
+    effect: Effect.Effect<A, E>,
+    duration: Duration.Duration,
+    attempts: Array<Attempt>
+  ): Effect.Effect<A, E | AllProvidersFailed> =>
+    Effect.timeoutOrElse(effect, {
+      duration,
+      orElse: () => Effect.fail(new AllProvidersFailed({ attempts: [...attempts], deadlineExceeded: true }))
+    })
+
+  const countOutcome = (attempts: ReadonlyArray<Attempt>, failed: boolean) => {
+    totals.failovers += attempts.filter((attempt) => attempt.outcome !== "success").length
+    if (failed) totals.failed++
+  }
+
+  // -------------------------------------------------------------------------
+  // chat
+  // -------------------------------------------------------------------------
+
+  const chat = (request: ChatRequest): Effect.Effect<ChatResponse, ChatError> =>
+    Effect.gen(function*() {
+      const started = yield* Clock.currentTimeMillis
+      const attempts: Array<Attempt> = []
+      const slots = yield* Ref.get(order)
+      totals.requests++
+      const outcome = yield* withDeadline(
+        failover(
+          slots,
+          request,
+          (slot) =>
+            Effect.timeoutOrElse(slot.provider.chat(request), {
+              duration: slot.policy.attemptTimeout,
+              orElse: () =>
+                Effect.fail(
+                  new ProviderError({
+                    provider: slot.name,
+                    model: modelOf(slot, request),
+                    reason: new Timeout({
+                      message: `no answer within ${Duration.format(slot.policy.attemptTimeout)}`,
+                      phase: "total",
+                      afterMillis: Duration.toMillis(slot.policy.attemptTimeout)
+                    })
+                  })
+                )
+            }),
+          attempts,
+          true
+        ),
+        routerPolicy.deadline,
+        attempts
+      ).pipe(Effect.tapError(() => Effect.sync(() => countOutcome(attempts, true))))
+      countOutcome(attempts, Result.isFailure(outcome))
+      if (Result.isFailure(outcome)) return yield* Effect.fail(outcome.failure)
+      const now = yield* Clock.currentTimeMillis
+      return { ...outcome.success.tried.value, attempts, latencyMillis: now - started }
+    })
+
+  // -------------------------------------------------------------------------
+  // stream
+  // -------------------------------------------------------------------------
+
+  /**
+   * Opens `slot`'s stream and pulls until the first content part (or a complete empty answer),
+   * under the first-token timeout. Whatever fails here fails over like a chat call; the stream's
+   * own scope is closed on failure, which cancels the request.
+   */
+  const open = (slot: Slot, request: ChatRequest): Effect.Effect<Opened, ChatError> =>
+    Effect.gen(function*() {
+      const streamScope = yield* Scope.make()
+      const timeout = Duration.min(slot.policy.firstTokenTimeout, slot.policy.attemptTimeout)
+      return yield* Effect.gen(function*() {
+        const pull = yield* Scope.provide(Stream.toPull(slot.provider.stream(request)), streamScope)
+        const buffered: Array<StreamPart> = []
+        while (true) {
+          const chunk = yield* Pull.catchDone(pull, () => Effect.succeed(undefined))
+          if (chunk === undefined) {
+            return yield* Effect.fail(
+              new ProviderError({
+                provider: slot.name,
+                model: modelOf(slot, request),
+                reason: new StreamInterrupted({
+                  message: "stream ended before any content or finish",
+                  partialText: ""
+                })
+              })
+            )
+          }
+          buffered.push(...chunk)
+          const finished = chunk.some((part) => part.type === "finish")
+          if (finished || chunk.some((part) => part.type !== "finish")) {
+            return { pull, scope: streamScope, buffered, finished }
+          }
+        }
+      }).pipe(
+        Effect.timeoutOrElse({
+          duration: timeout,
+          orElse: () =>
+            Effect.fail(
+              new ProviderError({
+                provider: slot.name,
+                model: modelOf(slot, request),
+                reason: new Timeout({
+                  message: `no content within ${Duration.format(timeout)}`,
+                  phase: "first-token",
+                  afterMillis: Duration.toMillis(timeout)
+                })
+              })
+            )
+        }),
+        Effect.onError(() => Scope.close(streamScope, Exit.void))
+      )
+    })
+
+  const stream = (request: ChatRequest): Stream.Stream<StreamPart, ChatError> =>
+    Stream.unwrap(Effect.gen(function*() {
+      const outerScope = yield* Scope.Scope
+      const started = yield* Clock.currentTimeMillis
+      const deadlineAt = started + Duration.toMillis(routerPolicy.deadline)
+      const attempts: Array<Attempt> = []
+      let remaining = yield* Ref.get(order)
+      totals.requests++
+
+      let current: { slot: Slot; model: string; opened: Opened; tried: Tried<Opened> } | undefined
+      let queue: Array<StreamPart> = []
+      let done = false
+      // what the consumer has received of the current answer, for StreamInterrupted and `continue`
+      let text = ""
+      const toolCalls: Array<ToolCall> = []
+      let openToolCalls = 0
+
+      const track = (parts: ReadonlyArray<StreamPart>): Array<StreamPart> => {
+        const out: Array<StreamPart> = []
+        for (const part of parts) {
+          switch (part.type) {
+            case "text-delta":
+              text += part.text
+              break
+            case "tool-call-delta":
+              if (part.id !== undefined) openToolCalls++
+              break
+            case "tool-call":
+              toolCalls.push(part.toolCall)
+              openToolCalls = Math.max(0, openToolCalls - 1)
+              break
+            case "finish":
+              done = true
+              out.push({ ...part, attempts })
+              continue
+          }
+          out.push(part)
+        }
+        return out
+      }
+
+      const closeCurrent = Effect.suspend(() => {
+        const active = current
+        current = undefined
+        return active === undefined ? Effect.void : Scope.close(active.opened.scope, Exit.void)
+      })
+
+      yield* Scope.addFinalizer(
+        outerScope,
+        Effect.suspend(() => {
+          const active = current
+          if (active === undefined) return Effect.void
+          // the consumer stopped early: neither a success nor a failure of the provider
+          return breaker.record(active.tried.permit, { _tag: "Ignored" }).pipe(Effect.andThen(closeCurrent))
+        })
+      )
+
+      const openNext = (target: ChatRequest, requirePrefill: boolean) =>
+        Effect.gen(function*() {
+          const candidates = requirePrefill
+            ? remaining.filter((slot) => slot.provider.capabilities.assistantPrefill)
+            : remaining
+          const now = yield* Clock.currentTimeMillis
+          const outcome = yield* withDeadline(
+            failover(candidates, target, (slot) => open(slot, target), attempts, false),
+            Duration.millis(Math.max(0, deadlineAt - now)),
+            attempts
+          )
+          if (Result.isFailure(outcome)) return yield* Effect.fail(outcome.failure)
+          const { slot, tried } = outcome.success
+          remaining = remaining.slice(remaining.indexOf(slot) + 1)
+          current = { slot, model: modelOf(slot, target), opened: tried.value, tried }
+          if (tried.value.finished) yield* finishCurrent
+          return tried.value.buffered
+        })
+
+      const finishCurrent = Effect.suspend(() => {
+        const active = current
+        if (active === undefined) return Effect.void
+        return settleSuccess(active.slot, active.model, active.tried.permit, active.tried.tries, active.tried.started, attempts)
+          .pipe(Effect.andThen(closeCurrent))
+      })
+
+      const midStream = (error: ChatError): Effect.Effect<Array<StreamPart>, ChatError> =>
+        Effect.gen(function*() {
+          const active = current!
+          yield* settleFailure(
+            active.slot,
+            active.model,
+            active.tried.permit,
+            error,
+            active.tried.tries,
+            active.tried.started,
+            attempts
+          )
+          yield* closeCurrent
+          const interrupted = new ProviderError({
+            provider: active.slot.name,
+            model: active.model,
+            reason: new StreamInterrupted({
+              message: `stream broke after content was delivered: ${error.message}`,
+              partialText: text,
+              ...(toolCalls.length === 0 ? {} : { partialToolCalls: [...toolCalls] }),
+              cause: reasonTag(error)
+            })
+          })
+          const policy = active.slot.policy.streamPolicy
+          if (policy === "fail") return yield* Effect.fail(interrupted)
+          if (policy === "continue" && openToolCalls === 0 && toolCalls.length === 0) {
+            const resumed = yield* Effect.result(openNext(withPrefill(request, text), true))
+            if (Result.isSuccess(resumed) && current !== undefined) {
+              const next: Array<StreamPart> = [{ type: "resume", provider: current.slot.name, reason: reasonTag(error) }]
+              return [...next, ...track(resumed.success)]
+            }
+          }
+          const restarted = yield* Effect.result(openNext(request, false))
+          if (Result.isFailure(restarted) || current === undefined) return yield* Effect.fail(interrupted)
+          text = ""
+          toolCalls.length = 0
+          openToolCalls = 0
+          const next: Array<StreamPart> = [{ type: "restart", provider: current.slot.name, reason: reasonTag(error) }]
+          return [...next, ...track(restarted.success)]
+        })
+
+      const nextParts: Effect.Effect<Array<StreamPart>, ChatError> = Effect.suspend(() => {
+        const active = current
+        if (active === undefined) {
+          return openNext(request, false).pipe(Effect.map(track))
+        }
+        const idle = active.slot.policy.idleTimeout
+        return active.opened.pull.pipe(
+          Effect.timeoutOrElse({
+            duration: idle,
+            orElse: () =>
+              Effect.fail(
+                new ProviderError({
+                  provider: active.slot.name,
+                  model: active.model,
+                  reason: new Timeout({
+                    message: `no stream data for ${Duration.format(idle)}`,
+                    phase: "idle",
+                    afterMillis: Duration.toMillis(idle)
+                  })
+                })
+              )
+          }),
+          Pull.matchEffect({
+            onSuccess: (chunk) => {
+              const parts = track(chunk)
+              return done ? Effect.as(finishCurrent, parts) : Effect.succeed(parts)
+            },
+            onFailure: (cause) => {
+              const failure = Cause.findErrorOption(cause)
+              return failure._tag === "Some" ? midStream(failure.value) : Effect.failCause(cause)
+            },
+            onDone: () =>
+              midStream(
+                new ProviderError({
+                  provider: active.slot.name,
+                  model: active.model,
+                  reason: new StreamInterrupted({ message: "stream ended without a finish", partialText: text })
+                })
+              )
+          })
+        )
+      })
+
+      const pull: Pull.Pull<Arr.NonEmptyReadonlyArray<StreamPart>, ChatError> = Effect.suspend(() => {
+        if (queue.length > 0) {
+          const out = queue as unknown as Arr.NonEmptyReadonlyArray<StreamPart>
+          queue = []
+          return Effect.succeed(out)
+        }
+        if (done) return Cause.done()
+        return Effect.flatMap(nextParts, (parts) => {
+          queue = parts
+          return pull
+        })
+      })
+      return Stream.fromPull(Effect.succeed(pull))
+    }))
+
+  // -------------------------------------------------------------------------
+  // control
+  // -------------------------------------------------------------------------
+
+  const find = (name: string) =>
+    Effect.flatMap(Ref.get(order), (slots) => {
+      const slot = slots.find((candidate) => candidate.name === name)
+      return slot === undefined
+        ? Effect.fail(new UnknownProvider({ name, known: slots.map((candidate) => candidate.name) }))
+        : Effect.succeed(slot)
+    })
+
+  const reorder = (names: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      for (const name of names) yield* find(name)
+      yield* Ref.update(order, (slots) => [
+        ...names.map((name) => slots.find((slot) => slot.name === name)!),
+        ...slots.filter((slot) => !names.includes(slot.name))
+      ])
+    })
+
+  const status = Effect.gen(function*() {
+    const slots = yield* Ref.get(order)
+    const now = yield* Clock.currentTimeMillis
+    const result: Array<ProviderStatus> = []
+    for (const [position, slot] of slots.entries()) {
+      const circuits: Array<{ key: string; state: CircuitBreaker.State["_tag"] }> = []
+      for (const model of slot.models) {
+        const key = `${slot.name}:${model}`
+        circuits.push({ key, state: (yield* breaker.state(key))._tag })
+      }
+      const settled = slot.successes + slot.failures
+      result.push({
+        name: slot.name,
+        position,
+        priority: slot.priority,
+        enabled: slot.enabled,
+        defaultModel: slot.provider.defaultModel,
+        circuits,
+        rateLimitedUntil: slot.rateLimitedUntil > now ? slot.rateLimitedUntil : undefined,
+        requests: slot.requests,
+        successes: slot.successes,
+        failures: slot.failures,
+        skipped: slot.skipped,
+        successRate: settled === 0 ? undefined : slot.successes / settled,
+        latencyP50Millis: percentile(slot.latencies, 0.5),
+        latencyP95Millis: percentile(slot.latencies, 0.95),
+        lastError: slot.lastError === undefined ? undefined : { ...slot.lastError }
+      })
+    }
+    return result
+  })
+
+  const control = Router.of({
+    order: Effect.map(Ref.get(order), (slots) => slots.map((slot) => slot.name)),
+    setPrimary: (name) => reorder([name]),
+    reorder,
+    disable: (name) => Effect.map(find(name), (slot) => { slot.enabled = false }),
+    enable: (name) => Effect.map(find(name), (slot) => { slot.enabled = true }),
+    status,
+    stats: Effect.sync(() => ({ ...totals }))
+  })
+
+  const first = sortSlots(built)[0]
+  const provider = ChatProvider.ChatProvider.of({
+    name: "router",
+    defaultModel: first?.provider.defaultModel ?? "",
+    capabilities: {
+      streaming: built.some((slot) => slot.provider.capabilities.streaming),
+      tools: built.some((slot) => slot.provider.capabilities.tools),
+      images: built.some((slot) => slot.provider.capabilities.images),
+      jsonSchema: built.some((slot) => slot.provider.capabilities.jsonSchema),
+      assistantPrefill: built.some((slot) => slot.provider.capabilities.assistantPrefill)
+    },
+    chat,
+    stream
+  })
+  return { provider, control }
+})
+
+// ---------------------------------------------------------------------------
+// layers
+// ---------------------------------------------------------------------------
+
+/**
+ * The router as a layer: provides `ChatProvider` (the failover router) and `Router` (control
+ * and status). Needs a `CircuitBreaker`; `CircuitBreaker.layerMemory()` keeps circuits in
+ * this process.
+ *
+ * **Example**
+ *
+ * ```ts
+ * const AppLayer = Router.layer({
+ *   providers: [OpenAiLayer, { layer: AnthropicLayer, priority: 1 }],
+ *   policy: { streamPolicy: "restart", deadline: "30 seconds" }
+ * }).pipe(Layer.provide(CircuitBreaker.layerMemory()))
+ * ```
+ *
+ * @category layers
+ */
+export const layer = <E = never, R = never>(
+  options: Options<E, R>
+): Layer.Layer<ChatProvider.ChatProvider | Router, E, Exclude<R, Scope.Scope> | CircuitBreaker.CircuitBreaker> =>
+  Layer.effectContext(
+    Effect.map(make(options), ({ control, provider }) =>
+      Context.make(ChatProvider.ChatProvider, provider).pipe(Context.add(Router, control)))
+  )
