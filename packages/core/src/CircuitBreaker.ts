@@ -146,7 +146,9 @@ export interface RecordOptions {
  * become `Rejected`), its `record` takes `consecutive(failureThreshold)` as the trip policy.
  * `states`, `reset` and `forceOpen` have no counterpart there and need their own small scripts.
  * Effect's store also keeps the opening count for a while after a close (so a provider that
- * flaps right after closing keeps backing off), where `layerStoreMemory` resets it on close.
+ * flaps right after closing keeps backing off), where `layerStoreMemory` resets it on close; and
+ * its `admit` needs a `Scope` to renew a probe's lease, which the adapter must hold itself (in
+ * its layer's scope, until the probe is recorded) since ours takes none.
  *
  * @category services
  */
@@ -198,6 +200,19 @@ const halfOpenEntry = (key: string, generation: number, openings: number, probin
   steady: probing ? Effect.fail(new Rejected({ key, state: "HalfOpen", retryAfterMillis: undefined })) : undefined
 })
 
+/**
+ * A refusal from an open circuit. The router skips open circuits on its hot path and never needs
+ * a stack for this expected answer, while capturing one costs more than the whole decision, so
+ * none is captured.
+ */
+const rejectedOpen = (key: string, retryAfterMillis: number): Rejected => {
+  const stackTraceLimit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  const rejected = new Rejected({ key, state: "Open", retryAfterMillis })
+  Error.stackTraceLimit = stackTraceLimit
+  return rejected
+}
+
 const openingsOf = (state: State): number => state._tag === "Closed" ? 0 : state.openings
 
 const durationMillis = (duration: Duration.Duration): number => Math.max(0, Math.ceil(Duration.toMillis(duration)))
@@ -228,7 +243,7 @@ export const makeStoreMemory: Effect.Effect<BreakerStore["Service"]> = Effect.ma
       if (entry.steady !== undefined) return [entry.steady, map]
       const state = entry.state
       if (state._tag === "Open" && now < state.until) {
-        return [Effect.fail(new Rejected({ key, state: "Open", retryAfterMillis: state.until - now })), map]
+        return [Effect.fail(rejectedOpen(key, state.until - now)), map]
       }
       // Open past its deadline, or HalfOpen with no probe out: this caller becomes the probe.
       const openings = openingsOf(state)
@@ -350,6 +365,10 @@ interface Resolved {
   readonly jitter: number
 }
 
+const ensure = (valid: boolean, message: string): void => {
+  if (!valid) throw new RangeError(`CircuitBreaker options: ${message}`)
+}
+
 const resolve = (options: Options): Resolved => {
   const resolved: Resolved = {
     failureThreshold: options.failureThreshold ?? 5,
@@ -358,14 +377,14 @@ const resolve = (options: Options): Resolved => {
     maxOpenMillis: Duration.toMillis(Duration.fromInputUnsafe(options.maxOpenDuration ?? "10 minutes")),
     jitter: options.jitter ?? 0.2
   }
-  const problems = [
-    Number.isInteger(resolved.failureThreshold) && resolved.failureThreshold >= 1 ? [] : ["failureThreshold must be an integer >= 1"],
-    Number.isFinite(resolved.openMillis) && resolved.openMillis >= 0 ? [] : ["openDuration must be finite and >= 0"],
-    Number.isFinite(resolved.backoffFactor) && resolved.backoffFactor >= 1 ? [] : ["backoffFactor must be >= 1"],
-    resolved.maxOpenMillis >= 0 ? [] : ["maxOpenDuration must be >= 0"],
-    resolved.jitter >= 0 && resolved.jitter <= 1 ? [] : ["jitter must be in [0, 1]"]
-  ].flat()
-  if (problems.length > 0) throw new RangeError(`CircuitBreaker options: ${problems.join("; ")}`)
+  ensure(
+    Number.isInteger(resolved.failureThreshold) && resolved.failureThreshold >= 1,
+    "failureThreshold must be an integer >= 1"
+  )
+  ensure(Number.isFinite(resolved.openMillis) && resolved.openMillis >= 0, "openDuration must be finite and >= 0")
+  ensure(Number.isFinite(resolved.backoffFactor) && resolved.backoffFactor >= 1, "backoffFactor must be >= 1")
+  ensure(resolved.maxOpenMillis >= 0, "maxOpenDuration must be >= 0")
+  ensure(resolved.jitter >= 0 && resolved.jitter <= 1, "jitter must be in [0, 1]")
   return resolved
 }
 
@@ -391,7 +410,8 @@ const openMillisFor = (
  * Creates the `CircuitBreaker` service over the `BreakerStore` in context. Transitions are
  * published on a sliding `PubSub` (1024 per subscriber), so publishing never waits on a slow
  * subscriber; one that falls that far behind loses the oldest. The stream ends when the scope
- * closes.
+ * closes. Options out of range (a threshold below 1, a factor below 1, jitter outside 0..1) are a
+ * defect when the service is built.
  *
  * **Example** (A circuit that trips after two failures)
  *

@@ -176,6 +176,39 @@ const percentile = (samples: ReadonlyArray<number>, p: number): number | undefin
 
 const modelOf = (slot: Slot, request: ChatRequest): string => request.model ?? slot.provider.defaultModel
 
+// One correlation id per call, on every log line and the span of that call. A process prefix and
+// a counter: unique enough to grep for, and far cheaper than a UUID on the hot path.
+const idPrefix = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0")
+let idCounter = 0
+const nextCallId = (): string => `flx-${idPrefix}-${(idCounter++).toString(36)}`
+
+const logAttempt = (attempt: Attempt, index: number): Effect.Effect<void> => {
+  const annotations = {
+    provider: attempt.provider,
+    model: attempt.model ?? "",
+    attempt: index,
+    outcome: attempt.outcome,
+    tries: attempt.tries,
+    latencyMillis: attempt.latencyMillis,
+    ...(attempt.reason === undefined ? {} : { reason: attempt.reason })
+  }
+  const line = attempt.outcome === "success"
+    ? Effect.logDebug("attempt succeeded")
+    : attempt.outcome === "skipped"
+    ? Effect.logDebug(`attempt skipped: ${attempt.error?.message ?? attempt.reason}`)
+    : Effect.logWarning(`attempt failed: ${attempt.error?.message ?? attempt.reason}`)
+  return Effect.annotateLogs(line, annotations)
+}
+
+/** Annotates every log line of one call with its correlation id and runs it in a span. */
+const traced = (name: string, request: ChatRequest) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  const callId = nextCallId() // per call: `traced` runs when the call is made
+  return effect.pipe(
+    Effect.annotateLogs("callId", callId),
+    Effect.withSpan(name, { attributes: { "flexiai.call_id": callId, "flexiai.model": request.model ?? "default" } })
+  )
+}
+
 const failsOver = (error: ChatError, policy: RouterPolicy.Resolved): boolean => {
   if (error._tag !== "ProviderError") return true
   switch (error.reason._tag) {
@@ -262,7 +295,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
   const skip = (slot: Slot, model: string, attempts: Array<Attempt>, error: CircuitOpen) =>
     Effect.suspend(() => {
       slot.skipped++
-      attempts.push({
+      const skipped: Attempt = {
         provider: slot.name,
         model,
         outcome: "skipped",
@@ -270,8 +303,9 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         error,
         tries: 0,
         latencyMillis: 0
-      })
-      return Effect.fail(error)
+      }
+      attempts.push(skipped)
+      return Effect.andThen(logAttempt(skipped, attempts.length), Effect.fail(error))
     })
 
   const settleFailure = (
@@ -298,15 +332,17 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       slot.failures++
       slot.lastError = { reason: reasonTag(error), message: error.message, at: now }
       recordLatency(slot, latencyMillis)
-      attempts.push({
+      const failed: Attempt = {
         provider: slot.name,
         model,
         outcome: "failure",
         reason: reasonTag(error),
-        error: error._tag === "AllProvidersFailed" ? undefined : error,
+        ...(error._tag === "AllProvidersFailed" ? {} : { error }),
         tries,
         latencyMillis
-      })
+      }
+      attempts.push(failed)
+      yield* logAttempt(failed, attempts.length)
     })
 
   const settleSuccess = (
@@ -322,7 +358,9 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       yield* breaker.record(permit, { _tag: "Success" })
       slot.successes++
       recordLatency(slot, now - started)
-      attempts.push({ provider: slot.name, model, outcome: "success", tries, latencyMillis: now - started })
+      const succeeded: Attempt = { provider: slot.name, model, outcome: "success", tries, latencyMillis: now - started }
+      attempts.push(succeeded)
+      yield* logAttempt(succeeded, attempts.length)
     })
 
   /**
@@ -482,7 +520,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       if (Result.isFailure(outcome)) return yield* Effect.fail(outcome.failure)
       const now = yield* Clock.currentTimeMillis
       return { ...outcome.success.tried.value, attempts, latencyMillis: now - started }
-    })
+    }).pipe(traced("Router.chat", request))
 
   // -------------------------------------------------------------------------
   // stream
@@ -573,7 +611,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
               break
             case "finish":
               done = true
-              out.push({ ...part, attempts })
+              out.push({ ...part, attempts: [...attempts] })
               continue
           }
           out.push(part)
@@ -687,10 +725,11 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
               )
           }),
           Pull.matchEffect({
-            onSuccess: (chunk) => {
-              const parts = track(chunk)
-              return done ? Effect.as(finishCurrent, parts) : Effect.succeed(parts)
-            },
+            onSuccess: (chunk) =>
+              // settle first, so the finish part's attempts already hold this success
+              chunk.some((part) => part.type === "finish")
+                ? Effect.andThen(finishCurrent, Effect.sync(() => track(chunk)))
+                : Effect.sync(() => track(chunk)),
             onFailure: (cause) => {
               const failure = Cause.findErrorOption(cause)
               return failure._tag === "Some" ? midStream(failure.value) : Effect.failCause(cause)
@@ -719,7 +758,10 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           return pull
         })
       })
-      return Stream.fromPull(Effect.succeed(pull))
+      const callId = nextCallId()
+      return Stream.fromPull(Effect.succeed(Effect.annotateLogs(pull, "callId", callId))).pipe(
+        Stream.withSpan("Router.stream", { attributes: { "flexiai.call_id": callId } })
+      )
     }))
 
   // -------------------------------------------------------------------------

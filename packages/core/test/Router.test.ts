@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { ChatProvider, ChatRequest, CircuitBreaker, ProviderError, Router } from "@flexiai/core"
 import type { RouterPolicy, StreamPart } from "@flexiai/core"
 import { TestChatProvider } from "@flexiai/testing"
-import { Context, Duration, Effect, Exit, Fiber, Layer, Stream } from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Logger, References, Stream } from "effect"
 import { TestClock } from "effect/testing"
 
 const request: ChatRequest.ChatRequest = { messages: [{ role: "user", content: "hello" }] }
@@ -460,5 +460,38 @@ describe("Router streams", () => {
       ], {}, { failureThreshold: 1 })
       yield* runTimed(collect(router.stream(request)))
       assert.strictEqual((yield* breaker.state("a:test-model"))._tag, "Open")
+    }))
+})
+
+describe("Router logging", () => {
+  it.effect("one correlation id per call on every attempt's log line, with provider, model, attempt and latency", () =>
+    Effect.gen(function*() {
+      const lines: Array<{ message: string; level: string; annotations: Record<string, unknown> }> = []
+      const capture = Logger.make((options) => {
+        lines.push({
+          message: String(options.message),
+          level: options.logLevel,
+          annotations: { ...options.fiber.getRef(References.CurrentLogAnnotations) }
+        })
+      })
+      const { router } = yield* setup([
+        { name: "a", script: [{ fail: TestChatProvider.serverError(500) }] },
+        { name: "b", script: [{ reply: "ok" }] }
+      ], { retry: { maxRetries: 0 } })
+      const logged = <A, E>(effect: Effect.Effect<A, E>) =>
+        effect.pipe(Effect.provide(Logger.layer([capture])), Effect.provideService(References.MinimumLogLevel, "Debug"))
+      yield* logged(router.chat(request))
+      yield* logged(router.chat(request))
+      const attemptLines = lines.filter((line) => line.message.startsWith("attempt"))
+      assert.deepStrictEqual(
+        attemptLines.map((line) => [line.level, line.annotations["provider"], line.annotations["attempt"]]),
+        [["Warn", "a", 1], ["Debug", "b", 2], ["Warn", "a", 1], ["Debug", "b", 2]]
+      )
+      const ids = attemptLines.map((line) => line.annotations["callId"])
+      assert.strictEqual(ids[0], ids[1])
+      assert.strictEqual(ids[2], ids[3])
+      assert.notStrictEqual(ids[0], ids[2])
+      assert.strictEqual(attemptLines[0]!.annotations["model"], "test-model")
+      assert.isNumber(attemptLines[1]!.annotations["latencyMillis"])
     }))
 })
