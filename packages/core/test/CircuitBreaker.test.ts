@@ -75,6 +75,14 @@ describe("CircuitBreaker", () => {
       }))
   })
 
+  it.effect("options out of range are a defect when the breaker is built", () =>
+    Effect.gen(function*() {
+      for (const options of [{ failureThreshold: 0 }, { backoffFactor: 0.5 }, { jitter: 1.5 }, { openDuration: -1 }]) {
+        const exit = yield* Effect.exit(start(options))
+        assert.isTrue(Exit.hasDies(exit), JSON.stringify(options))
+      }
+    }))
+
   describe("open and half-open", () => {
     it.effect("rejects with a shrinking retryAfterMillis, then lets exactly one probe through", () =>
       Effect.gen(function*() {

@@ -711,6 +711,9 @@ export const start = (initial: Script, options: { readonly port?: number | undef
         for (let index = 0; index <= frames.content.length; index++) {
           if (delivery.cutAfterChunks === index) {
             await delay(delivery.chunkDelayMillis)
+            // let the written chunks reach the client before the cut, so it sees the partial text
+            await new Promise<void>((resolve) => response.write("", () => resolve()))
+            await delay(20)
             response.socket?.destroy()
             return
           }

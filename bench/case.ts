@@ -1,0 +1,234 @@
+/**
+ * One benchmark case for one side, in a process of its own so neither side's JIT state or heap
+ * colours the other's figure. `run.ts` starts the server once and runs these in rounds.
+ *
+ * Usage: node --expose-gc bench/case.ts <raw|flex> <case> <port>; prints one JSON number.
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { ChatProvider, CircuitBreaker, Router } from "@flexiai/core"
+import type { ChatRequest, ChatResponse } from "@flexiai/core"
+import { OpenAiChat, OpenAiClient } from "@flexiai/openai"
+import { Effect, Fiber, Layer, ManagedRuntime, Redacted, Stream } from "effect"
+import { Agent, request as undiciRequest } from "undici"
+
+const [side, which, portText] = process.argv.slice(2) as [string, string, string]
+const base = `http://127.0.0.1:${portText}`
+const gc = (globalThis as { gc?: () => void }).gc!
+
+// ---------------------------------------------------------------------------
+// the floor: raw undici + a hand-written SSE loop
+// ---------------------------------------------------------------------------
+
+const agent = new Agent({ keepAliveTimeout: 60_000 })
+const headers = { "content-type": "application/json", authorization: "Bearer sk-bench" }
+const wireBody = (model: string, stream: boolean) =>
+  JSON.stringify({ model, messages: [{ role: "user", content: "hello" }], stream })
+
+const rawChat = async (): Promise<unknown> => {
+  const response = await undiciRequest(`${base}/v1/chat/completions`, {
+    method: "POST",
+    headers,
+    body: wireBody("json", false),
+    dispatcher: agent
+  })
+  const json = await response.body.json() as { choices: Array<{ message: { content: string } }> }
+  return json.choices[0]!.message.content
+}
+
+const rawStream = async (model: string, onFirst?: () => void, signal?: AbortSignal): Promise<string> => {
+  const response = await undiciRequest(`${base}/v1/chat/completions`, {
+    method: "POST",
+    headers,
+    body: wireBody(model, true),
+    dispatcher: agent,
+    ...(signal === undefined ? {} : { signal })
+  })
+  const decoder = new TextDecoder()
+  let buffer = ""
+  let text = ""
+  for await (const bytes of response.body) {
+    buffer += decoder.decode(bytes as Uint8Array, { stream: true })
+    let end: number
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const event = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      if (!event.startsWith("data: ")) continue
+      const data = event.slice(6)
+      if (data === "[DONE]") return text
+      const parsed = JSON.parse(data) as { choices: Array<{ delta?: { content?: string } }> }
+      const content = parsed.choices[0]?.delta?.content
+      if (content) {
+        if (text === "") onFirst?.()
+        text += content
+      }
+    }
+  }
+  return text
+}
+
+// ---------------------------------------------------------------------------
+// FlexiAI: router → OpenAI provider → Effect HttpClient (undici)
+// ---------------------------------------------------------------------------
+
+const upstream = (name: string) =>
+  OpenAiChat.layer({ name }).pipe(
+    Layer.provide(OpenAiClient.layer({ name, apiKey: Redacted.make("sk-bench"), apiUrl: `${base}/v1`, defaultModel: "json" })),
+    Layer.provide(NodeHttpClient.layerUndici)
+  )
+const runtime = ManagedRuntime.make(
+  Router.layer({ providers: [upstream("mock")], policy: { retry: { maxRetries: 0 } } }).pipe(
+    Layer.provideMerge(CircuitBreaker.layerMemory())
+  )
+)
+const router = await runtime.runPromise(Effect.service(ChatProvider.ChatProvider))
+const request = (model: string): ChatRequest.ChatRequest => ({ model, messages: [{ role: "user", content: "hello" }] })
+const jsonRequest = request("json")
+
+const flexChat = (): Promise<unknown> => runtime.runPromise(router.chat(jsonRequest))
+const flexStream = (model: string, onFirst?: () => void): Promise<void> => {
+  let first = true
+  return runtime.runPromise(
+    Stream.runForEach(router.stream(request(model)), (part) =>
+      Effect.sync(() => {
+        if (first && part.type === "text-delta") {
+          first = false
+          onFirst?.()
+        }
+      }))
+  )
+}
+
+// ---------------------------------------------------------------------------
+// measuring
+// ---------------------------------------------------------------------------
+
+const cpuMicros = async (warmup: number, count: number, run: () => Promise<unknown>): Promise<number> => {
+  for (let index = 0; index < warmup; index++) await run()
+  gc()
+  const start = process.cpuUsage()
+  for (let index = 0; index < count; index++) await run()
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / count
+}
+
+const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+
+const ttftMillis = async (count: number, run: (onFirst: () => void) => Promise<unknown>): Promise<number> => {
+  for (let index = 0; index < 500; index++) await run(() => undefined)
+  const samples: Array<number> = []
+  for (let index = 0; index < count; index++) {
+    const start = performance.now()
+    let first = 0
+    await run(() => {
+      first = performance.now()
+    })
+    samples.push(first - start)
+  }
+  return median(samples)
+}
+
+const heapPerStream = async (count: number, open: () => { ready: Promise<void>; close: () => Promise<void> }) => {
+  // warm the path once so code and pools are not counted as per-stream memory
+  const warm = Array.from({ length: 20 }, open)
+  await Promise.all(warm.map((stream) => stream.ready))
+  await Promise.all(warm.map((stream) => stream.close()))
+  gc()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  gc()
+  const before = process.memoryUsage().heapUsed
+  const streams = Array.from({ length: count }, open)
+  await Promise.all(streams.map((stream) => stream.ready))
+  gc()
+  const after = process.memoryUsage().heapUsed
+  await Promise.all(streams.map((stream) => stream.close()))
+  return (after - before) / count
+}
+
+const openRaw = () => {
+  const controller = new AbortController()
+  let ready!: () => void
+  const first = new Promise<void>((resolve) => (ready = resolve))
+  const done = rawStream("stall", ready, controller.signal).catch(() => undefined)
+  return {
+    ready: first,
+    close: async () => {
+      controller.abort()
+      await done
+    }
+  }
+}
+
+const openFlex = () => {
+  let ready!: () => void
+  const first = new Promise<void>((resolve) => (ready = resolve))
+  let isFirst = true
+  const fiber = runtime.runFork(
+    Stream.runForEach(router.stream(request("stall")), () =>
+      Effect.sync(() => {
+        if (isFirst) {
+          isFirst = false
+          ready()
+        }
+      }))
+  )
+  return { ready: first, close: () => runtime.runPromise(Fiber.interrupt(fiber)) }
+}
+
+/** Time per call of a router over [open upstream, in-memory answer], or over [in-memory answer] alone. */
+const skipMicros = async (withOpenCircuit: boolean) => {
+  const answer: ChatResponse.ChatResponse = {
+    id: "local",
+    text: "local",
+    toolCalls: [],
+    finishReason: "stop",
+    provider: "local",
+    model: "local",
+    latencyMillis: 0,
+    attempts: []
+  }
+  const local = Layer.succeed(
+    ChatProvider.ChatProvider,
+    ChatProvider.ChatProvider.of({
+      name: "local",
+      defaultModel: "json",
+      capabilities: ChatProvider.allCapabilities,
+      chat: () => Effect.succeed(answer),
+      stream: () => Stream.empty
+    })
+  )
+  const skipRuntime = ManagedRuntime.make(
+    Router.layer({ providers: withOpenCircuit ? [upstream("open"), local] : [local] }).pipe(
+      Layer.provideMerge(CircuitBreaker.layerMemory())
+    )
+  )
+  if (withOpenCircuit) {
+    await skipRuntime.runPromise(
+      Effect.flatMap(Effect.service(CircuitBreaker.CircuitBreaker), (breaker) => breaker.forceOpen("open:json", "1 hour"))
+    )
+  }
+  const skipRouter = await skipRuntime.runPromise(Effect.service(ChatProvider.ChatProvider))
+  const run = () => skipRuntime.runPromise(skipRouter.chat(jsonRequest))
+  for (let index = 0; index < 5000; index++) await run()
+  const start = performance.now()
+  const count = 30_000
+  for (let index = 0; index < count; index++) await run()
+  const micros = ((performance.now() - start) * 1000) / count
+  await skipRuntime.dispose()
+  return micros
+}
+
+const raw = side === "raw"
+const cases: Record<string, () => Promise<number>> = {
+  chat: () => cpuMicros(1000, 3000, raw ? rawChat : flexChat),
+  "stream-200": () => cpuMicros(100, 300, () => (raw ? rawStream("chunks-200") : flexStream("chunks-200"))),
+  "stream-1": () => cpuMicros(500, 1500, () => (raw ? rawStream("chunks-1") : flexStream("chunks-1"))),
+  ttft: () => ttftMillis(1000, (onFirst) => (raw ? rawStream("chunks-1", onFirst) : flexStream("chunks-1", onFirst))),
+  heap: () => heapPerStream(1000, raw ? openRaw : openFlex),
+  skip: () => skipMicros(!raw)
+}
+
+const value = await cases[which]!()
+console.log(JSON.stringify(value))
+await runtime.dispose()
+await agent.close()
+process.exit(0)

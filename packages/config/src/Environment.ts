@@ -1,0 +1,422 @@
+/**
+ * The environment as a config source, read through the `ConfigProvider` in context (never
+ * `process.env` directly, so tests pass `ConfigProvider.fromEnv({ env })`).
+ *
+ * Two kinds of variable:
+ *
+ * 1. FlexiAI's own, `FLEXIAI_` + the config path in CONSTANT_CASE joined by `_`:
+ *    `FLEXIAI_POLICY_DEADLINE` is `policy.deadline`, `FLEXIAI_POLICY_RETRY_MAX_RETRIES` is
+ *    `policy.retry.maxRetries`, `FLEXIAI_PROVIDERS_0_BASE_URL` is `providers[0].baseUrl` (the
+ *    index is the provider's position in the file, before sorting; an index past the file's
+ *    list adds a provider). They override the file field by field. A misspelt variable in the
+ *    `FLEXIAI_POLICY_`, `FLEXIAI_BREAKER_`, `FLEXIAI_LOGGING_` or `FLEXIAI_PROVIDERS_` families
+ *    is an error; other `FLEXIAI_` variables belong to other tools (CLI, gateway) and are left alone.
+ * 2. The providers' standard variables (`OPENAI_API_KEY`, `AWS_REGION`, …). They fill in fields
+ *    a declared provider leaves out, and when no provider is declared anywhere they *detect*
+ *    providers, in `detections` order.
+ *
+ * @since 0.1.0
+ */
+import { Config, ConfigProvider, Effect, Option, type Redacted } from "effect"
+import type { ProviderKind } from "./ConfigSchema.ts"
+
+/** How a variable's text becomes a config value. @category models */
+export type FieldType = "string" | "enum" | "secret" | "int" | "number" | "boolean" | "duration"
+
+/** A config field FlexiAI reads from the environment. @category models */
+export interface Field {
+  readonly path: ReadonlyArray<string>
+  readonly type: FieldType
+}
+
+const field = (path: string, type: FieldType): Field => ({ path: path.split("."), type })
+
+const retryFields = (prefix: string): Array<Field> => [
+  field(`${prefix}retry.maxRetries`, "int"),
+  field(`${prefix}retry.initialDelay`, "duration"),
+  field(`${prefix}retry.factor`, "number"),
+  field(`${prefix}retry.maxDelay`, "duration"),
+  field(`${prefix}retry.jitter`, "boolean")
+]
+
+const breakerFields = (prefix: string): Array<Field> => [
+  field(`${prefix}breaker.failureThreshold`, "int"),
+  field(`${prefix}breaker.openDuration`, "duration"),
+  field(`${prefix}breaker.backoffFactor`, "number"),
+  field(`${prefix}breaker.maxOpenDuration`, "duration"),
+  field(`${prefix}breaker.jitter`, "number")
+]
+
+/** Top-level fields with a `FLEXIAI_` variable. @category models */
+export const settingsFields: ReadonlyArray<Field> = [
+  field("policy.preset", "enum"),
+  ...retryFields("policy."),
+  field("policy.maxRetryAfter", "duration"),
+  field("policy.attemptTimeout", "duration"),
+  field("policy.deadline", "duration"),
+  field("policy.firstTokenTimeout", "duration"),
+  field("policy.idleTimeout", "duration"),
+  field("policy.streamPolicy", "enum"),
+  field("policy.failoverOnInvalidRequest", "boolean"),
+  field("policy.failoverOnContentFiltered", "boolean"),
+  ...breakerFields(""),
+  field("logging.level", "enum"),
+  field("logging.format", "enum")
+]
+
+/** Provider fields with a `FLEXIAI_PROVIDERS_<index>_` variable (any kind). @category models */
+export const providerFields: ReadonlyArray<Field> = [
+  field("kind", "enum"),
+  field("name", "string"),
+  field("priority", "int"),
+  field("model", "string"),
+  field("baseUrl", "string"),
+  field("apiKey", "secret"),
+  field("enabled", "boolean"),
+  field("timeouts.connect", "duration"),
+  field("timeouts.firstByte", "duration"),
+  field("timeouts.total", "duration"),
+  ...retryFields(""),
+  ...breakerFields(""),
+  field("endpoint", "string"),
+  field("deployment", "string"),
+  field("apiVersion", "string"),
+  field("bearerToken", "secret"),
+  field("appUrl", "string"),
+  field("appTitle", "string"),
+  field("host", "string"),
+  field("project", "string"),
+  field("location", "string"),
+  field("credentialsFile", "string"),
+  field("region", "string"),
+  field("accessKeyId", "secret"),
+  field("secretAccessKey", "secret"),
+  field("sessionToken", "secret"),
+  field("tenant", "string"),
+  field("clientId", "string"),
+  field("clientSecret", "secret")
+]
+
+/** `baseUrl` → `BASE_URL`. @category naming */
+export const constantCase = (segment: string): string => segment.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()
+
+/** The variable for a config path: `["policy", "deadline"]` → `FLEXIAI_POLICY_DEADLINE`. @category naming */
+export const variableName = (path: ReadonlyArray<string | number>): string =>
+  ["FLEXIAI", ...path.map((segment) => typeof segment === "number" ? String(segment) : constantCase(segment))].join("_")
+
+/** The variable naming the config file. @category naming */
+export const configFileVariable = "FLEXIAI_CONFIG_FILE"
+
+/** Where a config value came from. @category models */
+export type Origin =
+  | { readonly _tag: "File"; readonly file: string }
+  | { readonly _tag: "Env"; readonly variable: string; readonly standard: boolean }
+  | { readonly _tag: "Code"; readonly redacted: boolean }
+
+/** One value for one path, from one source. @category models */
+export interface Assignment {
+  readonly path: ReadonlyArray<string | number>
+  readonly value: unknown
+  readonly origin: Origin
+}
+
+/** A problem found while reading the environment. @category models */
+export interface EnvProblem {
+  readonly path: string
+  readonly message: string
+}
+
+const NUMBER = /^-?\d+(?:\.\d+)?$/
+
+/**
+ * Turns a variable's text into the value the schema expects. Text that does not parse is kept
+ * as text, so the schema reports it at its path (`expected a number`) like any other mistake.
+ */
+const coerce = (text: string, type: FieldType): unknown => {
+  switch (type) {
+    case "int":
+    case "number":
+      return NUMBER.test(text.trim()) ? Number(text.trim()) : text
+    case "duration":
+      return NUMBER.test(text.trim()) ? Number(text.trim()) : text.trim()
+    case "boolean": {
+      const normalized = text.trim().toLowerCase()
+      if (["true", "1", "yes", "on"].includes(normalized)) return true
+      if (["false", "0", "no", "off"].includes(normalized)) return false
+      return text
+    }
+    case "enum":
+      return text.trim().toLowerCase()
+    case "string":
+    case "secret":
+      return text
+  }
+}
+
+const unreadable = (variable: string): EnvProblem => ({ path: variable, message: "the environment could not be read" })
+
+const readVariable = (name: string, type: FieldType): Effect.Effect<Option.Option<unknown>, EnvProblem> =>
+  (type === "secret"
+    ? Config.option(Config.Redacted(name))
+    : Config.option(Config.String(name)).pipe(Config.map(Option.map((text) => coerce(text, type))))).pipe(
+      Effect.mapError(() => unreadable(name))
+    )
+
+/** The full names of every variable under a prefix the provider can enumerate (env-style providers can). */
+const listVariables = (
+  provider: ConfigProvider.ConfigProvider,
+  path: ReadonlyArray<string | number>,
+  depth: number
+): Effect.Effect<Array<string>, ConfigProvider.SourceError> =>
+  Effect.gen(function*() {
+    const node = yield* provider.load(path)
+    if (node === undefined || depth > 12) return []
+    const here = node.value === undefined ? [] : [path.join("_")]
+    const children = node._tag === "Record"
+      ? Array.from(node.keys)
+      : node._tag === "Array"
+      ? Array.from({ length: node.length }, (_, index) => String(index))
+      : []
+    const below = yield* Effect.forEach(children, (child) => listVariables(provider, [...path, child], depth + 1))
+    return [...here, ...below.flat()]
+  })
+
+const checkedFamilies = ["POLICY", "BREAKER", "LOGGING", "PROVIDERS"]
+
+/**
+ * Reads every `FLEXIAI_` setting and provider field from the environment.
+ *
+ * @category reading
+ */
+export const readSettings: Effect.Effect<{
+  readonly assignments: ReadonlyArray<Assignment>
+  readonly problems: ReadonlyArray<EnvProblem>
+}> = Effect.gen(function*() {
+  const provider = yield* ConfigProvider.ConfigProvider
+  const assignments: Array<Assignment> = []
+  const problems: Array<EnvProblem> = []
+  const known = new Set<string>([configFileVariable])
+
+  const read = function*(path: ReadonlyArray<string | number>, type: FieldType) {
+    const variable = variableName(path)
+    known.add(variable)
+    const value = yield* readVariable(variable, type).pipe(
+      Effect.catch((problem) => Effect.sync(() => problems.push(problem)).pipe(Effect.as(Option.none())))
+    )
+    if (Option.isSome(value)) {
+      assignments.push({ path, value: value.value, origin: { _tag: "Env", variable, standard: false } })
+    }
+  }
+
+  for (const setting of settingsFields) yield* read(setting.path, setting.type)
+
+  const providersNode = yield* provider.load(["FLEXIAI", "PROVIDERS"]).pipe(Effect.orElseSucceed(() => undefined))
+  const count = providersNode?._tag === "Array" ? providersNode.length : 0
+  for (let index = 0; index < count; index++) {
+    for (const providerField of providerFields) yield* read(["providers", index, ...providerField.path], providerField.type)
+  }
+
+  const present = yield* listVariables(provider, ["FLEXIAI"], 0).pipe(Effect.orElseSucceed((): Array<string> => []))
+  for (const variable of present) {
+    const family = variable.split("_")[1] ?? ""
+    if (!known.has(variable) && checkedFamilies.includes(family)) {
+      problems.push({
+        path: variable,
+        message: family === "PROVIDERS"
+          ? "unknown variable (expected FLEXIAI_PROVIDERS_<index>_<FIELD>, e.g. FLEXIAI_PROVIDERS_0_MODEL)"
+          : "unknown variable"
+      })
+    }
+  }
+  return { assignments, problems }
+})
+
+// ---------------------------------------------------------------------------
+// Standard variables
+// ---------------------------------------------------------------------------
+
+/** A provider field that a standard variable fills in; the first variable that is set wins. @category models */
+export interface StandardField {
+  readonly field: string
+  readonly variables: ReadonlyArray<string>
+  readonly secret: boolean
+}
+
+const standard = (fieldName: string, variables: ReadonlyArray<string>, secret = false): StandardField => ({
+  field: fieldName,
+  variables,
+  secret
+})
+
+/** Per kind, the standard variables that fill in missing fields. @category models */
+export const standardFields: Readonly<Record<ProviderKind, ReadonlyArray<StandardField>>> = {
+  openai: [standard("apiKey", ["OPENAI_API_KEY"], true), standard("baseUrl", ["OPENAI_BASE_URL"])],
+  "azure-openai": [
+    standard("apiKey", ["AZURE_OPENAI_API_KEY"], true),
+    standard("endpoint", ["AZURE_OPENAI_ENDPOINT"]),
+    standard("deployment", ["AZURE_OPENAI_DEPLOYMENT"]),
+    standard("apiVersion", ["OPENAI_API_VERSION"])
+  ],
+  foundry: [],
+  openrouter: [standard("apiKey", ["OPENROUTER_API_KEY"], true)],
+  ollama: [standard("host", ["OLLAMA_HOST"])],
+  "openai-compatible": [],
+  anthropic: [standard("apiKey", ["ANTHROPIC_API_KEY"], true)],
+  gemini: [standard("apiKey", ["GEMINI_API_KEY", "GOOGLE_API_KEY"], true)],
+  vertex: [
+    standard("credentialsFile", ["GOOGLE_APPLICATION_CREDENTIALS"]),
+    standard("project", ["GOOGLE_CLOUD_PROJECT"]),
+    standard("location", ["GOOGLE_CLOUD_LOCATION"])
+  ],
+  bedrock: [
+    standard("accessKeyId", ["AWS_ACCESS_KEY_ID"], true),
+    standard("secretAccessKey", ["AWS_SECRET_ACCESS_KEY"], true),
+    standard("sessionToken", ["AWS_SESSION_TOKEN"], true),
+    standard("region", ["AWS_REGION", "AWS_DEFAULT_REGION"])
+  ],
+  flow: [
+    standard("baseUrl", ["FLOW_BASE_URL"]),
+    standard("tenant", ["FLOW_TENANT"]),
+    standard("clientId", ["FLOW_CLIENT_ID"]),
+    standard("clientSecret", ["FLOW_CLIENT_SECRET"], true)
+  ]
+}
+
+/** How a provider is detected from standard variables alone. @category models */
+export interface Detection {
+  readonly kind: ProviderKind
+  /** Fields that must all be filled by standard variables. */
+  readonly requires: ReadonlyArray<string>
+  readonly model: string
+  /** Field used as the model when set (Azure: the deployment). */
+  readonly modelFrom?: string
+  /** Fields given a value when their variables are unset. */
+  readonly defaults?: Readonly<Record<string, string>>
+}
+
+/**
+ * Detection order, which is also the priority order (10, 20, …): first-party APIs, then the
+ * clouds, then the aggregators, then a local Ollama.
+ *
+ * @category models
+ */
+export const detections: ReadonlyArray<Detection> = [
+  { kind: "openai", requires: ["apiKey"], model: "gpt-4o-mini" },
+  { kind: "anthropic", requires: ["apiKey"], model: "claude-haiku-4-5" },
+  { kind: "gemini", requires: ["apiKey"], model: "gemini-2.5-flash" },
+  { kind: "azure-openai", requires: ["apiKey", "endpoint"], model: "gpt-4o-mini", modelFrom: "deployment" },
+  {
+    kind: "vertex",
+    requires: ["credentialsFile", "project"],
+    model: "gemini-2.5-flash",
+    defaults: { location: "us-central1" }
+  },
+  {
+    kind: "bedrock",
+    requires: ["accessKeyId", "secretAccessKey"],
+    model: "anthropic.claude-3-haiku-20240307-v1:0",
+    defaults: { region: "us-east-1" }
+  },
+  { kind: "openrouter", requires: ["apiKey"], model: "openai/gpt-4o-mini" },
+  { kind: "flow", requires: ["baseUrl", "tenant", "clientId", "clientSecret"], model: "openai:gpt-4o-mini" },
+  { kind: "ollama", requires: ["host"], model: "llama3.2" }
+]
+
+/** The standard variables a detection needs, for messages: `AZURE_OPENAI_API_KEY + AZURE_OPENAI_ENDPOINT`. @category formatting */
+export const describeDetection = (detection: Detection): string =>
+  detection.requires
+    .map((required) => {
+      const variables = standardFields[detection.kind].find((entry) => entry.field === required)?.variables ?? []
+      return variables.join(" or ")
+    })
+    .join(" + ")
+
+/** Every standard variable, read once. @category models */
+export type StandardValues = ReadonlyMap<string, string | Redacted.Redacted<string>>
+
+/**
+ * Reads every standard variable that is set. Secrets are `Redacted` from here on.
+ *
+ * @category reading
+ */
+export const readStandard: Effect.Effect<StandardValues> = Effect.gen(function*() {
+  const values = new Map<string, string | Redacted.Redacted<string>>()
+  const seen = new Set<string>()
+  for (const entries of Object.values(standardFields)) {
+    for (const entry of entries) {
+      for (const variable of entry.variables) {
+        if (seen.has(variable)) continue
+        seen.add(variable)
+        const value = yield* readVariable(variable, entry.secret ? "secret" : "string").pipe(
+          Effect.orElseSucceed(() => Option.none())
+        )
+        if (Option.isSome(value)) values.set(variable, value.value as string | Redacted.Redacted<string>)
+      }
+    }
+  }
+  return values
+})
+
+/**
+ * The standard-variable values for one kind's fields: field → (variable, value).
+ *
+ * @category reading
+ */
+export const fillsFor = (
+  kind: ProviderKind,
+  values: StandardValues
+): ReadonlyMap<string, { readonly variable: string; readonly value: string | Redacted.Redacted<string> }> => {
+  const fills = new Map<string, { readonly variable: string; readonly value: string | Redacted.Redacted<string> }>()
+  for (const entry of standardFields[kind]) {
+    const variable = entry.variables.find((name) => values.has(name))
+    const value = variable === undefined ? undefined : values.get(variable)
+    if (variable !== undefined && value !== undefined) fills.set(entry.field, { variable, value })
+  }
+  return fills
+}
+
+/**
+ * Providers detected from standard variables, in `detections` order, as assignments at
+ * `providers[i]`. `partial` lists detections that found some but not all of their variables.
+ *
+ * @category detection
+ */
+export const detect = (values: StandardValues): {
+  readonly assignments: ReadonlyArray<Assignment>
+  readonly partial: ReadonlyArray<{ readonly kind: ProviderKind; readonly missing: ReadonlyArray<string> }>
+} => {
+  const assignments: Array<Assignment> = []
+  const partial: Array<{ readonly kind: ProviderKind; readonly missing: ReadonlyArray<string> }> = []
+  let index = 0
+  detections.forEach((detection, position) => {
+    const fills = fillsFor(detection.kind, values)
+    const missing = detection.requires.filter((required) => !fills.has(required))
+    if (missing.length > 0) {
+      const found = detection.requires.some((required) => fills.has(required))
+      if (found) {
+        const variables = standardFields[detection.kind]
+        partial.push({
+          kind: detection.kind,
+          missing: missing.map((name) => variables.find((entry) => entry.field === name)?.variables.join(" or ") ?? name)
+        })
+      }
+      return
+    }
+    const at = (path: string, value: unknown, origin: Origin) =>
+      assignments.push({ path: ["providers", index, path], value, origin })
+    const detected: Origin = { _tag: "Env", variable: describeDetection(detection), standard: true }
+    at("kind", detection.kind, detected)
+    at("name", detection.kind, detected)
+    at("priority", (position + 1) * 10, detected)
+    const modelFill = detection.modelFrom === undefined ? undefined : fills.get(detection.modelFrom)
+    at("model", typeof modelFill?.value === "string" ? modelFill.value : detection.model, detected)
+    for (const [fieldName, fill] of fills) {
+      at(fieldName, fill.value, { _tag: "Env", variable: fill.variable, standard: true })
+    }
+    for (const [fieldName, value] of Object.entries(detection.defaults ?? {})) {
+      if (!fills.has(fieldName)) at(fieldName, value, detected)
+    }
+    index++
+  })
+  return { assignments, partial }
+}

@@ -1,0 +1,448 @@
+/**
+ * Loading a FlexiAI config: code, environment, a JSON/YAML file and defaults, merged field by
+ * field in that order of precedence, validated in one pass, and resolved into a `ResolvedConfig`
+ * with `Duration`s, `Redacted` secrets, the router policy filled in from its preset, and
+ * providers sorted by priority.
+ *
+ * - `load(options)` reads everything (file, `FLEXIAI_*` and standard variables via the
+ *   `ConfigProvider` in context, secret references) and needs `FileSystem` and `Path`
+ *   (`NodeServices.layer` from `@effect/platform-node`).
+ * - `fromObject(input)` takes explicit values only: no file, no environment, secrets literal.
+ *
+ * What users get wrong: the standard variables (`OPENAI_API_KEY`, …) rank *below* the file for a
+ * provider the file declares (they only fill in what it leaves out), while `FLEXIAI_*`
+ * variables rank above it. Providers are merged across sources by position, not by name.
+ *
+ * @since 0.1.0
+ */
+import { Config, Context, type Duration, Effect, FileSystem, Layer, Logger, type LogLevel, Option, Path, Redacted, References, Schema } from "effect"
+import type * as JsonSchema from "effect/JsonSchema"
+import * as RouterPolicy from "@flexiai/core/RouterPolicy"
+import * as ConfigFile from "./ConfigFile.ts"
+import * as ConfigSchema from "./ConfigSchema.ts"
+import * as Environment from "./Environment.ts"
+import { FlexiConfigError, formatPath, type Problem, problemsFromIssue } from "./FlexiConfigError.ts"
+import * as Presets from "./Presets.ts"
+import * as Secrets from "./Secrets.ts"
+
+export { FlexiConfigError } from "./FlexiConfigError.ts"
+
+/** The config file schema (see `ConfigSchema`). @category schemas */
+export const schema = ConfigSchema.FlexiConfig
+
+// ---------------------------------------------------------------------------
+// Models
+// ---------------------------------------------------------------------------
+
+type SecretKey = "apiKey" | "bearerToken" | "clientSecret" | "accessKeyId" | "secretAccessKey" | "sessionToken"
+
+/** `T` with every secret field also accepting a `Redacted` (code may hold one already). */
+type WithRedacted<T> = T extends ReadonlyArray<infer Element> ? ReadonlyArray<WithRedacted<Element>>
+  : T extends object ? { readonly [K in keyof T]: K extends SecretKey ? T[K] | Redacted.Redacted<string> : WithRedacted<T[K]> }
+  : T
+
+type DeepPartial<T> = T extends ReadonlyArray<infer Element> ? ReadonlyArray<DeepPartial<Element>>
+  : T extends object ? { readonly [K in keyof T]?: DeepPartial<T[K]> | undefined }
+  : T
+
+/** A whole config given in code. @category models */
+export type Input = WithRedacted<ConfigSchema.Input>
+
+/** Values given in code on top of the environment and file: any field, providers by position. @category models */
+export type Overrides = DeepPartial<Input>
+
+type Fixed = "name" | "priority" | "enabled" | "retry" | "breaker" | "timeouts"
+
+/** Per-provider time limits (unset ones are left to the provider). @category models */
+export interface ResolvedTimeouts {
+  readonly connect?: Duration.Duration | undefined
+  readonly firstByte?: Duration.Duration | undefined
+  readonly total?: Duration.Duration | undefined
+}
+
+/**
+ * One provider, every common field filled in: `retry` falls back to the policy's, `breaker` to
+ * the top-level breaker. Kind-specific optional fields stay optional (the provider has defaults).
+ *
+ * @category models
+ */
+export type ResolvedProvider = ConfigSchema.DecodedProvider extends infer P ? P extends ConfigSchema.DecodedProvider ?
+      & Omit<P, Fixed>
+      & {
+        readonly name: string
+        readonly priority: number
+        readonly retry: RouterPolicy.Resolved["retry"]
+        readonly breaker: Presets.ResolvedBreaker
+        readonly timeouts: ResolvedTimeouts
+      }
+  : never
+  : never
+
+/** @category models */
+export type LogFormat = "pretty" | "json" | "logfmt"
+
+/** @category models */
+export interface ResolvedLogging {
+  readonly level: LogLevel.LogLevel
+  readonly format: LogFormat
+}
+
+/** A loaded config. @category models */
+export interface ResolvedConfig {
+  /** Enabled providers, by priority (lower first; equal priorities keep their declared order). */
+  readonly providers: ReadonlyArray<ResolvedProvider>
+  readonly preset: ConfigSchema.PresetName
+  readonly policy: RouterPolicy.Resolved
+  readonly breaker: Presets.ResolvedBreaker
+  readonly logging: ResolvedLogging
+  /** The config file read, if any (absolute path). */
+  readonly file: string | undefined
+}
+
+/** Priority of a provider that names none: after detected (10–90) and typical hand-set ones. @category models */
+export const defaultPriority = 100
+
+// ---------------------------------------------------------------------------
+// Merging sources
+// ---------------------------------------------------------------------------
+
+type Path = ReadonlyArray<string | number>
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && !Redacted.isRedacted(value)
+
+const isSecretPath = (path: Path): boolean =>
+  path.length === 3 && path[0] === "providers" && typeof path[1] === "number" &&
+  typeof path[2] === "string" && ConfigSchema.secretFields.has(path[2])
+
+/** A source's values as one assignment per leaf; secret strings are wrapped as they are read. */
+const flatten = (value: unknown, origin: Environment.Origin, path: Path = []): Array<Environment.Assignment> => {
+  if (Array.isArray(value)) return value.flatMap((element, index) => flatten(element, origin, [...path, index]))
+  if (isPlainObject(value)) {
+    return Object.entries(value).flatMap(([key, element]) =>
+      element === undefined ? [] : flatten(element, origin, [...path, key])
+    )
+  }
+  if (isSecretPath(path) && typeof value === "string") return [{ path, value: Redacted.make(value), origin }]
+  const leafOrigin: Environment.Origin = origin._tag === "Code" && Redacted.isRedacted(value)
+    ? { _tag: "Code", redacted: true }
+    : origin
+  return [{ path, value, origin: leafOrigin }]
+}
+
+interface Tree {
+  readonly root: Record<string, unknown>
+  readonly origins: Map<string, Environment.Origin>
+}
+
+const emptyTree = (): Tree => ({ root: {}, origins: new Map() })
+
+/** Applies assignments in order, so a later one wins over an earlier one at the same path. */
+const assign = (tree: Tree, assignments: ReadonlyArray<Environment.Assignment>): void => {
+  for (const { origin, path, value } of assignments) {
+    let container: Record<string | number, unknown> = tree.root
+    path.forEach((segment, position) => {
+      if (position === path.length - 1) {
+        container[segment] = value
+        return
+      }
+      const next = path[position + 1]
+      const existing = container[segment]
+      const fits = typeof next === "number" ? Array.isArray(existing) : isPlainObject(existing)
+      if (!fits) container[segment] = typeof next === "number" ? [] : {}
+      container = container[segment] as Record<string | number, unknown>
+    })
+    tree.origins.set(formatPath(path), origin)
+  }
+}
+
+const providersOf = (tree: Tree): Array<unknown> => {
+  const providers = tree.root["providers"]
+  return Array.isArray(providers) ? providers : []
+}
+
+/** Standard variables fill in what a declared provider leaves out. */
+const fillFromStandard = (tree: Tree, values: Environment.StandardValues): void => {
+  providersOf(tree).forEach((provider, index) => {
+    if (!isPlainObject(provider)) return
+    const kind = provider["kind"]
+    if (typeof kind !== "string" || !(ConfigSchema.providerKinds as ReadonlyArray<string>).includes(kind)) return
+    for (const [fieldName, fill] of Environment.fillsFor(kind as ConfigSchema.ProviderKind, values)) {
+      if (provider[fieldName] !== undefined) continue
+      assign(tree, [{
+        path: ["providers", index, fieldName],
+        value: fill.value,
+        origin: { _tag: "Env", variable: fill.variable, standard: true }
+      }])
+    }
+  })
+}
+
+// ---------------------------------------------------------------------------
+// Secrets
+// ---------------------------------------------------------------------------
+
+const resolveSecrets = (
+  tree: Tree,
+  file: ConfigFile.Loaded | undefined
+): Effect.Effect<Array<Problem>, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const path = yield* Path.Path
+    const problems: Array<Problem> = []
+    const providers = providersOf(tree)
+    for (const [index, provider] of providers.entries()) {
+      // A disabled provider is often disabled because its credentials are not on this machine.
+      if (!isPlainObject(provider) || provider["enabled"] === false) continue
+      for (const fieldName of ConfigSchema.secretFields) {
+        const value = provider[fieldName]
+        if (!Redacted.isRedacted(value)) continue
+        const at = formatPath(["providers", index, fieldName])
+        const origin = tree.origins.get(at)
+        // Standard variables and Redacted values from code are values, never references.
+        if (origin === undefined || (origin._tag === "Env" && origin.standard) || (origin._tag === "Code" && origin.redacted)) {
+          continue
+        }
+        const reference = Secrets.parse(Redacted.value(value as Redacted.Redacted<string>))
+        if (typeof reference === "string") {
+          problems.push({ path: at, message: reference })
+          continue
+        }
+        if (reference === undefined) {
+          if (origin._tag === "File") {
+            yield* Effect.logWarning(
+              `${at} holds a secret inline in ${origin.file}; prefer env:NAME, file:PATH or keychain:service/account`
+            )
+          }
+          continue
+        }
+        const baseDirectory = origin._tag === "File" && file !== undefined ? file.directory : path.resolve(".")
+        const resolved = yield* Secrets.resolve(reference, { baseDirectory }).pipe(
+          Effect.catch((message) => Effect.sync(() => problems.push({ path: at, message })).pipe(Effect.as(undefined)))
+        )
+        provider[fieldName] = resolved ?? Redacted.make("")
+      }
+    }
+    return problems
+  })
+
+// ---------------------------------------------------------------------------
+// Decoding and resolving
+// ---------------------------------------------------------------------------
+
+/**
+ * The decoder sees plain strings for secrets (the schema's encoded side). They live only in this
+ * throwaway copy, and issues are formatted without their input, so no value escapes.
+ */
+const unwrapSecrets = (value: unknown): unknown => {
+  if (Redacted.isRedacted(value)) return Redacted.value(value as Redacted.Redacted<unknown>)
+  if (Array.isArray(value)) return value.map(unwrapSecrets)
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([key, element]) => [key, unwrapSecrets(element)]))
+  return value
+}
+
+const withOrigin = (tree: Tree) => (problem: Problem): Problem => {
+  const origin = tree.origins.get(problem.path)
+  return origin?._tag === "Env" ? { ...problem, message: `${problem.message} (from ${origin.variable})` } : problem
+}
+
+const logLevels: Readonly<Record<typeof ConfigSchema.logLevels[number], LogLevel.LogLevel>> = {
+  all: "All",
+  trace: "Trace",
+  debug: "Debug",
+  info: "Info",
+  warn: "Warn",
+  error: "Error",
+  fatal: "Fatal",
+  none: "None"
+}
+
+type BreakerInput = typeof ConfigSchema.Breaker.Type
+
+const resolveBreaker = (options: BreakerInput | undefined, base: Presets.ResolvedBreaker): Presets.ResolvedBreaker => ({
+  failureThreshold: options?.failureThreshold ?? base.failureThreshold,
+  openDuration: options?.openDuration ?? base.openDuration,
+  backoffFactor: options?.backoffFactor ?? base.backoffFactor,
+  maxOpenDuration: options?.maxOpenDuration ?? base.maxOpenDuration,
+  jitter: options?.jitter ?? base.jitter
+})
+
+const noProvidersMessage = "no provider configured, and none detected from the environment; declare providers in a " +
+  "config file or set one of: " + Environment.detections.map(Environment.describeDetection).join(", ")
+
+const decodeOptions = { errors: "all", onExcessProperty: "error" } as const
+
+/** Validates and resolves a merged tree, adding the problems found earlier; fails with all of them. */
+const finish = (
+  tree: Tree,
+  earlier: ReadonlyArray<Problem>,
+  file: string | undefined
+): Effect.Effect<ResolvedConfig, FlexiConfigError> =>
+  Effect.gen(function*() {
+    const fail = (problems: ReadonlyArray<Problem>) =>
+      Effect.fail(new FlexiConfigError(file === undefined ? { problems } : { problems, file }))
+    const decoded = yield* Schema.decodeUnknownEffect(ConfigSchema.FlexiConfig)(unwrapSecrets(tree.root), decodeOptions)
+      .pipe(Effect.catch((error) => fail([...earlier, ...problemsFromIssue(error.issue).map(withOrigin(tree))])))
+    const problems = [...earlier]
+    const declared = decoded.providers ?? []
+    const seen = new Map<string, number>()
+    declared.forEach((provider, index) => {
+      const name = provider.name ?? provider.kind
+      const first = seen.get(name)
+      if (first === undefined) seen.set(name, index)
+      else {
+        problems.push({
+          path: formatPath(["providers", index, "name"]),
+          message: `duplicate provider name "${name}" (also providers[${first}]); give each provider a distinct name`
+        })
+      }
+    })
+    const enabled = declared.filter((provider) => provider.enabled !== false)
+    if (declared.length === 0) problems.push({ path: "providers", message: noProvidersMessage })
+    else if (enabled.length === 0) problems.push({ path: "providers", message: "every provider is disabled" })
+    if (problems.length > 0) return yield* fail(problems)
+
+    const preset = decoded.policy?.preset ?? Presets.defaultPreset
+    const { preset: _preset, ...policyOverrides } = decoded.policy ?? {}
+    const policy = RouterPolicy.resolve(policyOverrides, Presets.presets[preset])
+    const breaker = resolveBreaker(decoded.breaker, Presets.breakerDefaults)
+    const providers = enabled
+      .map((provider): ResolvedProvider => ({
+        ...provider,
+        name: provider.name ?? provider.kind,
+        priority: provider.priority ?? defaultPriority,
+        retry: RouterPolicy.resolve({ retry: provider.retry }, policy).retry,
+        breaker: resolveBreaker(provider.breaker, breaker),
+        timeouts: { ...provider.timeouts }
+      }) as ResolvedProvider)
+      // Array.prototype.sort is stable: equal priorities keep their declared order.
+      .sort((left, right) => left.priority - right.priority)
+    return {
+      providers,
+      preset,
+      policy,
+      breaker,
+      logging: {
+        level: logLevels[decoded.logging?.level ?? "info"],
+        format: decoded.logging?.format ?? "pretty"
+      },
+      file
+    }
+  })
+
+// ---------------------------------------------------------------------------
+// Public API
+// ---------------------------------------------------------------------------
+
+/** @category models */
+export interface LoadOptions {
+  /**
+   * The config file. Default: `FLEXIAI_CONFIG_FILE`, else the first of `flexiai.config.yaml`,
+   * `flexiai.config.yml`, `flexiai.config.json` in the working directory, else none.
+   * `false` reads no file.
+   */
+  readonly file?: string | false | undefined
+  /** Values that win over every other source. */
+  readonly overrides?: Overrides | undefined
+}
+
+/**
+ * Loads the config from code (`overrides`) > environment > file > defaults.
+ *
+ * @example
+ * ```ts
+ * import { NodeServices } from "@effect/platform-node"
+ * const config = yield* FlexiConfig.load({ overrides: { policy: { deadline: "30 seconds" } } })
+ * // ... Effect.provide(NodeServices.layer)
+ * ```
+ *
+ * @category loading
+ */
+export const load = (
+  options: LoadOptions = {}
+): Effect.Effect<ResolvedConfig, FlexiConfigError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const path = yield* Path.Path
+    const fromVariable = options.file === undefined ? yield* readConfigFileVariable : undefined
+    const fileName = options.file === false
+      ? undefined
+      : options.file ?? fromVariable ?? (yield* ConfigFile.discover(path.resolve(".")))
+    const file = fileName === undefined ? undefined : yield* ConfigFile.read(fileName)
+
+    const settings = yield* Environment.readSettings
+    const standard = yield* Environment.readStandard
+    const tree = emptyTree()
+    if (file !== undefined) assign(tree, flatten(file.contents, { _tag: "File", file: file.path }))
+    assign(tree, settings.assignments)
+    if (options.overrides !== undefined) assign(tree, flatten(options.overrides, { _tag: "Code", redacted: false }))
+
+    if (providersOf(tree).length > 0) {
+      fillFromStandard(tree, standard)
+    } else {
+      const detected = Environment.detect(standard)
+      for (const { kind, missing } of detected.partial) {
+        yield* Effect.logWarning(`${kind} not detected: ${missing.join(", ")} not set`)
+      }
+      assign(tree, detected.assignments)
+    }
+
+    const secretProblems = yield* resolveSecrets(tree, file)
+    return yield* finish(tree, [...settings.problems, ...secretProblems], file?.path)
+  })
+
+const readConfigFileVariable: Effect.Effect<string | undefined> = Config.option(
+  Config.String(Environment.configFileVariable)
+).pipe(Effect.map(Option.getOrUndefined), Effect.orElseSucceed(() => undefined))
+
+/**
+ * A config from explicit values only: no file, no environment, no detection; secrets are taken
+ * as they are (no `env:`/`file:`/`keychain:` resolution).
+ *
+ * @category loading
+ */
+export const fromObject = (input: Input): Effect.Effect<ResolvedConfig, FlexiConfigError> =>
+  Effect.suspend(() => {
+    const tree = emptyTree()
+    assign(tree, flatten(input, { _tag: "Code", redacted: true }))
+    return finish(tree, [], undefined)
+  })
+
+/**
+ * The config's JSON Schema (draft 2020-12), for editors and validators. The committed
+ * `flexiai.schema.json` is this, written by `pnpm --filter @flexiai/config gen:schema`.
+ *
+ * @category schemas
+ */
+export const jsonSchema = (): JsonSchema.JsonSchema => {
+  const document = Schema.toJsonSchemaDocument(ConfigSchema.FlexiConfig, { onExcessProperty: "error" })
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: "https://flexiai.dev/schemas/flexiai.schema.json",
+    ...document.schema,
+    ...(Object.keys(document.definitions).length > 0 ? { $defs: document.definitions } : {})
+  }
+}
+
+/** The loaded config as a service. @category services */
+export class FlexiConfig extends Context.Service<FlexiConfig, ResolvedConfig>()("@flexiai/config/FlexiConfig") {}
+
+/** Provides `FlexiConfig` from `load(options)`. @category layers */
+export const layer = (
+  options: LoadOptions = {}
+): Layer.Layer<FlexiConfig, FlexiConfigError, FileSystem.FileSystem | Path.Path> => Layer.effect(FlexiConfig, load(options))
+
+/** Provides `FlexiConfig` from `fromObject(input)`. @category layers */
+export const layerFromObject = (input: Input): Layer.Layer<FlexiConfig, FlexiConfigError> =>
+  Layer.effect(FlexiConfig, fromObject(input))
+
+/**
+ * Installs the config's logging: the console logger for `format` and the minimum level.
+ *
+ * @category layers
+ */
+export const layerLogger = (logging: ResolvedLogging): Layer.Layer<never> =>
+  Layer.merge(
+    Logger.layer([
+      logging.format === "json" ? Logger.consoleJson : logging.format === "logfmt" ? Logger.consoleLogFmt : Logger.consolePretty()
+    ]),
+    Layer.succeed(References.MinimumLogLevel, logging.level)
+  )

@@ -1,0 +1,338 @@
+/**
+ * Transport for OpenAI Chat Completions and the OpenAI-compatible family: base URL, auth,
+ * endpoint paths, timeouts, SSE framing and error mapping. It takes `HttpClient` from context,
+ * so apps choose the backend (`NodeHttpClient.layerUndici` from `@effect/platform-node`, or
+ * `FetchHttpClient.layer`) and tests point it at `MockProviderServer`.
+ *
+ * Every failure leaves as a `ProviderError` with a classified reason and the provider's request
+ * id. The key is `Redacted` from config to header and masked out of every provider message (a 401
+ * from OpenAI echoes part of it). Gotcha: `timeouts.firstByte` covers connecting *and* waiting for
+ * the response headers; a slow stream after its headers is caught by `timeouts.idle` instead.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Config, Context, Duration, Effect, Layer, Redacted, Schema, Stream } from "effect"
+import type { Sse } from "effect/encoding"
+import { Headers, HttpClient, HttpClientRequest } from "effect/http"
+import type { HttpClientResponse } from "effect/http"
+import * as ProviderError from "@flexiai/core/ProviderError"
+import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
+import * as Errors from "./internal/errors.ts"
+import * as SseDecoder from "./internal/sse.ts"
+import * as OpenAiSchema from "./OpenAiSchema.ts"
+
+// ---------------------------------------------------------------------------
+// options
+// ---------------------------------------------------------------------------
+
+/** How the key is sent: `Authorization: Bearer`, a named header (Azure's `api-key`), or not at all. @category models */
+export type Auth =
+  | { readonly type: "bearer" }
+  | { readonly type: "header"; readonly name: string }
+  | { readonly type: "none" }
+
+/**
+ * Timeouts. `firstByte`: connecting plus waiting for the response headers (`Timeout{phase:
+ * "first-byte"}`); `idle`: the longest silence inside a streamed body (`"idle"`); `total`: a whole
+ * non-streamed call, or a whole stream (`"total"`).
+ *
+ * @category models
+ */
+export interface Timeouts {
+  readonly firstByte?: Duration.Input | undefined
+  readonly idle?: Duration.Input | undefined
+  readonly total?: Duration.Input | undefined
+}
+
+/** @category models */
+export interface Options {
+  /** Name used in errors (and the default `ChatProvider` name). Default `"openai"`. */
+  readonly name?: string | undefined
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  /** Default `https://api.openai.com/v1`. */
+  readonly apiUrl?: string | undefined
+  /** Sent as `OpenAI-Organization`. */
+  readonly organization?: string | undefined
+  /** Sent as `OpenAI-Project`. */
+  readonly project?: string | undefined
+  /** The model used when a request names none. */
+  readonly defaultModel?: string | undefined
+  readonly timeouts?: Timeouts | undefined
+  /** Extra headers on every request (attribution, routing). Never put a key here: use `apiKey`. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Default bearer. */
+  readonly auth?: Auth | undefined
+  /** The chat path for a model, relative to `apiUrl`. Default `/chat/completions`. */
+  readonly chatPath?: ((model: string) => string) | undefined
+  /** Query parameters on every request (Azure's `api-version`). */
+  readonly urlParams?: Readonly<Record<string, string>> | undefined
+  /** The model-list path, or `null` when the API has none. Default `/models`. */
+  readonly modelsPath?: string | null | undefined
+}
+
+/** Defaults: 60 s to the response headers, 60 s of silence inside a stream, 10 min for a call. @category models */
+export const defaultTimeouts = {
+  firstByte: Duration.seconds(60),
+  idle: Duration.seconds(60),
+  total: Duration.minutes(10)
+} as const
+
+/** A model the provider lists. @category models */
+export interface ModelInfo {
+  readonly id: string
+  readonly ownedBy?: string | undefined
+}
+
+/** An accepted streaming call: its SSE events, and the provider's request id. @category models */
+export interface EventStream {
+  readonly events: Stream.Stream<Sse.Event, ProviderError.ProviderError>
+  readonly requestId: string | undefined
+}
+
+// ---------------------------------------------------------------------------
+// service
+// ---------------------------------------------------------------------------
+
+/** @category services */
+export class OpenAiClient extends Context.Service<OpenAiClient, {
+  readonly name: string
+  readonly defaultModel: string | undefined
+  readonly timeouts: { readonly firstByte: Duration.Duration; readonly idle: Duration.Duration; readonly total: Duration.Duration }
+  /** Scrubs the key (and anything that looks like a starred key) out of a text. */
+  readonly mask: (text: string) => string
+  readonly createChatCompletion: (
+    body: OpenAiSchema.CreateChatCompletion
+  ) => Effect.Effect<{ readonly completion: OpenAiSchema.ChatCompletion; readonly requestId: string | undefined }, ProviderError.ProviderError>
+  /** Succeeds once the provider accepted the request (2xx); the events carry the body. */
+  readonly streamChatCompletion: (body: OpenAiSchema.CreateChatCompletion) => Effect.Effect<EventStream, ProviderError.ProviderError>
+  readonly listModels: Effect.Effect<ReadonlyArray<ModelInfo>, ProviderError.ProviderError>
+}>()("@flexiai/openai/OpenAiClient") {}
+
+const decodeCompletion = Schema.decodeUnknownExit(Schema.fromJsonString(OpenAiSchema.ChatCompletion))
+const decodeModels = Schema.decodeUnknownExit(Schema.fromJsonString(OpenAiSchema.ModelList))
+
+const toDuration = (input: Duration.Input | undefined, fallback: Duration.Duration): Duration.Duration =>
+  input === undefined ? fallback : Duration.fromInputUnsafe(input)
+
+const headerRecord = (response: HttpClientResponse.HttpClientResponse): Record<string, string> => ({ ...response.headers })
+
+/** Builds the client from options, reading `HttpClient` from context. @category constructors */
+export const make = Effect.fnUntraced(function*(options: Options) {
+  const httpClient = yield* HttpClient.HttpClient
+  const name = options.name ?? "openai"
+  const apiUrl = (options.apiUrl ?? "https://api.openai.com/v1").replace(/\/+$/, "")
+  const auth: Auth = options.auth ?? (options.apiKey === undefined ? { type: "none" } : { type: "bearer" })
+  const mask = Errors.makeMask([
+    ...(options.apiKey === undefined ? [] : [options.apiKey]),
+    ...Object.values(options.headers ?? {}).filter((value) => value.length >= 20)
+  ])
+  const timeouts = {
+    firstByte: toDuration(options.timeouts?.firstByte, defaultTimeouts.firstByte),
+    idle: toDuration(options.timeouts?.idle, defaultTimeouts.idle),
+    total: toDuration(options.timeouts?.total, defaultTimeouts.total)
+  }
+  // the api-key header is a secret too; redact it wherever effect prints request headers
+  const redactedNames = auth.type === "header" ? [auth.name.toLowerCase()] : []
+
+  const client = httpClient.pipe(
+    HttpClient.mapRequest((request) => {
+      let next = HttpClientRequest.prependUrl(request, apiUrl)
+      if (options.apiKey !== undefined) {
+        if (auth.type === "bearer") next = HttpClientRequest.bearerToken(next, options.apiKey)
+        else if (auth.type === "header") next = HttpClientRequest.setHeader(next, auth.name, Redacted.value(options.apiKey))
+      }
+      if (options.organization !== undefined) next = HttpClientRequest.setHeader(next, "OpenAI-Organization", options.organization)
+      if (options.project !== undefined) next = HttpClientRequest.setHeader(next, "OpenAI-Project", options.project)
+      if (options.headers !== undefined) next = HttpClientRequest.setHeaders(next, options.headers)
+      if (options.urlParams !== undefined) next = HttpClientRequest.setUrlParams(next, options.urlParams)
+      return next
+    })
+  )
+
+  const fail = (reason: ProviderError.ProviderErrorReason, extra: { readonly model?: string | undefined; readonly requestId?: string | undefined } = {}) =>
+    ProviderError.make(name, reason, extra)
+
+  /** Sends a request and waits for the response headers, within `firstByte`. */
+  const execute = (request: HttpClientRequest.HttpClientRequest, model: string | undefined) =>
+    client.execute(request).pipe(
+      Effect.provideService(Headers.CurrentRedactedNames, [
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        ...redactedNames
+      ]),
+      Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { model })),
+      Effect.timeoutOrElse({
+        duration: timeouts.firstByte,
+        orElse: () =>
+          Effect.fail(fail(
+            new Timeout({
+              message: `no response headers within ${Duration.format(timeouts.firstByte)}`,
+              phase: "first-byte",
+              afterMillis: Duration.toMillis(timeouts.firstByte)
+            }),
+            { model }
+          ))
+      })
+    )
+
+  /** Fails with the mapped reason when the status is not 2xx. */
+  const checkStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) =>
+    Effect.gen(function*() {
+      if (response.status >= 200 && response.status < 300) return response
+      const headers = headerRecord(response)
+      const body = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
+      const nowMillis = yield* Clock.currentTimeMillis
+      return yield* fail(
+        Errors.reasonFromResponse({ status: response.status, headers, body, nowMillis, mask, model }),
+        { model, requestId: Errors.requestIdOf(headers) }
+      )
+    })
+
+  const chatRequest = (body: OpenAiSchema.CreateChatCompletion) =>
+    HttpClientRequest.post(options.chatPath === undefined ? "/chat/completions" : options.chatPath(body.model)).pipe(
+      HttpClientRequest.bodyJsonUnsafe(body)
+    )
+
+  const createChatCompletion = (body: OpenAiSchema.CreateChatCompletion) =>
+    Effect.gen(function*() {
+      const response = yield* execute(HttpClientRequest.acceptJson(chatRequest(body)), body.model).pipe(
+        Effect.flatMap((response) => checkStatus(response, body.model))
+      )
+      const requestId = Errors.requestIdOf(headerRecord(response))
+      const text = yield* response.text.pipe(
+        Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { model: body.model, requestId }))
+      )
+      const decoded = decodeCompletion(text)
+      if (decoded._tag === "Failure") {
+        return yield* fail(
+          new MalformedResponse({ message: `undecodable chat completion (${text.length} bytes)` }),
+          { model: body.model, requestId }
+        )
+      }
+      return { completion: decoded.value, requestId }
+    })
+
+  const streamChatCompletion = (body: OpenAiSchema.CreateChatCompletion) =>
+    Effect.gen(function*() {
+      const request = chatRequest(body).pipe(HttpClientRequest.accept("text/event-stream"))
+      const response = yield* execute(request, body.model).pipe(
+        Effect.flatMap((response) => checkStatus(response, body.model))
+      )
+      const requestId = Errors.requestIdOf(headerRecord(response))
+      const idleTimeout = fail(
+        new Timeout({
+          message: `no data for ${Duration.format(timeouts.idle)}`,
+          phase: "idle",
+          afterMillis: Duration.toMillis(timeouts.idle)
+        }),
+        { model: body.model, requestId }
+      )
+      const events = response.stream.pipe(
+        // a body that breaks off is a network failure, whatever the backend calls it (undici: DecodeError)
+        Stream.mapError((error) =>
+          fail(new Connection({ message: mask(`the response body broke off: ${error.reason.message}`) }), {
+            model: body.model,
+            requestId
+          })
+        ),
+        Stream.timeoutOrElse({ duration: timeouts.idle, orElse: () => Stream.fail(idleTimeout) }),
+        Stream.decodeText(),
+        SseDecoder.events,
+        Stream.mapError((error) =>
+          error._tag === "ProviderError"
+            ? error
+            : fail(new MalformedResponse({ message: error.message }), { model: body.model, requestId })
+        )
+      )
+      return { events, requestId } satisfies EventStream
+    })
+
+  const listModels = Effect.gen(function*() {
+    if (options.modelsPath === null) return []
+    const response = yield* execute(HttpClientRequest.get(options.modelsPath ?? "/models").pipe(HttpClientRequest.acceptJson), undefined)
+      .pipe(Effect.flatMap((response) => checkStatus(response, undefined)))
+    const requestId = Errors.requestIdOf(headerRecord(response))
+    const text = yield* response.text.pipe(
+      Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { requestId }))
+    )
+    const decoded = decodeModels(text)
+    if (decoded._tag === "Failure") {
+      return yield* fail(new MalformedResponse({ message: `undecodable model list (${text.length} bytes)` }), { requestId })
+    }
+    return decoded.value.data.map((model): ModelInfo => ({
+      id: model.id,
+      ...(typeof model.owned_by === "string" ? { ownedBy: model.owned_by } : {})
+    }))
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: timeouts.total,
+      orElse: () => Effect.fail(fail(new Timeout({ message: "model list took too long", phase: "total" })))
+    })
+  )
+
+  return OpenAiClient.of({
+    name,
+    defaultModel: options.defaultModel,
+    timeouts,
+    mask,
+    createChatCompletion: (body) =>
+      createChatCompletion(body).pipe(
+        Effect.timeoutOrElse({
+          duration: timeouts.total,
+          orElse: () =>
+            Effect.fail(fail(
+              new Timeout({
+                message: `no complete answer within ${Duration.format(timeouts.total)}`,
+                phase: "total",
+                afterMillis: Duration.toMillis(timeouts.total)
+              }),
+              { model: body.model }
+            ))
+        })
+      ),
+    streamChatCompletion,
+    listModels
+  })
+})
+
+/** The models the provider lists (`GET /models`; empty where the API has no list). @category accessors */
+export const listModels: Effect.Effect<ReadonlyArray<ModelInfo>, ProviderError.ProviderError, OpenAiClient> = OpenAiClient.use((client) =>
+  client.listModels
+)
+
+// ---------------------------------------------------------------------------
+// layers
+// ---------------------------------------------------------------------------
+
+/** @category layers */
+export const layer = (options: Options): Layer.Layer<OpenAiClient, never, HttpClient.HttpClient> =>
+  Layer.effect(OpenAiClient, make(options))
+
+/**
+ * Options read from `Config`. The default reads `OPENAI_API_KEY` (required) and, when set,
+ * `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`, `OPENAI_MODEL`.
+ *
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Wrap<{
+    readonly apiKey: Redacted.Redacted<string>
+    readonly apiUrl?: string | undefined
+    readonly organization?: string | undefined
+    readonly project?: string | undefined
+    readonly defaultModel?: string | undefined
+  }> = {
+    apiKey: Config.Redacted("OPENAI_API_KEY"),
+    apiUrl: Config.String("OPENAI_BASE_URL").pipe(Config.withDefault(undefined)),
+    organization: Config.String("OPENAI_ORG_ID").pipe(Config.withDefault(undefined)),
+    project: Config.String("OPENAI_PROJECT_ID").pipe(Config.withDefault(undefined)),
+    defaultModel: Config.String("OPENAI_MODEL").pipe(Config.withDefault(undefined))
+  },
+  options: Omit<Options, "apiKey" | "apiUrl" | "organization" | "project" | "defaultModel"> = {}
+): Layer.Layer<OpenAiClient, Config.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(
+    OpenAiClient,
+    Effect.flatMap(Config.unwrap(config), (values) => make({ ...options, ...values }))
+  )

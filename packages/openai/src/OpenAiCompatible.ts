@@ -1,0 +1,244 @@
+/**
+ * The OpenAI-compatible family as ready-made layers on the Chat Completions codec: Azure OpenAI,
+ * Azure AI Foundry (model inference), OpenRouter, Ollama's `/v1`, and any compatible base URL.
+ * Each is a preset (client options + chat options, pure data) and a layer built from it that
+ * provides `ChatProvider` and needs only an `HttpClient`.
+ *
+ * What users get wrong: on Azure the request's `model` is the *deployment* name (it goes into the
+ * URL); Azure's GA `api-version` 2024-10-21 has no `stream_options`, so streamed usage is off
+ * unless you opt in (`quirks.streamUsage`) on a newer version; Foundry rejects unknown body fields
+ * unless you send `extra-parameters: pass-through` (a header you can add with `headers`).
+ *
+ * @since 0.1.0
+ */
+import type { Redacted } from "effect"
+import { Layer } from "effect"
+import type { HttpClient } from "effect/http"
+import type * as ChatProvider from "@flexiai/core/ChatProvider"
+import * as OpenAiChat from "./OpenAiChat.ts"
+import * as OpenAiClient from "./OpenAiClient.ts"
+
+/** Client and chat options for one family member. @category models */
+export interface Preset {
+  readonly client: OpenAiClient.Options
+  readonly chat: OpenAiChat.Options
+}
+
+/** Options every member shares. @category models */
+export interface CommonOptions {
+  /** The `ChatProvider` name (circuits and attempts are keyed by it). */
+  readonly name?: string | undefined
+  readonly defaultModel?: string | undefined
+  readonly timeouts?: OpenAiClient.Timeouts | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly quirks?: OpenAiChat.Quirks | undefined
+  readonly capabilities?: OpenAiChat.Options["capabilities"]
+  readonly onMalformedEvent?: "skip" | "fail" | undefined
+}
+
+const chatOptions = (options: CommonOptions, name: string, quirks: OpenAiChat.Quirks): OpenAiChat.Options => ({
+  name: options.name ?? name,
+  defaultModel: options.defaultModel,
+  capabilities: options.capabilities,
+  onMalformedEvent: options.onMalformedEvent,
+  quirks: { ...quirks, ...definedOnly(options.quirks) }
+})
+
+const definedOnly = (quirks: OpenAiChat.Quirks | undefined): OpenAiChat.Quirks =>
+  Object.fromEntries(Object.entries(quirks ?? {}).filter(([, value]) => value !== undefined)) as OpenAiChat.Quirks
+
+const toLayer = (preset: Preset): Layer.Layer<ChatProvider.ChatProvider, never, HttpClient.HttpClient> =>
+  OpenAiChat.layer(preset.chat).pipe(Layer.provide(OpenAiClient.layer(preset.client)))
+
+// ---------------------------------------------------------------------------
+// Azure OpenAI
+// ---------------------------------------------------------------------------
+
+/** @category models */
+export interface AzureOptions extends CommonOptions {
+  /** `https://{resource}.openai.azure.com` (without `/openai`). */
+  readonly endpoint: string
+  /** Sent as the `api-key` header. */
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  /** A Microsoft Entra ID token, sent as `Authorization: Bearer` (instead of `apiKey`). */
+  readonly bearerToken?: Redacted.Redacted<string> | undefined
+  /** Default `2024-10-21` (GA). */
+  readonly apiVersion?: string | undefined
+}
+
+/**
+ * Azure OpenAI: `POST {endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`
+ * (https://learn.microsoft.com/azure/ai-services/openai/reference). The model is the deployment.
+ *
+ * @category presets
+ */
+export const azure = (options: AzureOptions): Preset => ({
+  client: {
+    name: options.name ?? "azure",
+    apiUrl: `${options.endpoint.replace(/\/+$/, "")}/openai`,
+    apiKey: options.bearerToken ?? options.apiKey,
+    auth: options.bearerToken !== undefined
+      ? { type: "bearer" }
+      : options.apiKey !== undefined
+      ? { type: "header", name: "api-key" }
+      : { type: "none" },
+    chatPath: (deployment) => `/deployments/${encodeURIComponent(deployment)}/chat/completions`,
+    urlParams: { "api-version": options.apiVersion ?? "2024-10-21" },
+    defaultModel: options.defaultModel,
+    timeouts: options.timeouts,
+    headers: options.headers,
+    modelsPath: "/models"
+  },
+  // 2024-10-21 has max_completion_tokens but no stream_options nor metadata
+  chat: chatOptions(options, "azure", { maxTokensField: "max_completion_tokens", streamUsage: false, metadata: false, user: true })
+})
+
+/** @category layers */
+export const layerAzure = (options: AzureOptions) => toLayer(azure(options))
+
+// ---------------------------------------------------------------------------
+// Azure AI Foundry (model inference)
+// ---------------------------------------------------------------------------
+
+/** @category models */
+export interface FoundryOptions extends CommonOptions {
+  /** `https://{resource}.services.ai.azure.com/models`. */
+  readonly endpoint: string
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  readonly bearerToken?: Redacted.Redacted<string> | undefined
+  /** Default `2024-05-01-preview`. */
+  readonly apiVersion?: string | undefined
+}
+
+/**
+ * Azure AI Foundry model inference: `POST {endpoint}/chat/completions?api-version=…`, the model
+ * deployment in the body's `model`
+ * (https://learn.microsoft.com/rest/api/aifoundry/model-inference/get-chat-completions).
+ *
+ * @category presets
+ */
+export const foundry = (options: FoundryOptions): Preset => ({
+  client: {
+    name: options.name ?? "foundry",
+    apiUrl: options.endpoint,
+    apiKey: options.bearerToken ?? options.apiKey,
+    auth: options.bearerToken !== undefined
+      ? { type: "bearer" }
+      : options.apiKey !== undefined
+      ? { type: "header", name: "api-key" }
+      : { type: "none" },
+    urlParams: { "api-version": options.apiVersion ?? "2024-05-01-preview" },
+    defaultModel: options.defaultModel,
+    timeouts: options.timeouts,
+    headers: options.headers,
+    modelsPath: null
+  },
+  // ChatCompletionsOptions knows max_tokens and neither user, metadata nor stream_options; an
+  // assistant message's content must be a string when present
+  chat: chatOptions(options, "foundry", {
+    maxTokensField: "max_tokens",
+    emptyAssistantContent: "omit",
+    streamUsage: false,
+    metadata: false,
+    user: false
+  })
+})
+
+/** @category layers */
+export const layerFoundry = (options: FoundryOptions) => toLayer(foundry(options))
+
+// ---------------------------------------------------------------------------
+// OpenRouter
+// ---------------------------------------------------------------------------
+
+/** @category models */
+export interface OpenRouterOptions extends CommonOptions {
+  readonly apiKey: Redacted.Redacted<string>
+  /** Default `https://openrouter.ai/api/v1`. */
+  readonly apiUrl?: string | undefined
+  /** Your site, sent as `HTTP-Referer` (OpenRouter attribution). */
+  readonly referer?: string | undefined
+  /** Your app's name, sent as `X-Title`. */
+  readonly title?: string | undefined
+}
+
+/**
+ * OpenRouter (https://openrouter.ai/docs/api-reference/overview): bearer auth, attribution
+ * headers, numeric error codes, and errors that can arrive as a chunk inside a 200 stream.
+ *
+ * @category presets
+ */
+export const openRouter = (options: OpenRouterOptions): Preset => ({
+  client: {
+    name: options.name ?? "openrouter",
+    apiUrl: options.apiUrl ?? "https://openrouter.ai/api/v1",
+    apiKey: options.apiKey,
+    defaultModel: options.defaultModel,
+    timeouts: options.timeouts,
+    headers: {
+      ...(options.referer === undefined ? {} : { "HTTP-Referer": options.referer }),
+      ...(options.title === undefined ? {} : { "X-Title": options.title }),
+      ...options.headers
+    }
+  },
+  chat: chatOptions(options, "openrouter", { maxTokensField: "max_tokens", streamUsage: true, metadata: false, user: true })
+})
+
+/** @category layers */
+export const layerOpenRouter = (options: OpenRouterOptions) => toLayer(openRouter(options))
+
+// ---------------------------------------------------------------------------
+// Ollama (/v1) and any compatible server
+// ---------------------------------------------------------------------------
+
+/** @category models */
+export interface OllamaOptions extends CommonOptions {
+  /** Default `http://localhost:11434/v1`. */
+  readonly apiUrl?: string | undefined
+  /** Ollama needs none; a proxy in front of it may. */
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+}
+
+/** Ollama's OpenAI-compatible API (https://github.com/ollama/ollama/blob/main/docs/openai.md). @category presets */
+export const ollama = (options: OllamaOptions = {}): Preset => ({
+  client: {
+    name: options.name ?? "ollama",
+    apiUrl: options.apiUrl ?? "http://localhost:11434/v1",
+    apiKey: options.apiKey,
+    defaultModel: options.defaultModel ?? "llama3.2",
+    timeouts: options.timeouts,
+    headers: options.headers
+  },
+  chat: chatOptions(options, "ollama", { maxTokensField: "max_tokens", streamUsage: true, metadata: false, user: false })
+})
+
+/** @category layers */
+export const layerOllama = (options: OllamaOptions = {}) => toLayer(ollama(options))
+
+/** @category models */
+export interface CompatibleOptions extends CommonOptions {
+  readonly apiUrl: string
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  readonly auth?: OpenAiClient.Auth | undefined
+  readonly urlParams?: Readonly<Record<string, string>> | undefined
+  readonly modelsPath?: string | null | undefined
+}
+
+/** Any OpenAI-compatible base URL (vLLM, LM Studio, Groq, DeepSeek, Together, …). @category presets */
+export const compatible = (options: CompatibleOptions): Preset => ({
+  client: {
+    name: options.name ?? "openai-compatible",
+    apiUrl: options.apiUrl,
+    apiKey: options.apiKey,
+    auth: options.auth,
+    urlParams: options.urlParams,
+    defaultModel: options.defaultModel,
+    timeouts: options.timeouts,
+    headers: options.headers,
+    modelsPath: options.modelsPath
+  },
+  chat: chatOptions(options, "openai-compatible", { maxTokensField: "max_tokens", streamUsage: true, metadata: false, user: true })
+})
+
+/** @category layers */
+export const layerCompatible = (options: CompatibleOptions) => toLayer(compatible(options))

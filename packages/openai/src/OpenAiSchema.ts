@@ -1,0 +1,167 @@
+/**
+ * Hand-kept wire shapes of the OpenAI Chat Completions endpoints FlexiAI calls
+ * (`POST /chat/completions`, `GET /models`), shared by the compatible family.
+ *
+ * Strict on what we send (plain TypeScript types, checked against the official OpenAPI spec in the
+ * tests), lenient on what we read: every response field a compatible provider may drop or send as
+ * `null` is optional, and fields we do not use are not declared (unknown ones pass through).
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+// ---------------------------------------------------------------------------
+// request (what we send)
+// ---------------------------------------------------------------------------
+
+/** @category models */
+export type ContentPart =
+  | { readonly type: "text"; readonly text: string }
+  | { readonly type: "image_url"; readonly image_url: { readonly url: string; readonly detail?: "auto" | "low" | "high" } }
+
+/** @category models */
+export interface ToolCall {
+  readonly id: string
+  readonly type: "function"
+  readonly function: { readonly name: string; readonly arguments: string }
+}
+
+/** @category models */
+export type Message =
+  | { readonly role: "system"; readonly content: string }
+  | { readonly role: "user"; readonly content: string | ReadonlyArray<ContentPart>; readonly name?: string }
+  | { readonly role: "assistant"; readonly content?: string | null; readonly tool_calls?: ReadonlyArray<ToolCall> }
+  | { readonly role: "tool"; readonly tool_call_id: string; readonly content: string }
+
+/** @category models */
+export interface Tool {
+  readonly type: "function"
+  readonly function: {
+    readonly name: string
+    readonly description?: string
+    readonly parameters: Readonly<Record<string, unknown>>
+    readonly strict?: boolean
+  }
+}
+
+/** @category models */
+export type ToolChoice = "auto" | "none" | "required" | { readonly type: "function"; readonly function: { readonly name: string } }
+
+/** @category models */
+export type ResponseFormat =
+  | { readonly type: "text" }
+  | { readonly type: "json_object" }
+  | {
+    readonly type: "json_schema"
+    readonly json_schema: {
+      readonly name: string
+      readonly description?: string
+      readonly schema: Readonly<Record<string, unknown>>
+      readonly strict?: boolean
+    }
+  }
+
+/**
+ * The body of `POST /chat/completions`. `[key: string]: unknown` admits `providerOptions`
+ * passed through as they are.
+ *
+ * @category models
+ */
+export interface CreateChatCompletion {
+  readonly model: string
+  readonly messages: ReadonlyArray<Message>
+  readonly stream?: boolean
+  readonly stream_options?: { readonly include_usage: boolean }
+  readonly temperature?: number
+  readonly top_p?: number
+  readonly max_tokens?: number
+  readonly max_completion_tokens?: number
+  readonly stop?: ReadonlyArray<string>
+  readonly seed?: number
+  readonly user?: string
+  readonly metadata?: Readonly<Record<string, string>>
+  readonly tools?: ReadonlyArray<Tool>
+  readonly tool_choice?: ToolChoice
+  readonly response_format?: ResponseFormat
+  readonly [key: string]: unknown
+}
+
+// ---------------------------------------------------------------------------
+// responses (what we read)
+// ---------------------------------------------------------------------------
+
+const optional = <S extends Schema.Top>(schema: S) => Schema.optionalKey(Schema.NullOr(schema))
+
+/** @category schemas */
+export const Usage = Schema.Struct({
+  prompt_tokens: optional(Schema.Number),
+  completion_tokens: optional(Schema.Number),
+  total_tokens: optional(Schema.Number),
+  prompt_tokens_details: optional(Schema.Struct({ cached_tokens: optional(Schema.Number) })),
+  completion_tokens_details: optional(Schema.Struct({ reasoning_tokens: optional(Schema.Number) }))
+})
+export type Usage = typeof Usage.Type
+
+/** @category schemas */
+export const ResponseToolCall = Schema.Struct({
+  id: optional(Schema.String),
+  type: optional(Schema.String),
+  function: Schema.Struct({ name: optional(Schema.String), arguments: optional(Schema.String) })
+})
+
+/** @category schemas */
+export const ChatCompletion = Schema.Struct({
+  id: optional(Schema.String),
+  model: optional(Schema.String),
+  choices: Schema.Array(Schema.Struct({
+    index: optional(Schema.Number),
+    message: Schema.Struct({
+      content: optional(Schema.String),
+      refusal: optional(Schema.String),
+      tool_calls: optional(Schema.Array(ResponseToolCall))
+    }),
+    finish_reason: optional(Schema.String)
+  })),
+  usage: optional(Usage)
+})
+export type ChatCompletion = typeof ChatCompletion.Type
+
+/** The error object of an error body, or of an error event inside a 200 stream. @category schemas */
+export const ErrorObject = Schema.Struct({
+  message: optional(Schema.String),
+  type: optional(Schema.String),
+  param: optional(Schema.String),
+  // OpenRouter sends a numeric code (the HTTP status), OpenAI a string
+  code: optional(Schema.Union([Schema.String, Schema.Number])),
+  metadata: optional(Schema.Unknown)
+})
+export type ErrorObject = typeof ErrorObject.Type
+
+/** @category schemas */
+export const ChatCompletionChunk = Schema.Struct({
+  id: optional(Schema.String),
+  model: optional(Schema.String),
+  choices: optional(Schema.Array(Schema.Struct({
+    index: optional(Schema.Number),
+    delta: optional(Schema.Struct({
+      content: optional(Schema.String),
+      tool_calls: optional(Schema.Array(Schema.Struct({
+        index: optional(Schema.Number),
+        id: optional(Schema.String),
+        function: optional(Schema.Struct({ name: optional(Schema.String), arguments: optional(Schema.String) }))
+      })))
+    })),
+    finish_reason: optional(Schema.String)
+  }))),
+  usage: optional(Usage),
+  // Groq reports streamed usage only here: https://console.groq.com/docs/openai
+  x_groq: optional(Schema.Struct({ usage: optional(Usage) })),
+  error: optional(ErrorObject)
+})
+export type ChatCompletionChunk = typeof ChatCompletionChunk.Type
+
+/** `GET /models`. @category schemas */
+export const ModelList = Schema.Struct({
+  data: Schema.Array(Schema.Struct({ id: Schema.String, owned_by: optional(Schema.String) }))
+})
+export type ModelList = typeof ModelList.Type

@@ -1,0 +1,206 @@
+// Every fault MockProviderServer injects, through one OpenAI provider over real sockets.
+// Timeout tests use short real timeouts (it.live): the waiting is real network I/O.
+import { assert, describe, it } from "@effect/vitest"
+import * as ProviderError from "@flexiai/core/ProviderError"
+import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
+import { Duration, Effect, Logger, Stream } from "effect"
+import { apiKey, request, setup } from "./helpers.ts"
+
+const reasonOf = (error: ProviderError.ChatError) => {
+  if (error._tag !== "ProviderError") throw new Error(`expected a ProviderError, got ${error._tag}`)
+  return error.reason
+}
+
+const chatError = (reply: MockProviderServer.Reply, options: Parameters<typeof setup>[1] = {}) =>
+  Effect.gen(function*() {
+    const { provider } = yield* setup({ replies: [reply] }, options)
+    return yield* Effect.flip(provider.chat(request()))
+  })
+
+const streamError = (reply: MockProviderServer.Reply, options: Parameters<typeof setup>[1] = {}) =>
+  Effect.gen(function*() {
+    const { provider } = yield* setup({ replies: [reply] }, options)
+    return yield* Effect.flip(Stream.runCollect(provider.stream(request())))
+  })
+
+const retryAfterMillis = (error: ProviderError.ChatError) => {
+  const reason = reasonOf(error)
+  return reason._tag === "RateLimited" && reason.retryAfter !== undefined ? Duration.toMillis(reason.retryAfter) : undefined
+}
+
+describe("status faults", () => {
+  it.effect("429 with retry-after seconds and retry-after-ms", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(retryAfterMillis(yield* chatError(MockProviderServer.rateLimited({ retryAfterSeconds: 7 }))), 7000)
+      assert.strictEqual(retryAfterMillis(yield* chatError(MockProviderServer.rateLimited({ retryAfterMillis: 1250 }))), 1250)
+    }))
+
+  it.live("429 with an HTTP-date retry-after is relative to now", () =>
+    Effect.gen(function*() {
+      const error = yield* chatError(MockProviderServer.rateLimited({ retryAfterDate: new Date(Date.now() + 60_000) }))
+      assert.strictEqual(reasonOf(error)._tag, "RateLimited")
+      const millis = retryAfterMillis(error) ?? -1
+      // an HTTP-date has whole seconds, so allow for the truncation and the round trip
+      assert.isAtLeast(millis, 58_000)
+      assert.isAtMost(millis, 60_500)
+    }))
+
+  it.effect("quota, context length, content policy, invalid request, auth, permission, not found", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [MockProviderServer.Reply, string]> = [
+        [MockProviderServer.quotaExceeded(), "QuotaExceeded"],
+        [MockProviderServer.contextLengthExceeded(), "ContextLengthExceeded"],
+        [MockProviderServer.contentFiltered(), "ContentFiltered"],
+        [MockProviderServer.contentFiltered("content_filter"), "ContentFiltered"],
+        [MockProviderServer.invalidRequest("temperature"), "InvalidRequest"],
+        [MockProviderServer.unauthorized(), "Authentication"],
+        [MockProviderServer.permissionDenied(), "PermissionDenied"],
+        [MockProviderServer.modelNotFound("gpt-9"), "NotFound"]
+      ]
+      for (const [reply, expected] of cases) {
+        const error = yield* chatError(reply)
+        assert.strictEqual(reasonOf(error)._tag, expected)
+        assert.match(error._tag === "ProviderError" ? error.requestId ?? "" : "", /^req_mock_/)
+      }
+      const invalid = reasonOf(yield* chatError(MockProviderServer.invalidRequest("top_p")))
+      assert.strictEqual(invalid._tag === "InvalidRequest" ? invalid.param : undefined, "top_p")
+    }))
+
+  it.effect("500, 503 overloaded and 529", () =>
+    Effect.gen(function*() {
+      const server = reasonOf(yield* chatError(MockProviderServer.serverError(500)))
+      assert.strictEqual(server._tag === "ServerError" ? server.status : undefined, 500)
+      assert.strictEqual(reasonOf(yield* chatError(MockProviderServer.overloaded(503)))._tag, "Overloaded")
+      assert.strictEqual(reasonOf(yield* chatError(MockProviderServer.overloaded(529)))._tag, "Overloaded")
+    }))
+
+  it.effect("the 401 message echoing part of the key is masked", () =>
+    Effect.gen(function*() {
+      const error = yield* chatError(MockProviderServer.unauthorized())
+      assert.include(error.message, "Incorrect API key provided: [REDACTED]")
+      assert.notInclude(error.message, apiKey.slice(0, 8))
+      assert.notInclude(error.message, apiKey.slice(-4))
+    }))
+
+  it.effect("an unparseable 2xx body is MalformedResponse", () =>
+    Effect.gen(function*() {
+      const error = yield* chatError(MockProviderServer.raw("{\"choices\": not json"))
+      assert.strictEqual(reasonOf(error)._tag, "MalformedResponse")
+      const empty = yield* chatError(MockProviderServer.raw("{\"object\":\"chat.completion\",\"choices\":[]}"))
+      assert.strictEqual(reasonOf(empty)._tag, "MalformedResponse")
+    }))
+})
+
+describe("connection faults", () => {
+  it.effect("a reset before headers is Connection, for chat and for stream", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(reasonOf(yield* chatError(MockProviderServer.reset()))._tag, "Connection")
+      assert.strictEqual(reasonOf(yield* streamError(MockProviderServer.reset()))._tag, "Connection")
+    }))
+
+  it.live("no response at all is Timeout{first-byte}", () =>
+    Effect.gen(function*() {
+      const reason = reasonOf(yield* chatError(MockProviderServer.hang(), { client: { timeouts: { firstByte: "200 millis" } } }))
+      assert.strictEqual(reason._tag, "Timeout")
+      assert.strictEqual(reason._tag === "Timeout" ? reason.phase : undefined, "first-byte")
+    }))
+
+  it.live("a slow first token beyond the idle timeout is Timeout{idle}; within it the stream completes", () =>
+    Effect.gen(function*() {
+      const slow = reasonOf(yield* streamError(MockProviderServer.slowFirstToken(800), { client: { timeouts: { idle: "200 millis" } } }))
+      assert.strictEqual(slow._tag === "Timeout" ? slow.phase : slow._tag, "idle")
+      const { provider } = yield* setup({ replies: [MockProviderServer.slowFirstToken(50, "made it")] }, {
+        client: { timeouts: { idle: "1 second" } }
+      })
+      const parts = yield* Stream.runCollect(provider.stream(request()))
+      assert.strictEqual(parts.map((part) => (part.type === "text-delta" ? part.text : "")).join(""), "made it")
+    }))
+
+  it.effect("a stream cut after N chunks fails with StreamInterrupted carrying the partial text", () =>
+    Effect.gen(function*() {
+      const reason = reasonOf(yield* streamError(MockProviderServer.cutAfter(2, "one two three four")))
+      assert.strictEqual(reason._tag, "StreamInterrupted")
+      assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.partialText : undefined, "one two ")
+    }))
+
+  it.effect("the parts before a cut reach the consumer, and no finish part is ever emitted", () =>
+    Effect.gen(function*() {
+      const { provider } = yield* setup({ replies: [MockProviderServer.cutAfter(3, "a b c d e")] })
+      const seen: Array<string> = []
+      const error = yield* Effect.flip(Stream.runForEach(provider.stream(request()), (part) => Effect.sync(() => seen.push(part.type))))
+      assert.deepStrictEqual(seen, ["text-delta", "text-delta", "text-delta"])
+      assert.strictEqual(reasonOf(error)._tag, "StreamInterrupted")
+    }))
+
+  it.live("a stall after N chunks is Timeout{idle}", () =>
+    Effect.gen(function*() {
+      const started = Date.now()
+      const reason = reasonOf(yield* streamError(MockProviderServer.stallAfter(2), { client: { timeouts: { idle: "200 millis" } } }))
+      assert.strictEqual(reason._tag === "Timeout" ? reason.phase : reason._tag, "idle")
+      assert.isBelow(Date.now() - started, 3000)
+    }))
+})
+
+describe("stream integrity", () => {
+  it.effect("a malformed event is skipped with a warning by default", () =>
+    Effect.gen(function*() {
+      const warnings: Array<string> = []
+      const logger = Logger.make((options) => {
+        if (options.logLevel === "Warn") warnings.push(String((options.message as ReadonlyArray<unknown>)[0]))
+      })
+      const { provider } = yield* setup({ replies: [MockProviderServer.malformedEvent("x y z", 1)] })
+      const parts = yield* Stream.runCollect(provider.stream(request())).pipe(Effect.provide(Logger.layer([logger])))
+      assert.strictEqual(parts.map((part) => (part.type === "text-delta" ? part.text : "")).join(""), "x y z")
+      assert.strictEqual(parts.at(-1)?.type, "finish")
+      assert.deepStrictEqual(warnings, ["skipping an undecodable stream event"])
+    }))
+
+  it.effect("a malformed event fails the stream with onMalformedEvent: fail", () =>
+    Effect.gen(function*() {
+      const reason = reasonOf(yield* streamError(MockProviderServer.malformedEvent("x y z", 1), { chat: { onMalformedEvent: "fail" } }))
+      assert.strictEqual(reason._tag, "MalformedResponse")
+    }))
+
+  it.live("a stream without [DONE] finishes as soon as finish and usage arrived, not when the socket closes", () =>
+    Effect.gen(function*() {
+      const { provider } = yield* setup({ replies: [MockProviderServer.withoutDone("still complete", { hold: true })] }, {
+        client: { timeouts: { idle: "5 seconds" } }
+      })
+      const started = Date.now()
+      const parts = yield* Stream.runCollect(provider.stream(request()))
+      assert.isBelow(Date.now() - started, 2000)
+      const finish = parts.at(-1)
+      assert.strictEqual(finish?.type, "finish")
+      assert.isDefined(finish?.type === "finish" ? finish.usage : undefined)
+      assert.strictEqual(parts.filter((part) => part.type === "finish").length, 1)
+    }))
+
+  it.effect("a stream without [DONE] whose response ends completes too", () =>
+    Effect.gen(function*() {
+      const { provider } = yield* setup({ replies: [MockProviderServer.withoutDone("ended")] })
+      const parts = yield* Stream.runCollect(provider.stream(request()))
+      assert.strictEqual(parts.at(-1)?.type, "finish")
+    }))
+
+  it.effect("a stream that ends without a finish reason is StreamInterrupted, never complete", () =>
+    Effect.gen(function*() {
+      const frames = [
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"half an \"}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"answer\"}}]}\n\n",
+        "data: [DONE]\n\n"
+      ]
+      const reason = reasonOf(yield* streamError(MockProviderServer.raw(frames, { headers: { "content-type": "text/event-stream" } })))
+      assert.strictEqual(reason._tag, "StreamInterrupted")
+      assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.partialText : undefined, "half an answer")
+    }))
+
+  it.effect("an in-band error event becomes the matching typed error", () =>
+    Effect.gen(function*() {
+      const limited = reasonOf(yield* streamError(MockProviderServer.inBandError({ message: "slow down", type: "requests", code: "rate_limit_exceeded" })))
+      assert.strictEqual(limited._tag, "RateLimited")
+      const server = reasonOf(yield* streamError(MockProviderServer.inBandError({ message: "boom", type: "server_error" }, { afterChunks: 1 })))
+      assert.strictEqual(server._tag, "ServerError")
+      const length = reasonOf(yield* streamError(MockProviderServer.inBandError({ message: "too long", code: "context_length_exceeded" })))
+      assert.strictEqual(length._tag, "ContextLengthExceeded")
+    }))
+})

@@ -1,0 +1,55 @@
+// Any split of a recorded stream's bytes into network chunks decodes to the same parts.
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Stream } from "effect"
+import * as fc from "fast-check"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import * as SseDecoder from "../src/internal/sse.ts"
+import * as OpenAiChat from "../src/OpenAiChat.ts"
+import { sharedDir } from "./helpers.ts"
+
+const fixtures = sharedDir("fixtures")
+const framed = (name: string) =>
+  readFileSync(join(fixtures, name), "utf8").split("\n").filter((line) => line.trim() !== "").map((line) => `data: ${line}\n\n`)
+    .join("") + "data: [DONE]\n\n"
+
+const recordings: ReadonlyArray<readonly [string, Uint8Array]> = [
+  ["openai text", new TextEncoder().encode(framed("openai/vercel__openai-text.chunks.txt"))],
+  ["deepseek tool call", new TextEncoder().encode(framed("openai-compatible/vercel__deepseek-tool-call.chunks.txt"))],
+  ["raw .sse tool call", new Uint8Array(readFileSync(join(fixtures, "openai-compatible/vercel__anthropic-fallback-tool-call.sse")))]
+]
+
+const decode = (chunks: ReadonlyArray<Uint8Array>) =>
+  Effect.runSync(Stream.runCollect(OpenAiChat.eventsToParts(
+    SseDecoder.events(Stream.fromIterable(chunks).pipe(Stream.decodeText())).pipe(Stream.orDie),
+    { provider: "p", model: "m", expectUsage: true, onMalformedEvent: "fail", mask: (text) => text }
+  )))
+
+const split = (bytes: Uint8Array, cuts: ReadonlyArray<number>): ReadonlyArray<Uint8Array> => {
+  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b)
+  const chunks: Array<Uint8Array> = []
+  let start = 0
+  for (const point of [...points, bytes.length]) {
+    chunks.push(bytes.subarray(start, point))
+    start = point
+  }
+  return chunks
+}
+
+describe("SSE decoding is independent of chunk boundaries", () => {
+  for (const [name, bytes] of recordings) {
+    it(name, () => {
+      const expected = decode([bytes])
+      assert.strictEqual(expected.at(-1)?.type, "finish")
+      assert.isAbove(expected.length, 2)
+      fc.assert(
+        fc.property(fc.array(fc.nat(), { maxLength: 40 }), (cuts) => {
+          assert.deepStrictEqual(decode(split(bytes, cuts)), expected)
+        }),
+        { numRuns: 60 }
+      )
+      // the worst case: one byte at a time
+      assert.deepStrictEqual(decode(Array.from(bytes, (byte) => Uint8Array.of(byte))), expected)
+    })
+  }
+})
