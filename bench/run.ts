@@ -12,6 +12,9 @@
 import { execFileSync, fork } from "node:child_process"
 
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3)
+// BENCH_CASES=chat,stream picks figures (all by default)
+const only = process.env["BENCH_CASES"]?.split(",")
+const wanted = (figure: string) => only === undefined || only.includes(figure)
 const server = fork(new URL("./server.ts", import.meta.url), { stdio: ["ignore", "inherit", "inherit", "ipc"] })
 const port = await new Promise<number>((resolve) => server.once("message", (message: { port: number }) => resolve(message.port)))
 const serverCount = () =>
@@ -40,30 +43,40 @@ const measure = (which: string) => {
 const fmt = (value: number, digits = 1) => value.toFixed(digits)
 const rows: Array<ReadonlyArray<string>> = []
 
-const chat = measure("chat")
-rows.push(["CPU per request (µs)", fmt(chat.raw), fmt(chat.flex), `${fmt(chat.flex / chat.raw, 2)}×`, "≤ 4×"])
+if (wanted("chat")) {
+  const chat = measure("chat")
+  rows.push(["CPU per request (µs)", fmt(chat.raw), fmt(chat.flex), `${fmt(chat.flex / chat.raw, 2)}×`, "≤ 4×"])
+}
 
-const long = measure("stream-200")
-const short = measure("stream-1")
-const perChunk = { raw: (long.raw - short.raw) / 199, flex: (long.flex - short.flex) / 199 }
-rows.push(["CPU per streamed chunk (µs)", fmt(perChunk.raw, 2), fmt(perChunk.flex, 2), `${fmt(perChunk.flex / perChunk.raw, 2)}×`, "≤ 2.5×"])
+if (wanted("stream")) {
+  const long = measure("stream-200")
+  const short = measure("stream-1")
+  const perChunk = { raw: (long.raw - short.raw) / 199, flex: (long.flex - short.flex) / 199 }
+  rows.push(["CPU per streamed chunk (µs)", fmt(perChunk.raw, 2), fmt(perChunk.flex, 2), `${fmt(perChunk.flex / perChunk.raw, 2)}×`, "≤ 2.5×"])
+}
 
-const ttft = measure("ttft")
-rows.push(["time to first token (ms)", fmt(ttft.raw, 3), fmt(ttft.flex, 3), `+${fmt(ttft.flex - ttft.raw, 3)} ms`, "≤ +0.35 ms"])
+if (wanted("ttft")) {
+  const ttft = measure("ttft")
+  rows.push(["time to first token (ms)", fmt(ttft.raw, 3), fmt(ttft.flex, 3), `+${fmt(ttft.flex - ttft.raw, 3)} ms`, "≤ +0.35 ms"])
+}
 
-const heap = measure("heap")
-rows.push(["heap per open stream (KiB)", fmt(heap.raw / 1024), fmt(heap.flex / 1024), `${fmt(heap.flex / heap.raw, 2)}×`, "≤ 2.5×"])
+if (wanted("heap")) {
+  const heap = measure("heap")
+  rows.push(["heap per open stream (KiB)", fmt(heap.raw / 1024), fmt(heap.flex / 1024), `${fmt(heap.flex / heap.raw, 2)}×`, "≤ 2.5×"])
+}
 
-const before = await serverCount()
-const skip = measure("skip")
-const reached = (await serverCount()) - before
-rows.push([
-  "router call: alone vs. after skipping an open circuit (µs)",
-  fmt(skip.raw, 2),
-  fmt(skip.flex, 2),
-  `+${fmt(skip.flex - skip.raw, 2)} µs, ${reached} requests reached it`,
-  "≤ 5 µs, 0 requests"
-])
+if (wanted("skip")) {
+  const before = await serverCount()
+  const skip = measure("skip")
+  const reached = (await serverCount()) - before
+  rows.push([
+    "router call: alone vs. after skipping an open circuit (µs)",
+    fmt(skip.raw, 2),
+    fmt(skip.flex, 2),
+    `+${fmt(skip.flex - skip.raw, 2)} µs, ${reached} requests reached it`,
+    "≤ 5 µs, 0 requests"
+  ])
+}
 
 console.log(`\nFlexiAI overhead vs raw undici (Node ${process.version}, ${rounds} rounds, medians)\n`)
 console.log("| figure | raw undici | FlexiAI | FlexiAI vs raw | target |")

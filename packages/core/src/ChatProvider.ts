@@ -17,7 +17,7 @@
 import { Context, Effect, Stream } from "effect"
 import * as ChatRequest from "./ChatRequest.ts"
 import type { ChatResponse } from "./ChatResponse.ts"
-import type { ChatError } from "./ProviderError.ts"
+import type { ChatError, ProviderError } from "./ProviderError.ts"
 import type { StreamPart } from "./StreamPart.ts"
 
 /**
@@ -60,6 +60,11 @@ export class ChatProvider extends Context.Service<ChatProvider, {
   readonly capabilities: Capabilities
   readonly chat: (request: ChatRequest.ChatRequest) => Effect.Effect<ChatResponse, ChatError>
   readonly stream: (request: ChatRequest.ChatRequest) => Stream.Stream<StreamPart, ChatError>
+  /**
+   * The models the provider's API lists, where it has such a list (absent for providers without
+   * one): used by health probes and model listings, which must not go through a chat call.
+   */
+  readonly listModels?: Effect.Effect<ReadonlyArray<{ readonly id: string; readonly ownedBy?: string | undefined }>, ProviderError> | undefined
 }>()("@flexiai/core/ChatProvider") {}
 
 /**

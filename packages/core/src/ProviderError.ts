@@ -314,6 +314,25 @@ export const make = (
     ...(extra?.requestId === undefined ? {} : { requestId: extra.requestId })
   })
 
+/**
+ * Builds an error without capturing a stack trace.
+ *
+ * For expected outcomes on hot paths (a skipped open circuit, a rejected admission): capturing
+ * the stack is most of the cost of constructing a Schema error (about 8 µs of 9 here), and a
+ * stack says nothing about why a circuit was open.
+ *
+ * @category constructors
+ */
+export const withoutStackTrace = <A>(build: () => A): A => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return build()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
 /** The reason's classification, for any error a provider call can produce. @category utils */
 export const classify = (error: ChatError): Classification =>
   error._tag === "AllProvidersFailed"

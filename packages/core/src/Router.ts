@@ -18,7 +18,25 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Context, Data, Duration, Effect, Exit, Layer, Pull, Ref, Result, Schedule, Scope, Stream } from "effect"
+import {
+  Cause,
+  Clock,
+  Context,
+  Data,
+  Duration,
+  Effect,
+  Exit,
+  Layer,
+  LogLevel,
+  Pull,
+  Ref,
+  References,
+  Result,
+  Schedule,
+  Scope,
+  Stream
+} from "effect"
+import { identity } from "effect/Function"
 import type * as Arr from "effect/Array"
 import * as ChatProvider from "./ChatProvider.ts"
 import type { ChatRequest, Message, ToolCall } from "./ChatRequest.ts"
@@ -32,7 +50,8 @@ import {
   ProviderError,
   reasonTag,
   StreamInterrupted,
-  Timeout
+  Timeout,
+  withoutStackTrace
 } from "./ProviderError.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as RouterPolicy from "./RouterPolicy.ts"
@@ -182,7 +201,17 @@ const idPrefix = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0
 let idCounter = 0
 const nextCallId = (): string => `flx-${idPrefix}-${(idCounter++).toString(36)}`
 
-const logAttempt = (attempt: Attempt, index: number): Effect.Effect<void> => {
+// Each line is built only when its level is enabled: a skip or a success is logged at Debug,
+// and building the line (message, annotations) would otherwise cost more than the skip itself.
+const logAttempt = (attempt: Attempt, index: number): Effect.Effect<void> =>
+  Effect.withFiber((fiber) => {
+    const level = attempt.outcome === "failure" ? "Warn" : "Debug"
+    return LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), level)
+      ? Effect.void
+      : attemptLine(attempt, index)
+  })
+
+const attemptLine = (attempt: Attempt, index: number): Effect.Effect<void> => {
   const annotations = {
     provider: attempt.provider,
     model: attempt.model ?? "",
@@ -293,8 +322,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
   // one attempt on one provider: skip checks, breaker admission, retries, outcome
   // -------------------------------------------------------------------------
 
-  const skip = (slot: Slot, model: string, attempts: Array<Attempt>, error: CircuitOpen) =>
-    Effect.suspend(() => {
+  const skip = (slot: Slot, model: string, attempts: Array<Attempt>, error: CircuitOpen): Effect.Effect<never, CircuitOpen> => {
       slot.skipped++
       const skipped: Attempt = {
         provider: slot.name,
@@ -307,7 +335,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       }
       attempts.push(skipped)
       return Effect.andThen(logAttempt(skipped, attempts.length), Effect.fail(error))
-    })
+    }
 
   const settleFailure = (
     slot: Slot,
@@ -375,74 +403,96 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     attempts: Array<Attempt>,
     settle: boolean
   ): Effect.Effect<Tried<A>, ChatError> =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
+    // The checks before a call are plain code under one `clockWith`, not a generator: a skipped
+    // provider costs a few microseconds on every call while its circuit is open.
+    Effect.clockWith((clock) => {
+      const now = clock.currentTimeMillisUnsafe()
       totals.attempts++
       if (!slot.enabled) {
-        return yield* skip(slot, model, attempts, new CircuitOpen({ provider: slot.name, key: slot.name, state: "Disabled" }))
-      }
-      if (slot.rateLimitedUntil > now) {
-        return yield* skip(
+        return skip(
           slot,
           model,
           attempts,
-          new CircuitOpen({
-            provider: slot.name,
-            key: slot.name,
-            state: "RateLimited",
-            retryAfter: Duration.millis(slot.rateLimitedUntil - now)
-          })
+          withoutStackTrace(() => new CircuitOpen({ provider: slot.name, key: slot.name, state: "Disabled" }))
+        )
+      }
+      if (slot.rateLimitedUntil > now) {
+        return skip(
+          slot,
+          model,
+          attempts,
+          withoutStackTrace(() =>
+            new CircuitOpen({
+              provider: slot.name,
+              key: slot.name,
+              state: "RateLimited",
+              retryAfter: Duration.millis(slot.rateLimitedUntil - now)
+            })
+          )
         )
       }
       const key = `${slot.name}:${model}`
       slot.models.add(model)
-      const admitted = yield* Effect.result(breaker.admit(key))
-      if (Result.isFailure(admitted)) {
-        const rejected = admitted.failure
-        return yield* skip(
-          slot,
-          model,
-          attempts,
-          new CircuitOpen({
-            provider: slot.name,
-            key,
-            state: rejected.state,
-            ...(rejected.retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(rejected.retryAfterMillis) })
-          })
-        )
-      }
-      const permit = admitted.success
-      slot.requests++
-      let tries = 0
-      const once = Effect.suspend(() => {
-        tries++
-        return run
+      return Effect.matchEffect(breaker.admit(key), {
+        onFailure: (rejected) =>
+          skip(
+            slot,
+            model,
+            attempts,
+            withoutStackTrace(() =>
+              new CircuitOpen({
+                provider: slot.name,
+                key,
+                state: rejected.state,
+                ...(rejected.retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(rejected.retryAfterMillis) })
+              })
+            )
+          ),
+        onSuccess: (permit) => admitted(slot, model, run, attempts, settle, permit, now)
       })
-      const outcome = yield* once.pipe(
-        Effect.retry(slot.schedule),
-        Effect.onInterrupt(() =>
-          Effect.gen(function*() {
-            const at = yield* Clock.currentTimeMillis
-            yield* breaker.record(permit, { _tag: "Ignored" })
-            attempts.push({
-              provider: slot.name,
-              model,
-              outcome: "failure",
-              reason: "Interrupted",
-              tries,
-              latencyMillis: at - now
-            })
-          })
-        ),
-        Effect.result
-      )
-      if (Result.isFailure(outcome)) {
-        yield* settleFailure(slot, model, permit, outcome.failure, tries, now, attempts)
-        return yield* Effect.fail(outcome.failure)
-      }
-      if (settle) yield* settleSuccess(slot, model, permit, tries, now, attempts)
-      return { value: outcome.success, permit, tries, started: now }
     })
+
+  const admitted = <A>(
+    slot: Slot,
+    model: string,
+    run: Effect.Effect<A, ChatError>,
+    attempts: Array<Attempt>,
+    settle: boolean,
+    permit: CircuitBreaker.Permit,
+    now: number
+  ): Effect.Effect<Tried<A>, ChatError> => {
+    slot.requests++
+    let tries = 0
+    const once = Effect.suspend(() => {
+      tries++
+      return run
+    })
+    return once.pipe(
+      slot.policy.retry.maxRetries > 0 ? Effect.retry(slot.schedule) : identity,
+      Effect.onInterrupt(() =>
+        Effect.gen(function*() {
+          const at = yield* Clock.currentTimeMillis
+          yield* breaker.record(permit, { _tag: "Ignored" })
+          attempts.push({
+            provider: slot.name,
+            model,
+            outcome: "failure",
+            reason: "Interrupted",
+            tries,
+            latencyMillis: at - now
+          })
+        })
+      ),
+      Effect.matchEffect({
+        onFailure: (error) =>
+          Effect.andThen(settleFailure(slot, model, permit, error, tries, now, attempts), Effect.fail(error)),
+        onSuccess: (value): Effect.Effect<Tried<A>> => {
+          const tried = { value, permit, tries, started: now }
+          return settle ? Effect.as(settleSuccess(slot, model, permit, tries, now, attempts), tried) : Effect.succeed(tried)
+        }
+      })
+    )
+  }
 
   /**
    * `firstSuccessOf` over the slots. A failure that should not fail over leaves as a
@@ -457,12 +507,15 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
   ): Effect.Effect<Result.Result<{ readonly slot: Slot; readonly tried: Tried<A> }, ChatError>, AllProvidersFailed> =>
     slots.length === 0
       ? Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
-      : Effect.firstSuccessOf(slots.map((slot) =>
-        attempt(slot, modelOf(slot, request), run(slot), attempts, settle).pipe(
-          Effect.map((tried) => Result.succeed({ slot, tried })),
-          Effect.catch((error) => failsOver(error, slot.policy) ? Effect.fail(error) : Effect.succeed(Result.fail(error)))
-        )
-      )).pipe(
+      // a generator, so a candidate's effect is built only when the ones before it have failed
+      : Effect.firstSuccessOf((function*() {
+        for (const slot of slots) {
+          yield attempt(slot, modelOf(slot, request), Effect.suspend(() => run(slot)), attempts, settle).pipe(
+            Effect.map((tried) => Result.succeed({ slot, tried })),
+            Effect.catch((error) => failsOver(error, slot.policy) ? Effect.fail(error) : Effect.succeed(Result.fail(error)))
+          )
+        }
+      })()).pipe(
         Effect.catch(() => Effect.fail(new AllProvidersFailed({ attempts: [...attempts] })))
       )
 

@@ -12,8 +12,9 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Layer, Schema, Stream } from "effect"
-import type { Sse } from "effect/encoding"
+import { Cause, Clock, Duration, Effect, Layer, Pull, Stream } from "effect"
+import type * as Arr from "effect/Array"
+import { Sse } from "effect/encoding"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import type * as ChatRequest from "@flexiai/core/ChatRequest"
@@ -21,6 +22,7 @@ import type * as ChatResponse from "@flexiai/core/ChatResponse"
 import type * as StreamPart from "@flexiai/core/StreamPart"
 import type { Capabilities } from "@flexiai/core/ChatProvider"
 import { MalformedResponse, StreamInterrupted, Timeout } from "@flexiai/core/ProviderError"
+import { parseChunk } from "./internal/chunk.ts"
 import * as Errors from "./internal/errors.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
 import * as OpenAiSchema from "./OpenAiSchema.ts"
@@ -433,95 +435,172 @@ const interrupted = (state: StreamState, cause: string): StreamInterrupted => {
 
 const hasContent = (state: StreamState): boolean => state.text.length > 0 || state.toolCalls.size > 0
 
-const decodeChunk = Schema.decodeUnknownExit(Schema.fromJsonString(OpenAiSchema.ChatCompletionChunk))
+/** What `bytesToParts` needs to know about the call. @category models */
+export interface StreamContext {
+  readonly provider: string
+  readonly model: string
+  readonly expectUsage: boolean
+  readonly onMalformedEvent: "skip" | "fail"
+  readonly requestId?: string | undefined
+  readonly mask: (text: string) => string
+}
 
 /**
- * SSE events to parts: decode each `data`, run the state machine, stop at `[DONE]` or at the
- * finish, and turn a premature end into `StreamInterrupted`. Transport failures after content
- * (a cut connection) become `StreamInterrupted` too; timeouts stay `Timeout`.
+ * An SSE body's bytes to parts: UTF-8 decoding, SSE framing, one `JSON.parse` per event, the state
+ * machine — all in one synchronous pass per network read, emitting that read's parts as one
+ * chunk. Written as a pull rather than a pipeline of stream operators because those cost an
+ * Effect (or several) per event, which dominated FlexiAI's CPU per streamed chunk; here the
+ * Effect machinery runs once per read, however many events the read carries.
+ *
+ * Stops at `[DONE]` or at the finish part (the body's scope then closes the connection, so a
+ * provider that never sends `[DONE]` costs nothing); a body that ends without a finish reason is
+ * `StreamInterrupted`, and so is a connection lost after content. Effect's `Sse.makeParser` does
+ * the framing; `retry:` fields are ignored (`Sse.decode()` would end the stream on one).
  *
  * @category mapping
  */
-export const eventsToParts = <R>(
-  events: Stream.Stream<Sse.Event, ProviderError.ProviderError, R>,
-  context: {
-    readonly provider: string
-    readonly model: string
-    readonly expectUsage: boolean
-    readonly onMalformedEvent: "skip" | "fail"
-    readonly requestId?: string | undefined
-    readonly mask: (text: string) => string
-  }
+export const bytesToParts = <R>(
+  bytes: Stream.Stream<Uint8Array, ProviderError.ProviderError, R>,
+  context: StreamContext
 ): Stream.Stream<StreamPart.StreamPart, ProviderError.ProviderError, R> =>
-  Stream.suspend(() => {
-    let state = initialState(context.model, { expectUsage: context.expectUsage })
-    let finished = false
-    const extra = { model: context.model, requestId: context.requestId }
-    const onEvent = (event: Sse.Event): Effect.Effect<ReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError> => {
-      if (finished) return Effect.succeed([])
-      if (event.data.trim() === "[DONE]") {
-        finished = true
-        const result = end(state, context.provider)
-        return result._tag === "Parts"
-          ? Effect.succeed(result.parts)
-          : Effect.fail(ProviderError.make(context.provider, result.reason, extra))
-      }
-      const decoded = decodeChunk(event.data)
-      if (decoded._tag === "Failure") {
-        if (context.onMalformedEvent === "fail") {
-          return Effect.fail(ProviderError.make(
-            context.provider,
-            new MalformedResponse({ message: `undecodable stream event (${event.data.length} bytes)` }),
-            extra
-          ))
+  Stream.transformPull(bytes, (pull) =>
+    Effect.sync(() => {
+      const decoder = new TextDecoder()
+      const extra = { model: context.model, requestId: context.requestId }
+      let state = initialState(context.model, { expectUsage: context.expectUsage })
+      let finished = false
+      let out: Array<StreamPart.StreamPart> = []
+      let skipped = 0
+      let failure: Effect.Effect<never, ProviderError.ProviderError> | undefined
+      const parser = Sse.makeParser((event) => {
+        if (event._tag !== "Event" || finished || failure !== undefined) return
+        onData(event.data)
+      })
+
+      const onData = (data: string) => {
+        if (data === "[DONE]" || data.trim() === "[DONE]") {
+          finished = true
+          const result = end(state, context.provider)
+          if (result._tag === "Parts") out.push(...result.parts)
+          else failure = Effect.fail(ProviderError.make(context.provider, result.reason, extra))
+          return
         }
-        return Effect.as(
-          Effect.logWarning("skipping an undecodable stream event", { provider: context.provider, bytes: event.data.length }),
-          []
-        )
+        const chunk = parseChunk(data)
+        if (chunk === undefined) {
+          if (context.onMalformedEvent === "fail") {
+            failure = Effect.fail(ProviderError.make(
+              context.provider,
+              new MalformedResponse({ message: `undecodable stream event (${data.length} bytes)` }),
+              extra
+            ))
+          } else {
+            skipped++
+          }
+          return
+        }
+        const result = step(state, chunk, context.provider)
+        state = result.state
+        if (result._tag === "Error") {
+          finished = true
+          const fields = result.error
+          failure = Effect.flatMap(Clock.currentTimeMillis, (nowMillis) =>
+            Effect.fail(ProviderError.make(
+              context.provider,
+              Errors.reasonFromError({
+                status: undefined,
+                headers: {},
+                fields,
+                fallbackMessage: "error event in the stream",
+                nowMillis,
+                mask: context.mask,
+                model: context.model
+              }),
+              extra
+            )))
+          return
+        }
+        if (result.parts.length > 0) out.push(...result.parts)
+        if (state.done) finished = true
       }
-      const result = step(state, decoded.value, context.provider)
-      state = result.state
-      if (result._tag === "Error") {
-        finished = true
-        return Effect.flatMap(Clock.currentTimeMillis, (nowMillis) =>
-          Effect.fail(ProviderError.make(
-            context.provider,
-            Errors.reasonFromError({
-              status: undefined,
-              headers: {},
-              fields: result.error,
-              fallbackMessage: "error event in the stream",
-              nowMillis,
-              mask: context.mask,
-              model: context.model
-            }),
-            extra
-          )))
+
+      const feed = (text: string) => {
+        const error = parser.feed(text)
+        if (error !== undefined && failure === undefined) {
+          failure = Effect.fail(ProviderError.make(context.provider, new MalformedResponse({ message: error.message }), extra))
+        }
       }
-      if (state.done) finished = true
-      return Effect.succeed(result.parts)
-    }
-    return events.pipe(
-      Stream.takeUntil(() => finished, { excludeLast: true }),
-      Stream.mapEffect(onEvent),
-      Stream.takeUntil(() => finished),
-      Stream.flattenIterable,
-      Stream.concat(Stream.suspend(() => {
-        if (finished) return Stream.empty
+
+      // hands out what this read produced; `undefined` when it produced nothing
+      const flush = (): Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> | undefined => {
+        const warn = skipped === 0 ? undefined : Effect.logWarning("skipped undecodable stream events", {
+          provider: context.provider,
+          events: skipped
+        })
+        skipped = 0
+        if (out.length > 0) {
+          const parts = out as unknown as Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>
+          out = []
+          // parts produced before a failure in the same read are delivered first
+          return warn === undefined ? Effect.succeed(parts) : Effect.as(warn, parts)
+        }
+        if (failure !== undefined) {
+          const fail = failure
+          failure = undefined
+          finished = true
+          return warn === undefined ? fail : Effect.andThen(warn, fail)
+        }
+        if (warn !== undefined) {
+          // nothing to hand out yet: log, then go on reading
+          return Effect.andThen(warn, Effect.suspend(() => next))
+        }
+        return undefined
+      }
+
+      const onEnd = (): Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> => {
+        if (!finished) {
+          feed(decoder.decode())
+          // a last event without its blank line is still an event (servers that end mid-frame)
+          feed("\n\n")
+        }
+        if (!finished && failure === undefined) {
+          finished = true
+          const result = end(state, context.provider)
+          if (result._tag === "Parts") out.push(...result.parts)
+          else failure = Effect.fail(ProviderError.make(context.provider, result.reason, extra))
+        }
         finished = true
-        const result = end(state, context.provider)
-        return result._tag === "Parts"
-          ? Stream.fromIterable(result.parts)
-          : Stream.fail(ProviderError.make(context.provider, result.reason, extra))
-      })),
-      Stream.mapError((error) =>
-        error.reason._tag === "Connection" && hasContent(state)
-          ? ProviderError.make(context.provider, interrupted(state, `Connection: ${error.reason.message}`), extra)
-          : error
-      )
-    )
-  })
+        return flush() ?? Cause.done()
+      }
+
+      const next: Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> =
+        Effect.suspend(() => {
+          const pending = flush()
+          if (pending !== undefined) return pending
+          if (finished) return Cause.done()
+          return Pull.matchEffect(pull, {
+            onSuccess: (chunks) => {
+              for (const chunk of chunks) {
+                feed(decoder.decode(chunk, { stream: true }))
+                if (finished || failure !== undefined) break
+              }
+              return next
+            },
+            onFailure: (cause) => {
+              const error = Cause.findErrorOption(cause)
+              if (error._tag === "None") return Effect.failCause(cause)
+              finished = true
+              const lost = error.value
+              return Effect.fail(
+                lost.reason._tag === "Connection" && hasContent(state)
+                  ? ProviderError.make(context.provider, interrupted(state, `Connection: ${lost.reason.message}`), extra)
+                  : lost
+              )
+            },
+            onDone: onEnd
+          })
+        })
+      return next
+    }))
 
 // ---------------------------------------------------------------------------
 // provider
@@ -554,7 +633,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     })
 
   const chat = (request: ChatRequest.ChatRequest) =>
-    Effect.gen(function*() {
+    Effect.withSpan(Effect.mapError(Effect.gen(function*() {
       const started = yield* Clock.currentTimeMillis
       const { body, model } = yield* prepare(request, false)
       const { completion, requestId } = yield* client.createChatCompletion(body)
@@ -564,16 +643,13 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         return yield* ProviderError.make(name, response, { model, requestId })
       }
       return response
-    }).pipe(
-      Effect.mapError(relabel),
-      Effect.withSpan("OpenAiChat.chat", { attributes: { provider: name } })
-    )
+    }), relabel), "OpenAiChat.chat", { attributes: { provider: name }, captureStackTrace: false })
 
   const stream = (request: ChatRequest.ChatRequest): Stream.Stream<StreamPart.StreamPart, ProviderError.ProviderError> =>
     Stream.unwrap(Effect.gen(function*() {
       const { body, model } = yield* prepare(request, true)
       const accepted = yield* client.streamChatCompletion(body)
-      return eventsToParts(accepted.events, {
+      return bytesToParts(accepted.bytes, {
         provider: name,
         model,
         expectUsage: quirks.streamUsage,
@@ -584,7 +660,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     })).pipe(
       Stream.interruptWhen(
         Effect.sleep(client.timeouts.total).pipe(
-          Effect.andThen(Effect.fail(ProviderError.make(
+          Effect.andThen(() => Effect.fail(ProviderError.make(
             name,
             new Timeout({
               message: `stream not complete within ${Duration.format(client.timeouts.total)}`,
@@ -598,7 +674,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       Stream.mapError(relabel)
     )
 
-  return ChatProvider.ChatProvider.of({ name, defaultModel, capabilities, chat, stream })
+  return ChatProvider.ChatProvider.of({ name, defaultModel, capabilities, chat, stream, listModels: client.listModels })
 })
 
 /** A `ChatProvider` over the `OpenAiClient` in context. @category layers */

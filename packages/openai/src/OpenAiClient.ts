@@ -12,13 +12,11 @@
  * @since 0.1.0
  */
 import { Clock, Config, Context, Duration, Effect, Layer, Redacted, Schema, Stream } from "effect"
-import type { Sse } from "effect/encoding"
 import { Headers, HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientResponse } from "effect/http"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
 import * as Errors from "./internal/errors.ts"
-import * as SseDecoder from "./internal/sse.ts"
 import * as OpenAiSchema from "./OpenAiSchema.ts"
 
 // ---------------------------------------------------------------------------
@@ -83,9 +81,9 @@ export interface ModelInfo {
   readonly ownedBy?: string | undefined
 }
 
-/** An accepted streaming call: its SSE events, and the provider's request id. @category models */
+/** An accepted streaming call: its body's bytes (SSE), and the provider's request id. @category models */
 export interface EventStream {
-  readonly events: Stream.Stream<Sse.Event, ProviderError.ProviderError>
+  readonly bytes: Stream.Stream<Uint8Array, ProviderError.ProviderError>
   readonly requestId: string | undefined
 }
 
@@ -221,7 +219,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         Effect.flatMap((response) => checkStatus(response, body.model))
       )
       const requestId = Errors.requestIdOf(headerRecord(response))
-      const idleTimeout = fail(
+      // built only when the timeout fires: an error object (with its stack) per request is not free
+      const idleTimeout = () => fail(
         new Timeout({
           message: `no data for ${Duration.format(timeouts.idle)}`,
           phase: "idle",
@@ -229,7 +228,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         }),
         { model: body.model, requestId }
       )
-      const events = response.stream.pipe(
+      const bytes = response.stream.pipe(
         // a body that breaks off is a network failure, whatever the backend calls it (undici: DecodeError)
         Stream.mapError((error) =>
           fail(new Connection({ message: mask(`the response body broke off: ${error.reason.message}`) }), {
@@ -237,16 +236,10 @@ export const make = Effect.fnUntraced(function*(options: Options) {
             requestId
           })
         ),
-        Stream.timeoutOrElse({ duration: timeouts.idle, orElse: () => Stream.fail(idleTimeout) }),
-        Stream.decodeText(),
-        SseDecoder.events,
-        Stream.mapError((error) =>
-          error._tag === "ProviderError"
-            ? error
-            : fail(new MalformedResponse({ message: error.message }), { model: body.model, requestId })
-        )
+        // timed per network read, not per event: a read carries many events
+        Stream.timeoutOrElse({ duration: timeouts.idle, orElse: () => Stream.fail(idleTimeout()) })
       )
-      return { events, requestId } satisfies EventStream
+      return { bytes, requestId } satisfies EventStream
     })
 
   const listModels = Effect.gen(function*() {

@@ -152,7 +152,7 @@ describe("stream integrity", () => {
       const parts = yield* Stream.runCollect(provider.stream(request())).pipe(Effect.provide(Logger.layer([logger])))
       assert.strictEqual(parts.map((part) => (part.type === "text-delta" ? part.text : "")).join(""), "x y z")
       assert.strictEqual(parts.at(-1)?.type, "finish")
-      assert.deepStrictEqual(warnings, ["skipping an undecodable stream event"])
+      assert.deepStrictEqual(warnings, ["skipped undecodable stream events"])
     }))
 
   it.effect("a malformed event fails the stream with onMalformedEvent: fail", () =>

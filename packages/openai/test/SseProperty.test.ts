@@ -4,7 +4,6 @@ import { Effect, Stream } from "effect"
 import * as fc from "fast-check"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import * as SseDecoder from "../src/internal/sse.ts"
 import * as OpenAiChat from "../src/OpenAiChat.ts"
 import { sharedDir } from "./helpers.ts"
 
@@ -20,8 +19,8 @@ const recordings: ReadonlyArray<readonly [string, Uint8Array]> = [
 ]
 
 const decode = (chunks: ReadonlyArray<Uint8Array>) =>
-  Effect.runSync(Stream.runCollect(OpenAiChat.eventsToParts(
-    SseDecoder.events(Stream.fromIterable(chunks).pipe(Stream.decodeText())).pipe(Stream.orDie),
+  Effect.runSync(Stream.runCollect(OpenAiChat.bytesToParts(
+    Stream.fromIterable(chunks),
     { provider: "p", model: "m", expectUsage: true, onMalformedEvent: "fail", mask: (text) => text }
   )))
 
