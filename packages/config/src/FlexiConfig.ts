@@ -97,6 +97,12 @@ export interface ResolvedConfig {
   readonly logging: ResolvedLogging
   /** The config file read, if any (absolute path). */
   readonly file: string | undefined
+  /**
+   * True when no source declared a provider and the list was detected from the providers'
+   * standard variables. A consumer may then leave out a detected provider it cannot serve (with a
+   * warning) instead of refusing the whole config: the user never asked for it by name.
+   */
+  readonly detected: boolean
 }
 
 /** Priority of a provider that names none: after detected (10–90) and typical hand-set ones. @category models */
@@ -275,7 +281,8 @@ const decodeOptions = { errors: "all", onExcessProperty: "error" } as const
 const finish = (
   tree: Tree,
   earlier: ReadonlyArray<Problem>,
-  file: string | undefined
+  file: string | undefined,
+  detected = false
 ): Effect.Effect<ResolvedConfig, FlexiConfigError> =>
   Effect.gen(function*() {
     const fail = (problems: ReadonlyArray<Problem>) =>
@@ -325,7 +332,8 @@ const finish = (
         level: logLevels[decoded.logging?.level ?? "info"],
         format: decoded.logging?.format ?? "pretty"
       },
-      file
+      file,
+      detected
     }
   })
 
@@ -375,7 +383,8 @@ export const load = (
     assign(tree, settings.assignments)
     if (options.overrides !== undefined) assign(tree, flatten(options.overrides, { _tag: "Code", redacted: false }))
 
-    if (providersOf(tree).length > 0) {
+    const detected = providersOf(tree).length === 0
+    if (!detected) {
       fillFromStandard(tree, standard)
     } else {
       const detected = Environment.detect(standard)
@@ -386,7 +395,7 @@ export const load = (
     }
 
     const secretProblems = yield* resolveSecrets(tree, file)
-    return yield* finish(tree, [...settings.problems, ...secretProblems], file?.path)
+    return yield* finish(tree, [...settings.problems, ...secretProblems], file?.path, detected)
   })
 
 const readConfigFileVariable: Effect.Effect<string | undefined> = Config.option(

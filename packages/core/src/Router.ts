@@ -149,6 +149,8 @@ export class Router extends Context.Service<Router, {
 
 const LATENCY_SAMPLES = 256
 
+const drainGrace = Duration.millis(100)
+
 // Counters are plain mutable fields updated inside `Effect.sync`-style code on one JS thread:
 // every update is atomic already, and the hot path stays free of Ref allocations.
 interface Slot {
@@ -641,7 +643,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       let remaining = yield* Ref.get(order)
       totals.requests++
 
-      let current: { slot: Slot; model: string; opened: Opened; tried: Tried<Opened> } | undefined
+      let current: { slot: Slot; model: string; opened: Opened; tried: Tried<Opened>; settled: boolean } | undefined
       let queue: Array<StreamPart> = []
       let done = false
       // what the consumer has received of the current answer, for StreamInterrupted and `continue`
@@ -684,6 +686,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         Effect.suspend(() => {
           const active = current
           if (active === undefined) return Effect.void
+          if (active.settled) return closeCurrent
           // the consumer stopped early: neither a success nor a failure of the provider
           return breaker.record(active.tried.permit, { _tag: "Ignored" }).pipe(Effect.andThen(closeCurrent))
         })
@@ -703,16 +706,33 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           if (Result.isFailure(outcome)) return yield* Effect.fail(outcome.failure)
           const { slot, tried } = outcome.success
           remaining = remaining.slice(remaining.indexOf(slot) + 1)
-          current = { slot, model: modelOf(slot, target), opened: tried.value, tried }
+          current = { slot, model: modelOf(slot, target), opened: tried.value, tried, settled: false }
           if (tried.value.finished) yield* finishCurrent
-          return tried.value.buffered
+          return { provider: slot.name, parts: tried.value.buffered }
         })
 
+      // The answer is complete: record the success now (so the finish part's attempts hold it);
+      // the provider's stream is drained and closed once the consumer pulls past the finish.
       const finishCurrent = Effect.suspend(() => {
         const active = current
-        if (active === undefined) return Effect.void
+        if (active === undefined || active.settled) return Effect.void
+        active.settled = true
         return settleSuccess(active.slot, active.model, active.tried.permit, active.tried.tries, active.tried.started, attempts)
-          .pipe(Effect.andThen(closeCurrent))
+      })
+
+      // Reads the provider's stream to its end before closing it, briefly: a body read to its end
+      // returns its connection to the pool, where closing it early aborts the request.
+      const drainCurrent = Effect.suspend(() => {
+        const active = current
+        if (active === undefined) return Effect.void
+        const loop: Effect.Effect<void> = Pull.matchEffect(active.opened.pull, {
+          onSuccess: () => loop,
+          onFailure: () => Effect.void,
+          onDone: () => Effect.void
+        })
+        return Effect.timeoutOrElse(loop, { duration: drainGrace, orElse: () => Effect.void }).pipe(
+          Effect.andThen(closeCurrent)
+        )
       })
 
       const midStream = (error: ChatError): Effect.Effect<Array<StreamPart>, ChatError> =>
@@ -728,38 +748,40 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
             attempts
           )
           yield* closeCurrent
+          // a provider's own StreamInterrupted (a cut body) is not wrapped twice: its cause is kept
+          const inner = error._tag === "ProviderError" && error.reason._tag === "StreamInterrupted" ? error.reason : undefined
           const interrupted = new ProviderError({
             provider: active.slot.name,
             model: active.model,
             reason: new StreamInterrupted({
-              message: `stream broke after content was delivered: ${error.message}`,
+              message: `stream broke after content was delivered: ${inner?.message ?? error.message}`,
               partialText: text,
               ...(toolCalls.length === 0 ? {} : { partialToolCalls: [...toolCalls] }),
-              cause: reasonTag(error)
+              cause: inner?.cause ?? reasonTag(error)
             })
           })
           const policy = active.slot.policy.streamPolicy
           if (policy === "fail") return yield* Effect.fail(interrupted)
           if (policy === "continue" && openToolCalls === 0 && toolCalls.length === 0) {
             const resumed = yield* Effect.result(openNext(withPrefill(request, text), true))
-            if (Result.isSuccess(resumed) && current !== undefined) {
-              const next: Array<StreamPart> = [{ type: "resume", provider: current.slot.name, reason: reasonTag(error) }]
-              return [...next, ...track(resumed.success)]
+            if (Result.isSuccess(resumed)) {
+              const resume: StreamPart = { type: "resume", provider: resumed.success.provider, reason: reasonTag(error) }
+              return [resume, ...track(resumed.success.parts)]
             }
           }
           const restarted = yield* Effect.result(openNext(request, false))
-          if (Result.isFailure(restarted) || current === undefined) return yield* Effect.fail(interrupted)
+          if (Result.isFailure(restarted)) return yield* Effect.fail(interrupted)
           text = ""
           toolCalls.length = 0
           openToolCalls = 0
-          const next: Array<StreamPart> = [{ type: "restart", provider: current.slot.name, reason: reasonTag(error) }]
-          return [...next, ...track(restarted.success)]
+          const restart: StreamPart = { type: "restart", provider: restarted.success.provider, reason: reasonTag(error) }
+          return [restart, ...track(restarted.success.parts)]
         })
 
       const nextParts: Effect.Effect<Array<StreamPart>, ChatError> = Effect.suspend(() => {
         const active = current
         if (active === undefined) {
-          return openNext(request, false).pipe(Effect.map(track))
+          return openNext(request, false).pipe(Effect.map((opened) => track(opened.parts)))
         }
         const idle = active.slot.policy.idleTimeout
         return active.opened.pull.pipe(
@@ -806,7 +828,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           queue = []
           return Effect.succeed(out)
         }
-        if (done) return Cause.done()
+        if (done) return current === undefined ? Cause.done() : Effect.andThen(drainCurrent, Cause.done())
         return Effect.flatMap(nextParts, (parts) => {
           queue = parts
           return pull

@@ -403,6 +403,21 @@ describe("Router streams", () => {
       assert.strictEqual(parts.at(-1)?.type, "finish")
     }))
 
+  it.effect("policy restart onto a provider whose first read already holds the finish", () =>
+    Effect.gen(function*() {
+      const { router } = yield* setup([
+        { name: "a", script: [{ reply: answer, cutAfter: 2 }] },
+        { name: "b", script: [{ reply: "short", chunks: ["short"] }] }
+      ], { streamPolicy: "restart" })
+      const exit = yield* runTimed(collect(router.stream(request)))
+      assert.isTrue(Exit.isSuccess(exit))
+      if (!Exit.isSuccess(exit)) return
+      const parts = exit.value
+      const restartAt = parts.findIndex((part) => part.type === "restart")
+      assert.strictEqual(textOf(parts.slice(restartAt + 1)), "short")
+      assert.strictEqual(parts.at(-1)?.type, "finish")
+    }))
+
   it.effect("policy continue: resumes on a prefill-capable provider from the text already sent", () =>
     Effect.gen(function*() {
       const recorded = yield* TestChatProvider.recorded({ name: "b", script: [{ reply: answer }] })

@@ -440,8 +440,20 @@ type Label = (provider: FlexiConfig.ResolvedProvider, index: number) => string
 
 const nameLabel: Label = (provider) => `provider "${provider.name}"`
 
-const build = (config: FlexiConfig.ResolvedConfig, label: Label, options: Options) =>
+const build = (loaded: FlexiConfig.ResolvedConfig, label: Label, options: Options) =>
   Effect.gen(function*() {
+    let config = loaded
+    if (loaded.detected) {
+      // Detected from the environment, not asked for by name: a kind without a provider package
+      // yet is left out with a warning rather than refusing the providers that do work.
+      const usable = loaded.providers.filter((provider) => ProviderLayers.isAvailable(provider.kind))
+      for (const provider of loaded.providers) {
+        if (!ProviderLayers.isAvailable(provider.kind)) {
+          yield* Effect.logWarning(`${provider.kind} detected from the environment but not available yet: left out`)
+        }
+      }
+      if (usable.length > 0) config = { ...loaded, providers: usable }
+    }
     const unavailable = ProviderLayers.unavailable(config.providers, label, config.file)
     if (unavailable !== undefined) return yield* Effect.fail(unavailable)
 

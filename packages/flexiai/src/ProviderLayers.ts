@@ -33,7 +33,8 @@ export type AvailableKind = typeof availableKinds[number]
 
 type Provider = FlexiConfig.ResolvedProvider
 
-const isAvailable = (kind: string): kind is AvailableKind => (availableKinds as ReadonlyArray<string>).includes(kind)
+/** Whether FlexiAI can build a provider of this kind yet. @category validation */
+export const isAvailable = (kind: string): kind is AvailableKind => (availableKinds as ReadonlyArray<string>).includes(kind)
 
 /**
  * The error for providers whose kind is not implemented yet, or `undefined` when every kind is.

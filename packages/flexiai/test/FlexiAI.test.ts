@@ -162,6 +162,24 @@ describe("FlexiAI.layerConfig", () => {
       assert.strictEqual(response.text, "env works")
       assert.strictEqual(response.provider, "from-env")
     }))
+
+  it.live("detected providers of a kind not available yet are left out, not fatal", () =>
+    Effect.gen(function*() {
+      const server = yield* MockProviderServer.make({ fallback: MockProviderServer.text("detected works") })
+      // OPENAI_API_KEY and ANTHROPIC_API_KEY are both detected; only openai can be built today
+      const env = { OPENAI_API_KEY: canary, OPENAI_BASE_URL: `${server.url}/v1`, ANTHROPIC_API_KEY: canary, FLEXIAI_LOGGING_LEVEL: "error" }
+      const program = Effect.gen(function*() {
+        const response = yield* ChatProvider.chat("hi")
+        const status = yield* FlexiAI.status
+        return { response, names: status.map((provider) => provider.name) }
+      })
+      const { names, response } = yield* program.pipe(
+        Effect.provide(FlexiAI.layerConfig({ file: false })),
+        Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env }))
+      )
+      assert.strictEqual(response.text, "detected works")
+      assert.deepStrictEqual(names, ["openai"])
+    }))
 })
 
 describe("configuration errors", () => {

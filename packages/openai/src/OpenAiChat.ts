@@ -21,7 +21,7 @@ import type * as ChatRequest from "@flexiai/core/ChatRequest"
 import type * as ChatResponse from "@flexiai/core/ChatResponse"
 import type * as StreamPart from "@flexiai/core/StreamPart"
 import type { Capabilities } from "@flexiai/core/ChatProvider"
-import { MalformedResponse, StreamInterrupted, Timeout } from "@flexiai/core/ProviderError"
+import { MalformedResponse, StreamInterrupted } from "@flexiai/core/ProviderError"
 import { parseChunk } from "./internal/chunk.ts"
 import * as Errors from "./internal/errors.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
@@ -435,6 +435,8 @@ const interrupted = (state: StreamState, cause: string): StreamInterrupted => {
 
 const hasContent = (state: StreamState): boolean => state.text.length > 0 || state.toolCalls.size > 0
 
+const drainGrace = Duration.millis(100)
+
 /** What `bytesToParts` needs to know about the call. @category models */
 export interface StreamContext {
   readonly provider: string
@@ -469,6 +471,10 @@ export const bytesToParts = <R>(
       const extra = { model: context.model, requestId: context.requestId }
       let state = initialState(context.model, { expectUsage: context.expectUsage })
       let finished = false
+      // The answer is complete (finish part, or `[DONE]`): the body is about to end, and reading it
+      // to its end lets the connection go back to the pool instead of being aborted (an abort
+      // costs an error with its stack, and a socket)
+      let drainPending = false
       let out: Array<StreamPart.StreamPart> = []
       let skipped = 0
       let failure: Effect.Effect<never, ProviderError.ProviderError> | undefined
@@ -480,6 +486,7 @@ export const bytesToParts = <R>(
       const onData = (data: string) => {
         if (data === "[DONE]" || data.trim() === "[DONE]") {
           finished = true
+          drainPending = true
           const result = end(state, context.provider)
           if (result._tag === "Parts") out.push(...result.parts)
           else failure = Effect.fail(ProviderError.make(context.provider, result.reason, extra))
@@ -520,7 +527,10 @@ export const bytesToParts = <R>(
           return
         }
         if (result.parts.length > 0) out.push(...result.parts)
-        if (state.done) finished = true
+        if (state.done) {
+          finished = true
+          drainPending = true
+        }
       }
 
       const feed = (text: string) => {
@@ -572,11 +582,25 @@ export const bytesToParts = <R>(
         return flush() ?? Cause.done()
       }
 
+      // After the answer: read what is left of the body (normally `[DONE]` and its end), briefly,
+      // ignoring whatever it holds; a server that keeps the response open is left after the grace
+      // period (the consumer already has the finish part).
+      const drainLoop: Effect.Effect<never, Cause.Done> = Pull.matchEffect(pull, {
+        onSuccess: () => drainLoop,
+        onFailure: () => Cause.done(),
+        onDone: () => Cause.done()
+      })
+      const drain = Effect.timeoutOrElse(drainLoop, { duration: drainGrace, orElse: () => Cause.done() })
+
       const next: Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> =
         Effect.suspend(() => {
           const pending = flush()
           if (pending !== undefined) return pending
-          if (finished) return Cause.done()
+          if (finished) {
+            if (!drainPending) return Cause.done()
+            drainPending = false
+            return drain
+          }
           return Pull.matchEffect(pull, {
             onSuccess: (chunks) => {
               for (const chunk of chunks) {
@@ -658,19 +682,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         mask: client.mask
       })
     })).pipe(
-      Stream.interruptWhen(
-        Effect.sleep(client.timeouts.total).pipe(
-          Effect.andThen(() => Effect.fail(ProviderError.make(
-            name,
-            new Timeout({
-              message: `stream not complete within ${Duration.format(client.timeouts.total)}`,
-              phase: "total",
-              afterMillis: Duration.toMillis(client.timeouts.total)
-            }),
-            { model: request.model ?? defaultModel }
-          )))
-        )
-      ),
+      // No whole-stream time limit here: a long answer is not a fault. A stream is bounded by
+      // the idle timeout between reads (client) and, under the router, by its first-token,
+      // idle and deadline policy.
       Stream.mapError(relabel)
     )
 

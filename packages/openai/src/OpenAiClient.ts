@@ -32,7 +32,7 @@ export type Auth =
 /**
  * Timeouts. `firstByte`: connecting plus waiting for the response headers (`Timeout{phase:
  * "first-byte"}`); `idle`: the longest silence inside a streamed body (`"idle"`); `total`: a whole
- * non-streamed call, or a whole stream (`"total"`).
+ * non-streamed call (`"total"`). A stream has no whole-stream limit: a long answer is not a fault.
  *
  * @category models
  */
