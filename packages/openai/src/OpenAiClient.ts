@@ -12,7 +12,7 @@
  * @since 0.1.0
  */
 import { Clock, Config, Context, Duration, Effect, Layer, Redacted, Schema, Stream } from "effect"
-import { Headers, HttpClient, HttpClientRequest } from "effect/http"
+import { Headers, HttpBody, HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientResponse } from "effect/http"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
@@ -130,36 +130,35 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     total: toDuration(options.timeouts?.total, defaultTimeouts.total)
   }
   // the api-key header is a secret too; redact it wherever effect prints request headers
-  const redactedNames = auth.type === "header" ? [auth.name.toLowerCase()] : []
+  const redactedNames = auth.type === "header"
+    ? ["authorization", "cookie", "set-cookie", "x-api-key", auth.name.toLowerCase()]
+    : undefined
 
-  const client = httpClient.pipe(
-    HttpClient.mapRequest((request) => {
-      let next = HttpClientRequest.prependUrl(request, apiUrl)
-      if (options.apiKey !== undefined) {
-        if (auth.type === "bearer") next = HttpClientRequest.bearerToken(next, options.apiKey)
-        else if (auth.type === "header") next = HttpClientRequest.setHeader(next, auth.name, Redacted.value(options.apiKey))
-      }
-      if (options.organization !== undefined) next = HttpClientRequest.setHeader(next, "OpenAI-Organization", options.organization)
-      if (options.project !== undefined) next = HttpClientRequest.setHeader(next, "OpenAI-Project", options.project)
-      if (options.headers !== undefined) next = HttpClientRequest.setHeaders(next, options.headers)
-      if (options.urlParams !== undefined) next = HttpClientRequest.setUrlParams(next, options.urlParams)
-      return next
+  // Every request carries the same headers: built once here rather than by a `mapRequest` per
+  // request (each header set there copies the header map again).
+  const baseHeaders = Headers.fromInput({
+    ...(options.apiKey !== undefined && auth.type === "bearer" ? { authorization: `Bearer ${Redacted.value(options.apiKey)}` } : {}),
+    ...(options.apiKey !== undefined && auth.type === "header" ? { [auth.name]: Redacted.value(options.apiKey) } : {}),
+    ...(options.organization === undefined ? {} : { "OpenAI-Organization": options.organization }),
+    ...(options.project === undefined ? {} : { "OpenAI-Project": options.project }),
+    ...options.headers
+  })
+  const urlParams = options.urlParams
+  const requestTo = (method: "GET" | "POST", path: string, accept: string, body?: HttpBody.HttpBody) =>
+    HttpClientRequest.make(method)(`${apiUrl}${path}`, {
+      headers: Headers.set(baseHeaders, "accept", accept),
+      ...(urlParams === undefined ? {} : { urlParams }),
+      ...(body === undefined ? {} : { body })
     })
-  )
+  const client = httpClient
 
   const fail = (reason: ProviderError.ProviderErrorReason, extra: { readonly model?: string | undefined; readonly requestId?: string | undefined } = {}) =>
     ProviderError.make(name, reason, extra)
 
   /** Sends a request and waits for the response headers, within `firstByte`. */
-  const execute = (request: HttpClientRequest.HttpClientRequest, model: string | undefined) =>
-    client.execute(request).pipe(
-      Effect.provideService(Headers.CurrentRedactedNames, [
-        "authorization",
-        "cookie",
-        "set-cookie",
-        "x-api-key",
-        ...redactedNames
-      ]),
+  const execute = (request: HttpClientRequest.HttpClientRequest, model: string | undefined) => {
+    const sent = client.execute(request)
+    return (redactedNames === undefined ? sent : Effect.provideService(sent, Headers.CurrentRedactedNames, redactedNames)).pipe(
       Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { model })),
       Effect.timeoutOrElse({
         duration: timeouts.firstByte,
@@ -174,6 +173,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
           ))
       })
     )
+  }
 
   /** Fails with the mapped reason when the status is not 2xx. */
   const checkStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) =>
@@ -188,17 +188,20 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       )
     })
 
-  const chatRequest = (body: OpenAiSchema.CreateChatCompletion) =>
-    HttpClientRequest.post(options.chatPath === undefined ? "/chat/completions" : options.chatPath(body.model)).pipe(
-      HttpClientRequest.bodyJsonUnsafe(body)
+  const chatRequest = (body: OpenAiSchema.CreateChatCompletion, accept: string) =>
+    requestTo(
+      "POST",
+      options.chatPath === undefined ? "/chat/completions" : options.chatPath(body.model),
+      accept,
+      HttpBody.text(JSON.stringify(body), "application/json")
     )
 
   const createChatCompletion = (body: OpenAiSchema.CreateChatCompletion) =>
     Effect.gen(function*() {
-      const response = yield* execute(HttpClientRequest.acceptJson(chatRequest(body)), body.model).pipe(
+      const response = yield* execute(chatRequest(body, "application/json"), body.model).pipe(
         Effect.flatMap((response) => checkStatus(response, body.model))
       )
-      const requestId = Errors.requestIdOf(headerRecord(response))
+      const requestId = Errors.requestIdOf(response.headers)
       const text = yield* response.text.pipe(
         Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { model: body.model, requestId }))
       )
@@ -214,11 +217,11 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   const streamChatCompletion = (body: OpenAiSchema.CreateChatCompletion) =>
     Effect.gen(function*() {
-      const request = chatRequest(body).pipe(HttpClientRequest.accept("text/event-stream"))
+      const request = chatRequest(body, "text/event-stream")
       const response = yield* execute(request, body.model).pipe(
         Effect.flatMap((response) => checkStatus(response, body.model))
       )
-      const requestId = Errors.requestIdOf(headerRecord(response))
+      const requestId = Errors.requestIdOf(response.headers)
       // built only when the timeout fires: an error object (with its stack) per request is not free
       const idleTimeout = () => fail(
         new Timeout({
@@ -244,9 +247,9 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   const listModels = Effect.gen(function*() {
     if (options.modelsPath === null) return []
-    const response = yield* execute(HttpClientRequest.get(options.modelsPath ?? "/models").pipe(HttpClientRequest.acceptJson), undefined)
+    const response = yield* execute(requestTo("GET", options.modelsPath ?? "/models", "application/json"), undefined)
       .pipe(Effect.flatMap((response) => checkStatus(response, undefined)))
-    const requestId = Errors.requestIdOf(headerRecord(response))
+    const requestId = Errors.requestIdOf(response.headers)
     const text = yield* response.text.pipe(
       Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { requestId }))
     )
