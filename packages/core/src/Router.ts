@@ -151,6 +151,12 @@ const LATENCY_SAMPLES = 256
 
 const drainGrace = Duration.millis(100)
 
+// What a skip fails with inside `firstSuccessOf`, which only needs *a* failure to move on; the
+// real `CircuitOpen` lives on the attempt (see `skip`). Never reaches a caller.
+const skippedSentinel = withoutStackTrace(() =>
+  new CircuitOpen({ provider: "(skipped)", key: "(skipped)", state: "Open" })
+)
+
 // Counters are plain mutable fields updated inside `Effect.sync`-style code on one JS thread:
 // every update is atomic already, and the hot path stays free of Ref allocations.
 interface Slot {
@@ -324,20 +330,35 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
   // one attempt on one provider: skip checks, breaker admission, retries, outcome
   // -------------------------------------------------------------------------
 
-  const skip = (slot: Slot, model: string, attempts: Array<Attempt>, error: CircuitOpen): Effect.Effect<never, CircuitOpen> => {
-      slot.skipped++
-      const skipped: Attempt = {
-        provider: slot.name,
-        model,
-        outcome: "skipped",
-        reason: "CircuitOpen",
-        error,
-        tries: 0,
-        latencyMillis: 0
-      }
-      attempts.push(skipped)
-      return Effect.andThen(logAttempt(skipped, attempts.length), Effect.fail(error))
-    }
+  /**
+   * Records a skipped attempt and fails over. The `CircuitOpen` error is built only if someone
+   * reads the attempt's `error` (a getter that builds it once): the router itself never looks at
+   * it — a skip always fails over, and `AllProvidersFailed` is built from the attempts — and an
+   * open circuit is skipped on every call, so its cost is the skip's.
+   */
+  const skip = (
+    slot: Slot,
+    model: string,
+    attempts: Array<Attempt>,
+    build: () => CircuitOpen
+  ): Effect.Effect<never, CircuitOpen> => {
+    slot.skipped++
+    let error: CircuitOpen | undefined
+    const skipped = {
+      provider: slot.name,
+      model,
+      outcome: "skipped",
+      reason: "CircuitOpen",
+      tries: 0,
+      latencyMillis: 0
+    } as Attempt
+    Object.defineProperty(skipped, "error", {
+      enumerable: true,
+      get: () => (error ??= withoutStackTrace(build))
+    })
+    attempts.push(skipped)
+    return Effect.andThen(logAttempt(skipped, attempts.length), Effect.fail(skippedSentinel))
+  }
 
   const settleFailure = (
     slot: Slot,
@@ -415,7 +436,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           slot,
           model,
           attempts,
-          withoutStackTrace(() => new CircuitOpen({ provider: slot.name, key: slot.name, state: "Disabled" }))
+          () => new CircuitOpen({ provider: slot.name, key: slot.name, state: "Disabled" })
         )
       }
       if (slot.rateLimitedUntil > now) {
@@ -423,14 +444,13 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           slot,
           model,
           attempts,
-          withoutStackTrace(() =>
+          () =>
             new CircuitOpen({
               provider: slot.name,
               key: slot.name,
               state: "RateLimited",
               retryAfter: Duration.millis(slot.rateLimitedUntil - now)
             })
-          )
         )
       }
       const key = `${slot.name}:${model}`
@@ -441,14 +461,13 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
             slot,
             model,
             attempts,
-            withoutStackTrace(() =>
+            () =>
               new CircuitOpen({
                 provider: slot.name,
                 key,
                 state: rejected.state,
                 ...(rejected.retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(rejected.retryAfterMillis) })
               })
-            )
           ),
         onSuccess: (permit) => admitted(slot, model, run, attempts, settle, permit, now)
       })

@@ -17,6 +17,7 @@ import type { HttpClientResponse } from "effect/http"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
 import * as Errors from "./internal/errors.ts"
+import { idleTimeout as idleTimeoutOf } from "./internal/idle.ts"
 import * as OpenAiSchema from "./OpenAiSchema.ts"
 
 // ---------------------------------------------------------------------------
@@ -240,7 +241,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
           })
         ),
         // timed per network read, not per event: a read carries many events
-        Stream.timeoutOrElse({ duration: timeouts.idle, orElse: () => Stream.fail(idleTimeout()) })
+        (body) => idleTimeoutOf(body, timeouts.idle, idleTimeout)
       )
       return { bytes, requestId } satisfies EventStream
     })
