@@ -43,7 +43,7 @@ describe("ChatRequest.decode", () => {
         metadata: { team: "search" },
         providerOptions: { openai: { logprobs: true } }
       }
-      assert.deepStrictEqual(yield* ChatRequest.decode(full), full)
+      assert.deepStrictEqual<unknown>(yield* ChatRequest.decode(full), full)
     }))
 
   it.effect("rejects out-of-range generation options, naming the field", () =>
