@@ -60,6 +60,11 @@ describe("logging and secrets", () => {
       const response = summaries.find((entry) => messageOf(entry) === "provider response")
       assert.strictEqual(response?.annotations.provider, "primary")
       assert.isDefined(response?.annotations.usage)
+      // wire bodies at Debug: the prompt is there, the key is not (checked for every line above)
+      const bodies = parsed.filter((entry) => messageOf(entry) === "provider http request")
+      assert.isAbove(bodies.length, 0)
+      assert.include(String(bodies[0]?.annotations.body), "\"content\":\"one\"")
+      assert.isDefined(parsed.find((entry) => messageOf(entry) === "provider http response"))
       // every line of one call shares its id
       const firstCall = parsed.filter((entry) => entry.annotations.callId === attempts[0]?.annotations.callId)
       assert.isAbove(firstCall.length, 1)
@@ -77,6 +82,7 @@ describe("logging and secrets", () => {
         Effect.provideService(Console.Console, capturingConsole(lines))
       )
       assert.deepStrictEqual(lines.filter((line) => line.includes("provider request")), [])
+      assert.deepStrictEqual(lines.filter((line) => line.includes("provider http")), [])
     }))
 
   it.effect("a config error never shows the key", () =>

@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Config, Context, Duration, Effect, Layer, Redacted, Schema, Stream } from "effect"
+import { Clock, Config, Context, Duration, Effect, Layer, LogLevel, Redacted, Schema, Stream } from "effect"
 import { Headers, HttpBody, HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientResponse } from "effect/http"
 import * as ProviderError from "@flexiai/core/ProviderError"
@@ -110,6 +110,8 @@ export class OpenAiClient extends Context.Service<OpenAiClient, {
 const decodeCompletion = Schema.decodeUnknownExit(Schema.fromJsonString(OpenAiSchema.ChatCompletion))
 const decodeModels = Schema.decodeUnknownExit(Schema.fromJsonString(OpenAiSchema.ModelList))
 
+const maxLoggedBody = 16_384
+
 const toDuration = (input: Duration.Input | undefined, fallback: Duration.Duration): Duration.Duration =>
   input === undefined ? fallback : Duration.fromInputUnsafe(input)
 
@@ -197,8 +199,20 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       HttpBody.text(JSON.stringify(body), "application/json")
     )
 
+  // Wire bodies are logged at Debug only (they hold prompts and answers), with anything that looks
+  // like the key masked; the level is checked first so other levels pay nothing for them.
+  const debugBody = (message: string, fields: () => Record<string, unknown>) =>
+    Effect.flatMap(LogLevel.isEnabled("Debug"), (enabled) =>
+      enabled ? Effect.logDebug(message).pipe(Effect.annotateLogs(fields())) : Effect.void)
+  const requestFields = (body: OpenAiSchema.CreateChatCompletion) => () => ({
+    provider: name,
+    path: options.chatPath === undefined ? "/chat/completions" : options.chatPath(body.model),
+    body: mask(JSON.stringify(body))
+  })
+
   const createChatCompletion = (body: OpenAiSchema.CreateChatCompletion) =>
     Effect.gen(function*() {
+      yield* debugBody("provider http request", requestFields(body))
       const response = yield* execute(chatRequest(body, "application/json"), body.model).pipe(
         Effect.flatMap((response) => checkStatus(response, body.model))
       )
@@ -206,6 +220,12 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       const text = yield* response.text.pipe(
         Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { model: body.model, requestId }))
       )
+      yield* debugBody("provider http response", () => ({
+        provider: name,
+        status: response.status,
+        requestId,
+        body: mask(text.length > maxLoggedBody ? `${text.slice(0, maxLoggedBody)}… (${text.length} bytes)` : text)
+      }))
       const decoded = decodeCompletion(text)
       if (decoded._tag === "Failure") {
         return yield* fail(
@@ -218,6 +238,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   const streamChatCompletion = (body: OpenAiSchema.CreateChatCompletion) =>
     Effect.gen(function*() {
+      yield* debugBody("provider http request", requestFields(body))
       const request = chatRequest(body, "text/event-stream")
       const response = yield* execute(request, body.model).pipe(
         Effect.flatMap((response) => checkStatus(response, body.model))
