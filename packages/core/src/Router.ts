@@ -151,6 +151,13 @@ const LATENCY_SAMPLES = 256
 
 const drainGrace = Duration.millis(100)
 
+// What a try fails with when the call's deadline, not the attempt's own limit, cut it short.
+// One timer serves both limits (see `within`); this marks which one fired. Never reaches a caller:
+// `failover` turns it into `AllProvidersFailed { deadlineExceeded: true }`.
+const deadlineHit = withoutStackTrace(() =>
+  new ProviderError({ provider: "(deadline)", reason: new Timeout({ message: "deadline", phase: "total" }) })
+)
+
 // What a skip fails with inside `firstSuccessOf`, which only needs *a* failure to move on; the
 // real `CircuitOpen` lives on the attempt (see `skip`). Never reaches a caller.
 const skippedSentinel = withoutStackTrace(() =>
@@ -415,6 +422,51 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       yield* logAttempt(succeeded, attempts.length)
     })
 
+  // The deadline cut this try short: not the provider's fault, so the circuit hears nothing
+  const settleDeadline = (
+    slot: Slot,
+    model: string,
+    permit: CircuitBreaker.Permit,
+    tries: number,
+    started: number,
+    attempts: Array<Attempt>
+  ) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      yield* breaker.record(permit, { _tag: "Ignored" })
+      const cut: Attempt = {
+        provider: slot.name,
+        model,
+        outcome: "failure",
+        reason: "DeadlineExceeded",
+        tries,
+        latencyMillis: now - started
+      }
+      attempts.push(cut)
+      yield* logAttempt(cut, attempts.length)
+    })
+
+  /**
+   * Runs `effect` within the attempt's own time limit or the call's deadline, whichever ends
+   * first, with one timer: each `timeoutOrElse` forks a fiber, and nesting a deadline around
+   * every attempt's limit cost a second one on every call.
+   */
+  const within = <A>(
+    effect: Effect.Effect<A, ChatError>,
+    limit: Duration.Duration,
+    deadlineAt: number,
+    onLimit: () => ChatError
+  ): Effect.Effect<A, ChatError> =>
+    Effect.clockWith((clock) => {
+      const remaining = deadlineAt - clock.currentTimeMillisUnsafe()
+      if (remaining <= 0) return Effect.fail(deadlineHit)
+      const byDeadline = remaining < Duration.toMillis(limit)
+      return Effect.timeoutOrElse(effect, {
+        duration: byDeadline ? remaining : limit,
+        orElse: () => Effect.fail(byDeadline ? deadlineHit : onLimit())
+      })
+    })
+
   /**
    * Runs `run` on `slot` with retries, inside the slot's circuit. On success the outcome is
    * recorded only when `settle` is true (a stream settles later, when it ends).
@@ -424,7 +476,8 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     model: string,
     run: Effect.Effect<A, ChatError>,
     attempts: Array<Attempt>,
-    settle: boolean
+    settle: boolean,
+    deadlineAt: number
   ): Effect.Effect<Tried<A>, ChatError> =>
     // The checks before a call are plain code under one `clockWith`, not a generator: a skipped
     // provider costs a few microseconds on every call while its circuit is open.
@@ -469,7 +522,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
                 ...(rejected.retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(rejected.retryAfterMillis) })
               })
           ),
-        onSuccess: (permit) => admitted(slot, model, run, attempts, settle, permit, now)
+        onSuccess: (permit) => admitted(slot, model, run, attempts, settle, permit, now, deadlineAt)
       })
     })
 
@@ -480,7 +533,8 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     attempts: Array<Attempt>,
     settle: boolean,
     permit: CircuitBreaker.Permit,
-    now: number
+    now: number,
+    deadlineAt: number
   ): Effect.Effect<Tried<A>, ChatError> => {
     slot.requests++
     let tries = 0
@@ -489,7 +543,10 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       return run
     })
     return once.pipe(
-      slot.policy.retry.maxRetries > 0 ? Effect.retry(slot.schedule) : identity,
+      // a retry whose backoff would end past the deadline is not made
+      slot.policy.retry.maxRetries > 0
+        ? Effect.retry(slot.schedule.pipe(Schedule.while(({ duration, now: at }) => at + Duration.toMillis(duration) < deadlineAt)))
+        : identity,
       Effect.onInterrupt(() =>
         Effect.gen(function*() {
           const at = yield* Clock.currentTimeMillis
@@ -506,7 +563,9 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       ),
       Effect.matchEffect({
         onFailure: (error) =>
-          Effect.andThen(settleFailure(slot, model, permit, error, tries, now, attempts), Effect.fail(error)),
+          error === deadlineHit
+            ? Effect.andThen(settleDeadline(slot, model, permit, tries, now, attempts), Effect.fail(error))
+            : Effect.andThen(settleFailure(slot, model, permit, error, tries, now, attempts), Effect.fail(error)),
         onSuccess: (value): Effect.Effect<Tried<A>> => {
           const tried = { value, permit, tries, started: now }
           return settle ? Effect.as(settleSuccess(slot, model, permit, tries, now, attempts), tried) : Effect.succeed(tried)
@@ -524,31 +583,35 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     request: ChatRequest,
     run: (slot: Slot) => Effect.Effect<A, ChatError>,
     attempts: Array<Attempt>,
-    settle: boolean
-  ): Effect.Effect<Result.Result<{ readonly slot: Slot; readonly tried: Tried<A> }, ChatError>, AllProvidersFailed> =>
-    slots.length === 0
+    settle: boolean,
+    deadlineAt: number
+  ): Effect.Effect<Result.Result<{ readonly slot: Slot; readonly tried: Tried<A> }, ChatError>, AllProvidersFailed> => {
+    const deadlineExceeded = () =>
+      Effect.succeed(Result.fail(new AllProvidersFailed({ attempts: [...attempts], deadlineExceeded: true })))
+    return slots.length === 0
       ? Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
       // a generator, so a candidate's effect is built only when the ones before it have failed
       : Effect.firstSuccessOf((function*() {
         for (const slot of slots) {
-          yield attempt(slot, modelOf(slot, request), Effect.suspend(() => run(slot)), attempts, settle).pipe(
-            Effect.map((tried) => Result.succeed({ slot, tried })),
-            Effect.catch((error) => failsOver(error, slot.policy) ? Effect.fail(error) : Effect.succeed(Result.fail(error)))
+          yield Effect.clockWith((clock) =>
+            clock.currentTimeMillisUnsafe() >= deadlineAt
+              ? deadlineExceeded()
+              : attempt(slot, modelOf(slot, request), Effect.suspend(() => run(slot)), attempts, settle, deadlineAt).pipe(
+                Effect.map((tried) => Result.succeed({ slot, tried })),
+                Effect.catch((error) =>
+                  error === deadlineHit
+                    ? deadlineExceeded()
+                    : failsOver(error, slot.policy)
+                    ? Effect.fail(error)
+                    : Effect.succeed(Result.fail(error))
+                )
+              )
           )
         }
       })()).pipe(
         Effect.catch(() => Effect.fail(new AllProvidersFailed({ attempts: [...attempts] })))
       )
-
-  const withDeadline = <A, E>(
-    effect: Effect.Effect<A, E>,
-    duration: Duration.Duration,
-    attempts: Array<Attempt>
-  ): Effect.Effect<A, E | AllProvidersFailed> =>
-    Effect.timeoutOrElse(effect, {
-      duration,
-      orElse: () => Effect.fail(new AllProvidersFailed({ attempts: [...attempts], deadlineExceeded: true }))
-    })
+  }
 
   const countOutcome = (attempts: ReadonlyArray<Attempt>, failed: boolean) => {
     totals.failovers += attempts.filter((attempt) => attempt.outcome !== "success").length
@@ -565,31 +628,24 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       const attempts: Array<Attempt> = []
       const slots = yield* Ref.get(order)
       totals.requests++
-      const outcome = yield* withDeadline(
-        failover(
-          slots,
-          request,
-          (slot) =>
-            Effect.timeoutOrElse(slot.provider.chat(request), {
-              duration: slot.policy.attemptTimeout,
-              orElse: () =>
-                Effect.fail(
-                  new ProviderError({
-                    provider: slot.name,
-                    model: modelOf(slot, request),
-                    reason: new Timeout({
-                      message: `no answer within ${Duration.format(slot.policy.attemptTimeout)}`,
-                      phase: "total",
-                      afterMillis: Duration.toMillis(slot.policy.attemptTimeout)
-                    })
-                  })
-                )
-            }),
-          attempts,
-          true
-        ),
-        routerPolicy.deadline,
-        attempts
+      const deadlineAt = started + Duration.toMillis(routerPolicy.deadline)
+      const outcome = yield* failover(
+        slots,
+        request,
+        (slot) =>
+          within(slot.provider.chat(request), slot.policy.attemptTimeout, deadlineAt, () =>
+            new ProviderError({
+              provider: slot.name,
+              model: modelOf(slot, request),
+              reason: new Timeout({
+                message: `no answer within ${Duration.format(slot.policy.attemptTimeout)}`,
+                phase: "total",
+                afterMillis: Duration.toMillis(slot.policy.attemptTimeout)
+              })
+            })),
+        attempts,
+        true,
+        deadlineAt
       ).pipe(Effect.tapError(() => Effect.sync(() => countOutcome(attempts, true))))
       countOutcome(attempts, Result.isFailure(outcome))
       if (Result.isFailure(outcome)) return yield* Effect.fail(outcome.failure)
@@ -606,7 +662,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
    * under the first-token timeout. Whatever fails here fails over like a chat call; the stream's
    * own scope is closed on failure, which cancels the request.
    */
-  const open = (slot: Slot, request: ChatRequest): Effect.Effect<Opened, ChatError> =>
+  const open = (slot: Slot, request: ChatRequest, deadlineAt: number): Effect.Effect<Opened, ChatError> =>
     Effect.gen(function*() {
       const streamScope = yield* Scope.make()
       const timeout = Duration.min(slot.policy.firstTokenTimeout, slot.policy.attemptTimeout)
@@ -634,21 +690,17 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           }
         }
       }).pipe(
-        Effect.timeoutOrElse({
-          duration: timeout,
-          orElse: () =>
-            Effect.fail(
-              new ProviderError({
-                provider: slot.name,
-                model: modelOf(slot, request),
-                reason: new Timeout({
-                  message: `no content within ${Duration.format(timeout)}`,
-                  phase: "first-token",
-                  afterMillis: Duration.toMillis(timeout)
-                })
+        (opening) =>
+          within(opening, timeout, deadlineAt, () =>
+            new ProviderError({
+              provider: slot.name,
+              model: modelOf(slot, request),
+              reason: new Timeout({
+                message: `no content within ${Duration.format(timeout)}`,
+                phase: "first-token",
+                afterMillis: Duration.toMillis(timeout)
               })
-            )
-        }),
+            })),
         Effect.onError(() => Scope.close(streamScope, Exit.void))
       )
     })
@@ -716,12 +768,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           const candidates = requirePrefill
             ? remaining.filter((slot) => slot.provider.capabilities.assistantPrefill)
             : remaining
-          const now = yield* Clock.currentTimeMillis
-          const outcome = yield* withDeadline(
-            failover(candidates, target, (slot) => open(slot, target), attempts, false),
-            Duration.millis(Math.max(0, deadlineAt - now)),
-            attempts
-          )
+          const outcome = yield* failover(candidates, target, (slot) => open(slot, target, deadlineAt), attempts, false, deadlineAt)
           if (Result.isFailure(outcome)) return yield* Effect.fail(outcome.failure)
           const { slot, tried } = outcome.success
           remaining = remaining.slice(remaining.indexOf(slot) + 1)

@@ -193,8 +193,20 @@ describe("Router chat", () => {
       assert.isTrue(error.deadlineExceeded)
       assert.deepStrictEqual(
         error.attempts.map((attempt) => [attempt.provider, attempt.reason]),
-        [["slow-a", "Timeout"], ["slow-b", "Interrupted"]]
+        [["slow-a", "Timeout"], ["slow-b", "DeadlineExceeded"]]
       )
+    }))
+
+  it.effect("a retry whose backoff would end past the deadline is not made", () =>
+    Effect.gen(function*() {
+      const { calls, router } = yield* setup([
+        { name: "only", script: [{ fail: TestChatProvider.serverError(503) }, { reply: "too late" }] }
+      ], { retry: { maxRetries: 2, initialDelay: "5 seconds", jitter: false }, deadline: "3 seconds" })
+      const fiber = yield* Effect.forkChild(Effect.flip(router.chat(request)))
+      yield* TestClock.adjust("1 millis")
+      const error = yield* Fiber.join(fiber) // done at once: no 5 s wait that the deadline cannot fit
+      assert.strictEqual(error._tag, "AllProvidersFailed")
+      assert.strictEqual(yield* calls(0), 1)
     }))
 
   it.effect("waits out a short Retry-After on the same provider", () =>
