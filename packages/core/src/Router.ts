@@ -404,6 +404,28 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       yield* logAttempt(failed, attempts.length)
     })
 
+  // Records one finished try: the circuit's outcome, the slot's counters and the attempt line.
+  const settleWith = (
+    slot: Slot,
+    model: string,
+    permit: CircuitBreaker.Permit,
+    outcome: CircuitBreaker.Outcome,
+    attempt: Omit<Attempt, "provider" | "model" | "latencyMillis">,
+    started: number,
+    attempts: Array<Attempt>
+  ) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      yield* breaker.record(permit, outcome)
+      if (outcome._tag === "Success") {
+        slot.successes++
+        recordLatency(slot, now - started)
+      }
+      const settled: Attempt = { provider: slot.name, model, ...attempt, latencyMillis: now - started }
+      attempts.push(settled)
+      yield* logAttempt(settled, attempts.length)
+    })
+
   const settleSuccess = (
     slot: Slot,
     model: string,
@@ -411,16 +433,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     tries: number,
     started: number,
     attempts: Array<Attempt>
-  ) =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      yield* breaker.record(permit, { _tag: "Success" })
-      slot.successes++
-      recordLatency(slot, now - started)
-      const succeeded: Attempt = { provider: slot.name, model, outcome: "success", tries, latencyMillis: now - started }
-      attempts.push(succeeded)
-      yield* logAttempt(succeeded, attempts.length)
-    })
+  ) => settleWith(slot, model, permit, { _tag: "Success" }, { outcome: "success", tries }, started, attempts)
 
   // The deadline cut this try short: not the provider's fault, so the circuit hears nothing
   const settleDeadline = (
@@ -431,20 +444,15 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     started: number,
     attempts: Array<Attempt>
   ) =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      yield* breaker.record(permit, { _tag: "Ignored" })
-      const cut: Attempt = {
-        provider: slot.name,
-        model,
-        outcome: "failure",
-        reason: "DeadlineExceeded",
-        tries,
-        latencyMillis: now - started
-      }
-      attempts.push(cut)
-      yield* logAttempt(cut, attempts.length)
-    })
+    settleWith(
+      slot,
+      model,
+      permit,
+      { _tag: "Ignored" },
+      { outcome: "failure", reason: "DeadlineExceeded", tries },
+      started,
+      attempts
+    )
 
   /**
    * Runs `effect` within the attempt's own time limit or the call's deadline, whichever ends

@@ -62,28 +62,18 @@ export interface Options {
   readonly probeTimeout?: Duration.Input | undefined
 }
 
-/** A provider's state and counters. No secrets: names, models, counts and error reasons only. @category models */
-export interface ProviderStatus {
-  readonly name: string
+/**
+ * A provider's state and counters: the router's status (`Router.ProviderStatus`) plus its kind,
+ * its model, the worst state among its circuits, and the last error's time as text. No secrets:
+ * names, models, counts and error reasons only.
+ *
+ * @category models
+ */
+export interface ProviderStatus extends Omit<Router.ProviderStatus, "defaultModel" | "lastError"> {
   readonly kind: string
   readonly model: string
-  readonly priority: number
-  /** Position in the current order (0 is tried first). */
-  readonly position: number
-  readonly enabled: boolean
   /** The worst state among the provider's circuits (`Closed` when none was used yet). */
   readonly circuit: CircuitBreaker.State["_tag"]
-  readonly circuits: ReadonlyArray<{ readonly key: string; readonly state: CircuitBreaker.State["_tag"] }>
-  /** Clock millis until which a long Retry-After keeps the provider skipped. */
-  readonly rateLimitedUntil: number | undefined
-  readonly requests: number
-  readonly successes: number
-  readonly failures: number
-  readonly skipped: number
-  /** successes / (successes + failures); `undefined` before the first answer or failure. */
-  readonly successRate: number | undefined
-  readonly latencyP50Millis: number | undefined
-  readonly latencyP95Millis: number | undefined
   readonly lastError: {
     readonly reason: string
     readonly message: string
