@@ -2,13 +2,16 @@
  * One benchmark case for one side, in a process of its own so neither side's JIT state or heap
  * colours the other's figure. `run.ts` starts the server once and runs these in rounds.
  *
- * Usage: node --expose-gc bench/case.ts <raw|flex> <case> <port>; prints one JSON number.
+ * Usage: node --expose-gc bench/case.ts <raw|flex> <case> <port>; prints one JSON number. The
+ * FlexiAI side is `FlexiAI.layer` over one OpenAI-compatible provider; the skip case builds a
+ * `Router` by hand, to put an in-memory provider behind an open circuit.
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { ChatProvider, CircuitBreaker, Router } from "@flexiai/core"
 import type { ChatRequest, ChatResponse } from "@flexiai/core"
 import { OpenAiChat, OpenAiClient } from "@flexiai/openai"
 import { Effect, Fiber, Layer, ManagedRuntime, Redacted, Stream } from "effect"
+import { FlexiAI } from "flexiai"
 import { Agent, request as undiciRequest } from "undici"
 
 const [side, which, portText] = process.argv.slice(2) as [string, string, string]
@@ -75,11 +78,12 @@ const upstream = (name: string) =>
     Layer.provide(OpenAiClient.layer({ name, apiKey: Redacted.make("sk-bench"), apiUrl: `${base}/v1`, defaultModel: "json" })),
     Layer.provide(NodeHttpClient.layerUndici)
   )
-const runtime = ManagedRuntime.make(
-  Router.layer({ providers: [upstream("mock")], policy: { retry: { maxRetries: 0 } } }).pipe(
-    Layer.provideMerge(CircuitBreaker.layerMemory())
-  )
-)
+// The path users get: FlexiAI.layer (router, breaker, OpenAI-compatible provider, undici, logger)
+const runtime = ManagedRuntime.make(FlexiAI.layer({
+  providers: [{ kind: "openai-compatible", name: "mock", model: "json", baseUrl: `${base}/v1`, apiKey: "sk-bench" }],
+  policy: { retry: { maxRetries: 0 } },
+  logging: { level: "warn" }
+}))
 const router = await runtime.runPromise(Effect.service(ChatProvider.ChatProvider))
 const request = (model: string): ChatRequest.ChatRequest => ({ model, messages: [{ role: "user", content: "hello" }] })
 const jsonRequest = request("json")

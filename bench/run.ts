@@ -1,5 +1,6 @@
 /**
- * `pnpm bench`: FlexiAI (router → OpenAI provider → Effect HttpClient on undici) against the floor,
+ * `pnpm bench`: FlexiAI (`FlexiAI.layer`: router → OpenAI-compatible provider → Effect HttpClient on
+ * undici) against the floor,
  * a raw `undici` request with a hand-written SSE loop, both against the same local server (a child
  * process, so its CPU is not counted). Each case runs for each side in a fresh process (`case.ts`),
  * alternating sides over several rounds; the median is reported. Benchmarks, not tests: CI times

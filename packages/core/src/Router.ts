@@ -163,6 +163,7 @@ const deadlineHit = withoutStackTrace(() =>
 const skippedSentinel = withoutStackTrace(() =>
   new CircuitOpen({ provider: "(skipped)", key: "(skipped)", state: "Open" })
 )
+const failSkipped = Effect.fail(skippedSentinel)
 
 // Counters are plain mutable fields updated inside `Effect.sync`-style code on one JS thread:
 // every update is atomic already, and the hot path stays free of Ref allocations.
@@ -364,7 +365,12 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       get: () => (error ??= withoutStackTrace(build))
     })
     attempts.push(skipped)
-    return Effect.andThen(logAttempt(skipped, attempts.length), Effect.fail(skippedSentinel))
+    const index = attempts.length
+    return Effect.withFiber((fiber) =>
+      LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
+        ? failSkipped
+        : Effect.andThen(attemptLine(skipped, index), failSkipped)
+    )
   }
 
   const settleFailure = (
@@ -485,12 +491,11 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     run: Effect.Effect<A, ChatError>,
     attempts: Array<Attempt>,
     settle: boolean,
-    deadlineAt: number
-  ): Effect.Effect<Tried<A>, ChatError> =>
-    // The checks before a call are plain code under one `clockWith`, not a generator: a skipped
-    // provider costs a few microseconds on every call while its circuit is open.
-    Effect.clockWith((clock) => {
-      const now = clock.currentTimeMillisUnsafe()
+    deadlineAt: number,
+    now: number
+  ): Effect.Effect<Tried<A>, ChatError> => {
+      // The checks before a call are plain code, not a generator: a skipped provider costs a few
+      // microseconds on every call while its circuit is open.
       totals.attempts++
       if (!slot.enabled) {
         return skip(
@@ -532,7 +537,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           ),
         onSuccess: (permit) => admitted(slot, model, run, attempts, settle, permit, now, deadlineAt)
       })
-    })
+    }
 
   const admitted = <A>(
     slot: Slot,
@@ -601,20 +606,24 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       // a generator, so a candidate's effect is built only when the ones before it have failed
       : Effect.firstSuccessOf((function*() {
         for (const slot of slots) {
-          yield Effect.clockWith((clock) =>
-            clock.currentTimeMillisUnsafe() >= deadlineAt
+          yield Effect.clockWith((clock) => {
+            const now = clock.currentTimeMillisUnsafe()
+            return now >= deadlineAt
               ? deadlineExceeded()
-              : attempt(slot, modelOf(slot, request), Effect.suspend(() => run(slot)), attempts, settle, deadlineAt).pipe(
-                Effect.map((tried) => Result.succeed({ slot, tried })),
-                Effect.catch((error) =>
-                  error === deadlineHit
-                    ? deadlineExceeded()
-                    : failsOver(error, slot.policy)
-                    ? Effect.fail(error)
-                    : Effect.succeed(Result.fail(error))
-                )
+              : attempt(slot, modelOf(slot, request), Effect.suspend(() => run(slot)), attempts, settle, deadlineAt, now).pipe(
+                Effect.matchEffect({
+                  onSuccess: (tried) => Effect.succeed(Result.succeed({ slot, tried })),
+                  onFailure: (error) =>
+                    error === skippedSentinel
+                      ? Effect.fail(error)
+                      : error === deadlineHit
+                      ? deadlineExceeded()
+                      : failsOver(error, slot.policy)
+                      ? Effect.fail(error)
+                      : Effect.succeed(Result.fail(error))
+                })
               )
-          )
+          })
         }
       })()).pipe(
         Effect.catch(() => Effect.fail(new AllProvidersFailed({ attempts: [...attempts] })))

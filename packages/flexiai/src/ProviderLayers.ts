@@ -58,9 +58,13 @@ export const unavailable = (
   return new FlexiConfigError(file === undefined ? { problems } : { problems, file })
 }
 
+// The router times every attempt (attemptTimeout, firstTokenTimeout, idleTimeout, deadline), so
+// the client adds its own limits only where the config sets them: each limit costs a forked
+// fiber per call, and two timers for one wait buy nothing.
 const clientTimeouts = (provider: Provider): OpenAiClient.Timeouts => ({
-  firstByte: provider.timeouts.firstByte,
-  total: provider.timeouts.total
+  firstByte: provider.timeouts.firstByte ?? Duration.infinity,
+  idle: Duration.infinity,
+  total: provider.timeouts.total ?? Duration.infinity
 })
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, "")

@@ -69,7 +69,13 @@ export interface Options {
   readonly modelsPath?: string | null | undefined
 }
 
-/** Defaults: 60 s to the response headers, 60 s of silence inside a stream, 10 min for a call. @category models */
+/**
+ * Defaults: 60 s to the response headers, 60 s of silence inside a stream, 10 min for a call.
+ * `Duration.infinity` (or `"Infinity"`) switches a limit off, for when the caller enforces its own
+ * (FlexiAI's router does, per attempt).
+ *
+ * @category models
+ */
 export const defaultTimeouts = {
   firstByte: Duration.seconds(60),
   idle: Duration.seconds(60),
@@ -111,6 +117,14 @@ const decodeCompletion = Schema.decodeUnknownExit(Schema.fromJsonString(OpenAiSc
 const decodeModels = Schema.decodeUnknownExit(Schema.fromJsonString(OpenAiSchema.ModelList))
 
 const maxLoggedBody = 16_384
+
+/**
+ * `effect` within `duration`, or as it is when the duration is infinite. Each time limit forks a
+ * fiber for the timed effect (about 15 µs per call here), so a limit someone else already
+ * enforces — FlexiAI's router times every attempt — is better switched off than doubled.
+ */
+const limitTo = <A, E, E2>(effect: Effect.Effect<A, E>, duration: Duration.Duration, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
+  Duration.isFinite(duration) ? Effect.timeoutOrElse(effect, { duration, orElse: () => Effect.fail(onTimeout()) }) : effect
 
 const toDuration = (input: Duration.Input | undefined, fallback: Duration.Duration): Duration.Duration =>
   input === undefined ? fallback : Duration.fromInputUnsafe(input)
@@ -163,10 +177,9 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     const sent = client.execute(request)
     return (redactedNames === undefined ? sent : Effect.provideService(sent, Headers.CurrentRedactedNames, redactedNames)).pipe(
       Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { model })),
-      Effect.timeoutOrElse({
-        duration: timeouts.firstByte,
-        orElse: () =>
-          Effect.fail(fail(
+      (sending) =>
+        limitTo(sending, timeouts.firstByte, () =>
+          fail(
             new Timeout({
               message: `no response headers within ${Duration.format(timeouts.firstByte)}`,
               phase: "first-byte",
@@ -174,7 +187,6 @@ export const make = Effect.fnUntraced(function*(options: Options) {
             }),
             { model }
           ))
-      })
     )
   }
 
@@ -262,7 +274,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
           })
         ),
         // timed per network read, not per event: a read carries many events
-        (body) => idleTimeoutOf(body, timeouts.idle, idleTimeout)
+        (body) => Duration.isFinite(timeouts.idle) ? idleTimeoutOf(body, timeouts.idle, idleTimeout) : body
       )
       return { bytes, requestId } satisfies EventStream
     })
@@ -296,20 +308,15 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     timeouts,
     mask,
     createChatCompletion: (body) =>
-      createChatCompletion(body).pipe(
-        Effect.timeoutOrElse({
-          duration: timeouts.total,
-          orElse: () =>
-            Effect.fail(fail(
-              new Timeout({
-                message: `no complete answer within ${Duration.format(timeouts.total)}`,
-                phase: "total",
-                afterMillis: Duration.toMillis(timeouts.total)
-              }),
-              { model: body.model }
-            ))
-        })
-      ),
+      limitTo(createChatCompletion(body), timeouts.total, () =>
+        fail(
+          new Timeout({
+            message: `no complete answer within ${Duration.format(timeouts.total)}`,
+            phase: "total",
+            afterMillis: Duration.toMillis(timeouts.total)
+          }),
+          { model: body.model }
+        )),
     streamChatCompletion,
     listModels
   })
