@@ -1,9 +1,11 @@
 // A distinctive key must never appear in anything the library emits across the fault suite:
-// error messages, String(error), JSON.stringify(error), or any log line (all levels).
+// error messages, String(error), JSON.stringify(error), any log line (all levels), or any span
+// (names, attributes, events, status) — HttpClient's own spans carry request headers.
 import { assert, describe, it } from "@effect/vitest"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import { Cause, Effect, Logger, Redacted, References, Stream } from "effect"
+import { Cause, Effect, Logger, Redacted, References, Stream, Tracer } from "effect"
 import { NodeHttpClient } from "@effect/platform-node"
+import { HttpClient } from "effect/http"
 import { Layer } from "effect"
 import * as OpenAiChat from "../src/OpenAiChat.ts"
 import * as OpenAiClient from "../src/OpenAiClient.ts"
@@ -34,6 +36,14 @@ describe("secret canary", () => {
   it.live("the key appears in no error and no log line across the fault suite (bearer and api-key auth)", () =>
     Effect.gen(function*() {
       const lines: Array<string> = []
+      const spans: Array<Tracer.NativeSpan> = []
+      const tracer = Tracer.make({
+        span(options) {
+          const span = new Tracer.NativeSpan(options)
+          spans.push(span)
+          return span
+        }
+      })
       const logger = Logger.make((options) => {
         lines.push(JSON.stringify(options.message), String(options.message), Cause.pretty(options.cause))
       })
@@ -61,7 +71,10 @@ describe("secret canary", () => {
           const exit = yield* Effect.exit(call as Effect.Effect<unknown, unknown>).pipe(
             Effect.tapCause((cause) => Effect.logError("call failed", cause)),
             Effect.provide(Logger.layer([logger])),
-            Effect.provideService(References.MinimumLogLevel, "All")
+            Effect.provideService(References.MinimumLogLevel, "All"),
+            Effect.withTracer(tracer),
+            // record every header on the client spans: the worst case for a leak
+            Effect.provideService(HttpClient.TracerHeaderFilter, () => true)
           )
           if (exit._tag === "Failure") {
             failures++
@@ -77,6 +90,15 @@ describe("secret canary", () => {
       assert.strictEqual(failures, (faults.length - 3) * 2)
       assert.isAbove(lines.length, 0)
       for (const line of lines) assertClean("log line", line)
+      // HttpClient's client spans were recorded, with their request header attributes
+      assert.isTrue(spans.some((span) => [...span.attributes.keys()].some((key) => key.startsWith("http.request.header."))))
+      for (const span of spans) {
+        assertClean(
+          `span ${span.name}`,
+          JSON.stringify({ name: span.name, attributes: [...span.attributes], events: span.events, status: String(span.status._tag) })
+        )
+        for (const value of span.attributes.values()) assertClean(`span ${span.name} attribute`, String(value))
+      }
       // the server did receive the real key (masked in its own records): the canary was in play
       assert.strictEqual((yield* azureServer.calls)[0]?.headers["api-key"], `****${canary.slice(-4)}`)
     }))
