@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration } from "effect"
+import { HttpClientError, HttpClientRequest } from "effect/http"
 import * as Errors from "../src/internal/errors.ts"
 
 const now = Date.parse("2026-01-01T00:00:00Z")
@@ -67,5 +68,25 @@ describe("reasonFromResponse", () => {
   it("reads the request id under the family's header names", () => {
     assert.strictEqual(Errors.requestIdOf({ "x-request-id": "req_1" }), "req_1")
     assert.strictEqual(Errors.requestIdOf({ "apim-request-id": "apim_2" }), "apim_2")
+  })
+})
+
+describe("reasonFromHttpClientError", () => {
+  const transport = (cause: unknown) =>
+    new HttpClientError.HttpClientError({
+      reason: new HttpClientError.TransportError({ request: HttpClientRequest.get("http://127.0.0.1:1/v1/models"), cause })
+    })
+
+  it("undici's own time limits become Timeout with their phase; other transport errors are Connection", () => {
+    const phaseOf = (cause: unknown) => {
+      const reason = Errors.reasonFromHttpClientError(transport(cause), mask)
+      return reason._tag === "Timeout" ? reason.phase : reason._tag
+    }
+    assert.strictEqual(phaseOf(Object.assign(new Error("connect"), { code: "UND_ERR_CONNECT_TIMEOUT" })), "connect")
+    assert.strictEqual(phaseOf(Object.assign(new Error("headers"), { code: "UND_ERR_HEADERS_TIMEOUT" })), "first-byte")
+    // wrapped one level down, as fetch-style clients report it
+    assert.strictEqual(phaseOf(new Error("fetch failed", { cause: Object.assign(new Error("body"), { code: "UND_ERR_BODY_TIMEOUT" }) })), "idle")
+    assert.strictEqual(phaseOf(Object.assign(new Error("refused"), { code: "ECONNREFUSED" })), "Connection")
+    assert.strictEqual(phaseOf(new Error("no code")), "Connection")
   })
 })

@@ -20,7 +20,8 @@ import {
   PermissionDenied,
   QuotaExceeded,
   RateLimited,
-  ServerError
+  ServerError,
+  Timeout
 } from "@flexiai/core/ProviderError"
 import type { HttpClientError } from "effect/http"
 
@@ -190,10 +191,32 @@ export const reasonFromResponse = (input: {
   })
 
 /** Maps an `HttpClientError` that carries no status (network, body decoding). */
+// undici's own time limits (a dispatcher's `connect.timeout`, `headersTimeout`, `bodyTimeout`)
+// surface as transport errors; their codes say which phase ran out
+const undiciTimeoutPhases: Readonly<Record<string, "connect" | "first-byte" | "idle">> = {
+  UND_ERR_CONNECT_TIMEOUT: "connect",
+  UND_ERR_HEADERS_TIMEOUT: "first-byte",
+  UND_ERR_BODY_TIMEOUT: "idle"
+}
+
+const causeCode = (cause: unknown): string | undefined => {
+  for (let current = cause, depth = 0; typeof current === "object" && current !== null && depth < 4; depth++) {
+    const code = (current as { readonly code?: unknown }).code
+    if (typeof code === "string") return code
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return undefined
+}
+
 export const reasonFromHttpClientError = (error: HttpClientError.HttpClientError, mask: (text: string) => string): Reason => {
   const reason = error.reason
   switch (reason._tag) {
-    case "TransportError":
+    case "TransportError": {
+      const code = causeCode(reason.cause)
+      const phase = code === undefined ? undefined : undiciTimeoutPhases[code]
+      if (phase !== undefined) return new Timeout({ message: mask(reason.message), phase })
+      return new Connection({ message: mask(reason.message) })
+    }
     case "InvalidUrlError":
       return new Connection({ message: mask(reason.message) })
     case "EncodeError":
