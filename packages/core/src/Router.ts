@@ -730,6 +730,13 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       const attempts: Array<Attempt> = []
       let remaining = yield* Ref.get(order)
       totals.requests++
+      // One span for the stream's life and the call's id on its log lines, applied only where the
+      // router does something worth a log line or a child span (opening, switching, settling):
+      // `Stream.withSpan` and a per-pull annotation held about 5 KiB per open stream.
+      const callId = nextCallId()
+      const span = yield* Effect.makeSpanScoped("Router.stream", { attributes: { "flexiai.call_id": callId } })
+      const inCall = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+        Effect.withParentSpan(Effect.annotateLogs(effect, "callId", callId), span)
 
       let current: { slot: Slot; model: string; opened: Opened; tried: Tried<Opened>; settled: boolean } | undefined
       let queue: Array<StreamPart> = []
@@ -781,7 +788,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       )
 
       const openNext = (target: ChatRequest, requirePrefill: boolean) =>
-        Effect.gen(function*() {
+        inCall(Effect.gen(function*() {
           const candidates = requirePrefill
             ? remaining.filter((slot) => slot.provider.capabilities.assistantPrefill)
             : remaining
@@ -792,7 +799,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           current = { slot, model: modelOf(slot, target), opened: tried.value, tried, settled: false }
           if (tried.value.finished) yield* finishCurrent
           return { provider: slot.name, parts: tried.value.buffered }
-        })
+        }))
 
       // The answer is complete: record the success now (so the finish part's attempts hold it);
       // the provider's stream is drained and closed once the consumer pulls past the finish.
@@ -800,7 +807,9 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         const active = current
         if (active === undefined || active.settled) return Effect.void
         active.settled = true
-        return settleSuccess(active.slot, active.model, active.tried.permit, active.tried.tries, active.tried.started, attempts)
+        return inCall(
+          settleSuccess(active.slot, active.model, active.tried.permit, active.tried.tries, active.tried.started, attempts)
+        )
       })
 
       // Reads the provider's stream to its end before closing it, briefly: a body read to its end
@@ -819,7 +828,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       })
 
       const midStream = (error: ChatError): Effect.Effect<Array<StreamPart>, ChatError> =>
-        Effect.gen(function*() {
+        inCall(Effect.gen(function*() {
           const active = current!
           yield* settleFailure(
             active.slot,
@@ -859,7 +868,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           openToolCalls = 0
           const restart: StreamPart = { type: "restart", provider: restarted.success.provider, reason: reasonTag(error) }
           return [restart, ...track(restarted.success.parts)]
-        })
+        }))
 
       const nextParts: Effect.Effect<Array<StreamPart>, ChatError> = Effect.suspend(() => {
         const active = current
@@ -917,10 +926,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           return pull
         })
       })
-      const callId = nextCallId()
-      return Stream.fromPull(Effect.succeed(Effect.annotateLogs(pull, "callId", callId))).pipe(
-        Stream.withSpan("Router.stream", { attributes: { "flexiai.call_id": callId }, captureStackTrace: false })
-      )
+      return Stream.fromPull(Effect.succeed(pull))
     }))
 
   // -------------------------------------------------------------------------

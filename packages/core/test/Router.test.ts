@@ -520,5 +520,17 @@ describe("Router logging", () => {
       assert.notStrictEqual(ids[0], ids[2])
       assert.strictEqual(attemptLines[0]!.annotations["model"], "test-model")
       assert.isNumber(attemptLines[1]!.annotations["latencyMillis"])
+
+      // a stream's attempts, including a switch after content, share one id too
+      lines.length = 0
+      const streaming = yield* setup([
+        { name: "a", script: [{ reply: "one two three", cutAfter: 1 }] },
+        { name: "b", script: [{ reply: "again" }] }
+      ], { retry: { maxRetries: 0 }, streamPolicy: "restart" })
+      yield* logged(collect(streaming.router.stream(request)))
+      const streamLines = lines.filter((line) => line.message.startsWith("attempt"))
+      assert.deepStrictEqual(streamLines.map((line) => line.annotations["provider"]), ["a", "b"])
+      assert.strictEqual(streamLines[0]!.annotations["callId"], streamLines[1]!.annotations["callId"])
+      assert.match(String(streamLines[0]!.annotations["callId"]), /^flx-/)
     }))
 })
