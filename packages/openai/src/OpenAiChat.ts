@@ -639,25 +639,29 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const onMalformedEvent = options.onMalformedEvent ?? "skip"
   const capabilities: Capabilities = { ...defaultCapabilities, ...options.capabilities }
 
-  // the client names errors after itself; a provider renamed here relabels them
+  // the client names errors after itself; a provider renamed here relabels them (and only then
+  // pays for the extra error-mapping step on every call and stream)
+  const renamed = name !== client.name
   const relabel = (error: ProviderError.ProviderError): ProviderError.ProviderError =>
     error.provider === name ? error : new ProviderError.ProviderError({ ...error, provider: name })
 
-  const prepare = (request: ChatRequest.ChatRequest, stream: boolean) =>
-    Effect.gen(function*() {
-      const model = request.model ?? defaultModel
-      const wire = toWire(request, model, { quirks, providerName: name, stream })
-      if (wire.dropped.length > 0) {
-        yield* Effect.logWarning("request fields this provider does not accept were left out", {
+  const prepare = (request: ChatRequest.ChatRequest, stream: boolean) => {
+    const model = request.model ?? defaultModel
+    const wire = toWire(request, model, { quirks, providerName: name, stream })
+    const prepared = { model, body: wire.body }
+    return wire.dropped.length === 0
+      ? Effect.succeed(prepared)
+      : Effect.as(
+        Effect.logWarning("request fields this provider does not accept were left out", {
           provider: name,
           fields: wire.dropped
-        })
-      }
-      return { model, body: wire.body }
-    })
+        }),
+        prepared
+      )
+  }
 
-  const chat = (request: ChatRequest.ChatRequest) =>
-    Effect.withSpan(Effect.mapError(Effect.gen(function*() {
+  const chat = (request: ChatRequest.ChatRequest) => {
+    const answer = Effect.gen(function*() {
       const started = yield* Clock.currentTimeMillis
       const { body, model } = yield* prepare(request, false)
       const { completion, requestId } = yield* client.createChatCompletion(body)
@@ -667,10 +671,18 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         return yield* ProviderError.make(name, response, { model, requestId })
       }
       return response
-    }), relabel), "OpenAiChat.chat", { attributes: { provider: name }, captureStackTrace: false })
+    })
+    return Effect.withSpan(renamed ? Effect.mapError(answer, relabel) : answer, "OpenAiChat.chat", {
+      attributes: { provider: name },
+      captureStackTrace: false
+    })
+  }
 
-  const stream = (request: ChatRequest.ChatRequest): Stream.Stream<StreamPart.StreamPart, ProviderError.ProviderError> =>
-    Stream.unwrap(Effect.gen(function*() {
+  // No whole-stream time limit here: a long answer is not a fault. A stream is bounded by the
+  // idle timeout between reads (client) and, under the router, by its first-token, idle and
+  // deadline policy.
+  const stream = (request: ChatRequest.ChatRequest): Stream.Stream<StreamPart.StreamPart, ProviderError.ProviderError> => {
+    const parts = Stream.unwrap(Effect.gen(function*() {
       const { body, model } = yield* prepare(request, true)
       const accepted = yield* client.streamChatCompletion(body)
       return bytesToParts(accepted.bytes, {
@@ -681,12 +693,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         requestId: accepted.requestId,
         mask: client.mask
       })
-    })).pipe(
-      // No whole-stream time limit here: a long answer is not a fault. A stream is bounded by
-      // the idle timeout between reads (client) and, under the router, by its first-token,
-      // idle and deadline policy.
-      Stream.mapError(relabel)
-    )
+    }))
+    return renamed ? Stream.mapError(parts, relabel) : parts
+  }
 
   return ChatProvider.ChatProvider.of({ name, defaultModel, capabilities, chat, stream, listModels: client.listModels })
 })

@@ -192,8 +192,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   /** Fails with the mapped reason when the status is not 2xx. */
   const checkStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) =>
-    Effect.gen(function*() {
-      if (response.status >= 200 && response.status < 300) return response
+    response.status >= 200 && response.status < 300 ? Effect.succeed(response) : Effect.gen(function*() {
       const headers = headerRecord(response)
       const body = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
       const nowMillis = yield* Clock.currentTimeMillis
