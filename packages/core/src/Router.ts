@@ -736,7 +736,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       const callId = nextCallId()
       const span = yield* Effect.makeSpanScoped("Router.stream", { attributes: { "flexiai.call_id": callId } })
       const inCall = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-        Effect.withParentSpan(Effect.annotateLogs(effect, "callId", callId), span)
+        Effect.withParentSpan(Effect.annotateLogs(effect, "callId", callId), span, { captureStackTrace: false })
 
       let current: { slot: Slot; model: string; opened: Opened; tried: Tried<Opened>; settled: boolean } | undefined
       let queue: Array<StreamPart> = []
