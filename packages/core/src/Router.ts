@@ -149,7 +149,6 @@ export class Router extends Context.Service<Router, {
 
 const LATENCY_SAMPLES = 256
 
-const drainGrace = Duration.millis(100)
 
 // What a try fails with when the call's deadline, not the attempt's own limit, cut it short.
 // One timer serves both limits (see `within`); this marks which one fired. Never reaches a caller:
@@ -801,30 +800,16 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           return { provider: slot.name, parts: tried.value.buffered }
         }))
 
-      // The answer is complete: record the success now (so the finish part's attempts hold it);
-      // the provider's stream is drained and closed once the consumer pulls past the finish.
+      // The answer is complete: record the success (so the finish part's attempts hold it) and
+      // close the provider's stream. Providers read their body to its end before handing out the
+      // finish part, so closing here returns the connection rather than aborting it.
       const finishCurrent = Effect.suspend(() => {
         const active = current
         if (active === undefined || active.settled) return Effect.void
         active.settled = true
         return inCall(
           settleSuccess(active.slot, active.model, active.tried.permit, active.tried.tries, active.tried.started, attempts)
-        )
-      })
-
-      // Reads the provider's stream to its end before closing it, briefly: a body read to its end
-      // returns its connection to the pool, where closing it early aborts the request.
-      const drainCurrent = Effect.suspend(() => {
-        const active = current
-        if (active === undefined) return Effect.void
-        const loop: Effect.Effect<void> = Pull.matchEffect(active.opened.pull, {
-          onSuccess: () => loop,
-          onFailure: () => Effect.void,
-          onDone: () => Effect.void
-        })
-        return Effect.timeoutOrElse(loop, { duration: drainGrace, orElse: () => Effect.void }).pipe(
-          Effect.andThen(closeCurrent)
-        )
+        ).pipe(Effect.andThen(closeCurrent))
       })
 
       const midStream = (error: ChatError): Effect.Effect<Array<StreamPart>, ChatError> =>
@@ -920,7 +905,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           queue = []
           return Effect.succeed(out)
         }
-        if (done) return current === undefined ? Cause.done() : Effect.andThen(drainCurrent, Cause.done())
+        if (done) return Cause.done()
         return Effect.flatMap(nextParts, (parts) => {
           queue = parts
           return pull

@@ -582,30 +582,32 @@ export const bytesToParts = <R>(
         return flush() ?? Cause.done()
       }
 
-      // After the answer: read what is left of the body (normally `[DONE]` and its end), briefly,
-      // ignoring whatever it holds; a server that keeps the response open is left after the grace
-      // period (the consumer already has the finish part).
-      const drainLoop: Effect.Effect<never, Cause.Done> = Pull.matchEffect(pull, {
+      // After the answer, before handing out its last parts: read what is left of the body
+      // (normally `[DONE]` and its end), briefly, ignoring whatever it holds. So the stream ends
+      // with its body read, and whoever closes it then (the router does, at the finish part)
+      // returns the connection to the pool instead of aborting the request. A server that keeps
+      // the response open is left after the grace period.
+      const drainLoop: Effect.Effect<void> = Pull.matchEffect(pull, {
         onSuccess: () => drainLoop,
-        onFailure: () => Cause.done(),
-        onDone: () => Cause.done()
+        onFailure: () => Effect.void,
+        onDone: () => Effect.void
       })
-      const drain = Effect.timeoutOrElse(drainLoop, { duration: drainGrace, orElse: () => Cause.done() })
+      const drain = Effect.timeoutOrElse(drainLoop, { duration: drainGrace, orElse: () => Effect.void })
 
       const next: Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> =
         Effect.suspend(() => {
           const pending = flush()
           if (pending !== undefined) return pending
-          if (finished) {
-            if (!drainPending) return Cause.done()
-            drainPending = false
-            return drain
-          }
+          if (finished) return Cause.done()
           return Pull.matchEffect(pull, {
             onSuccess: (chunks) => {
               for (const chunk of chunks) {
                 feed(decoder.decode(chunk, { stream: true }))
                 if (finished || failure !== undefined) break
+              }
+              if (drainPending) {
+                drainPending = false
+                return Effect.andThen(drain, next)
               }
               return next
             },
