@@ -475,6 +475,7 @@ export const bytesToParts = <R>(
       // to its end lets the connection go back to the pool instead of being aborted (an abort
       // costs an error with its stack, and a socket)
       let drainPending = false
+      let heldFinish: StreamPart.StreamPart | undefined
       let out: Array<StreamPart.StreamPart> = []
       let skipped = 0
       let failure: Effect.Effect<never, ProviderError.ProviderError> | undefined
@@ -582,11 +583,11 @@ export const bytesToParts = <R>(
         return flush() ?? Cause.done()
       }
 
-      // After the answer, before handing out its last parts: read what is left of the body
-      // (normally `[DONE]` and its end), briefly, ignoring whatever it holds. So the stream ends
-      // with its body read, and whoever closes it then (the router does, at the finish part)
-      // returns the connection to the pool instead of aborting the request. A server that keeps
-      // the response open is left after the grace period.
+      // After the answer, before handing out its finish part (the content goes out at once): read
+      // what is left of the body (normally `[DONE]` and its end), briefly, ignoring whatever it
+      // holds. So whoever closes the stream at its finish part (the router does) returns the
+      // connection to the pool instead of aborting the request. A server that keeps the response
+      // open is left after the grace period.
       const drainLoop: Effect.Effect<void> = Pull.matchEffect(pull, {
         onSuccess: () => drainLoop,
         onFailure: () => Effect.void,
@@ -598,6 +599,11 @@ export const bytesToParts = <R>(
         Effect.suspend(() => {
           const pending = flush()
           if (pending !== undefined) return pending
+          if (heldFinish !== undefined) {
+            const finish: Arr.NonEmptyReadonlyArray<StreamPart.StreamPart> = [heldFinish]
+            heldFinish = undefined
+            return Effect.as(drain, finish)
+          }
           if (finished) return Cause.done()
           return Pull.matchEffect(pull, {
             onSuccess: (chunks) => {
@@ -607,7 +613,7 @@ export const bytesToParts = <R>(
               }
               if (drainPending) {
                 drainPending = false
-                return Effect.andThen(drain, next)
+                if (out.at(-1)?.type === "finish") heldFinish = out.pop()
               }
               return next
             },
