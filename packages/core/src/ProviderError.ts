@@ -171,8 +171,25 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("
 }
 
 /**
+ * One try of one provider without its error object: what a `StreamInterrupted` can carry (an
+ * error inside an error's own reason would make the schema recursive). See `Attempt`.
+ *
+ * @category models
+ */
+export const AttemptSummary = Schema.Struct({
+  provider: Schema.String,
+  model: Schema.optional(Schema.String),
+  outcome: Schema.Literals(["success", "failure", "skipped"]),
+  reason: Schema.optional(Schema.String),
+  tries: Schema.Int,
+  latencyMillis: Schema.Number
+})
+export type AttemptSummary = typeof AttemptSummary.Type
+
+/**
  * A stream broke after content had been delivered. Carries what had arrived, so nothing is lost:
- * the text, the tool calls completed so far, and the reason the stream broke (`cause`).
+ * the text, the tool calls completed so far, and the reason the stream broke (`cause`). Through
+ * the router it also lists every attempt of the call (`attempts`), the broken one last.
  * A stream never ends as if complete when it was cut: it ends with this error.
  *
  * @category errors
@@ -185,7 +202,8 @@ export class StreamInterrupted extends Schema.TaggedError<StreamInterrupted>()("
     name: Schema.String,
     arguments: Schema.String
   }))),
-  cause: Schema.optional(Schema.String)
+  cause: Schema.optional(Schema.String),
+  attempts: Schema.optional(Schema.Array(AttemptSummary))
 }) {
   get isRetryable(): boolean { return false }
   get failsOver(): boolean { return true }

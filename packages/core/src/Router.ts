@@ -834,7 +834,8 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
               message: `stream broke after content was delivered: ${inner?.message ?? error.message}`,
               partialText: text,
               ...(toolCalls.length === 0 ? {} : { partialToolCalls: [...toolCalls] }),
-              cause: inner?.cause ?? reasonTag(error)
+              cause: inner?.cause ?? reasonTag(error),
+              attempts: attempts.map(({ error: _error, ...summary }) => summary)
             })
           })
           const policy = active.slot.policy.streamPolicy

@@ -395,6 +395,10 @@ describe("Router streams", () => {
       if (error._tag !== "ProviderError" || error.reason._tag !== "StreamInterrupted") return
       assert.strictEqual(error.reason.partialText, "one two")
       assert.strictEqual(error.reason.cause, "Connection")
+      // the failed stream's error carries every attempt of the call
+      assert.deepStrictEqual(error.reason.attempts?.map((attempt) => [attempt.provider, attempt.outcome, attempt.reason]), [
+        ["a", "failure", "Connection"]
+      ])
       assert.strictEqual(yield* calls(1), 0)
     }))
 
