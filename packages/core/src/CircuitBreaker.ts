@@ -78,6 +78,12 @@ export interface Options {
   readonly maxOpenDuration?: Duration.Input | undefined
   /** Relative jitter on the open duration, 0..1 (0.2 = ±20%). Default 0.2. */
   readonly jitter?: number | undefined
+  /**
+   * How long a half-open probe may stay out before it counts as lost and the next caller probes
+   * instead (used by `layerMemory`). A probe whose outcome is never recorded would otherwise keep
+   * the circuit half-open, turning every caller away. Default 2 minutes.
+   */
+  readonly probeLease?: Duration.Input | undefined
 }
 
 /**
@@ -166,6 +172,8 @@ interface Entry {
   readonly generation: number
   /** HalfOpen only: the probe is out. */
   readonly probing: boolean
+  /** HalfOpen with its probe out: when the probe's lease ends (Clock millis). */
+  readonly probeUntil?: number | undefined
   /**
    * What `admit` answers while the entry stays as it is: the granted permit (Closed) or the
    * refusal (HalfOpen with its probe out). Built once per entry so the hot path allocates nothing.
@@ -193,12 +201,21 @@ const openEntry = (generation: number, until: number, openings: number): Entry =
   steady: undefined
 })
 
-const halfOpenEntry = (key: string, generation: number, openings: number, probing: boolean): Entry => ({
+const halfOpenEntry = (
+  key: string,
+  generation: number,
+  openings: number,
+  probing: boolean,
+  probeUntil?: number
+): Entry => ({
   state: { _tag: "HalfOpen", openings },
   generation,
   probing,
+  probeUntil,
   steady: probing ? Effect.fail(new Rejected({ key, state: "HalfOpen", retryAfterMillis: undefined })) : undefined
 })
+
+const defaultProbeLease = Duration.minutes(2)
 
 /**
  * A refusal from an open circuit. The router skips open circuits on its hot path and never needs
@@ -224,7 +241,13 @@ const durationMillis = (duration: Duration.Duration): number => Math.max(0, Math
  *
  * @category constructors
  */
-export const makeStoreMemory: Effect.Effect<BreakerStore["Service"]> = Effect.map(
+export const makeStoreMemoryWith = (
+  options: { readonly probeLease?: Duration.Input | undefined } = {}
+): Effect.Effect<BreakerStore["Service"]> => {
+  const probeLeaseMillis = durationMillis(
+    options.probeLease === undefined ? defaultProbeLease : Duration.fromInputUnsafe(options.probeLease)
+  )
+  return Effect.map(
   Ref.make<ReadonlyMap<string, Entry>>(new Map()),
   (entries) => {
     const put = (map: ReadonlyMap<string, Entry>, key: string, entry: Entry): ReadonlyMap<string, Entry> =>
@@ -240,7 +263,10 @@ export const makeStoreMemory: Effect.Effect<BreakerStore["Service"]> = Effect.ma
         const created = closedEntry(key, 0)
         return [created.steady, put(map, key, created)]
       }
-      if (entry.steady !== undefined) return [entry.steady, map]
+      // a probe out past its lease counts as lost: this caller probes instead (new generation,
+      // so the lost probe's late outcome decides nothing)
+      const leaseOver = entry.probing && entry.probeUntil !== undefined && now >= entry.probeUntil
+      if (entry.steady !== undefined && !leaseOver) return [entry.steady, map]
       const state = entry.state
       if (state._tag === "Open" && now < state.until) {
         return [Effect.fail(rejectedOpen(key, state.until - now)), map]
@@ -253,7 +279,7 @@ export const makeStoreMemory: Effect.Effect<BreakerStore["Service"]> = Effect.ma
         : undefined
       return [
         Effect.succeed({ key, generation, probe: true, openings, transition }),
-        put(map, key, halfOpenEntry(key, generation, openings, true))
+        put(map, key, halfOpenEntry(key, generation, openings, true, now + probeLeaseMillis))
       ]
     }
 
@@ -344,7 +370,11 @@ export const makeStoreMemory: Effect.Effect<BreakerStore["Service"]> = Effect.ma
           }))
     })
   }
-)
+  )
+}
+
+/** `makeStoreMemoryWith` with the default probe lease (2 minutes). @category constructors */
+export const makeStoreMemory: Effect.Effect<BreakerStore["Service"]> = makeStoreMemoryWith()
 
 /**
  * The in-memory `BreakerStore`: circuits live in this process only.
@@ -352,6 +382,10 @@ export const makeStoreMemory: Effect.Effect<BreakerStore["Service"]> = Effect.ma
  * @category layers
  */
 export const layerStoreMemory: Layer.Layer<BreakerStore> = Layer.effect(BreakerStore, makeStoreMemory)
+
+/** The in-memory store with a chosen probe lease. @category layers */
+export const layerStoreMemoryWith = (options: { readonly probeLease?: Duration.Input | undefined }): Layer.Layer<BreakerStore> =>
+  Layer.effect(BreakerStore, makeStoreMemoryWith(options))
 
 // ---------------------------------------------------------------------------
 // Service
@@ -496,7 +530,7 @@ export const layer = (options: Options = {}): Layer.Layer<CircuitBreaker, never,
  * @category layers
  */
 export const layerMemory = (options: Options = {}): Layer.Layer<CircuitBreaker> =>
-  layer(options).pipe(Layer.provide(Layer.fresh(layerStoreMemory)))
+  layer(options).pipe(Layer.provide(Layer.fresh(layerStoreMemoryWith({ probeLease: options.probeLease }))))
 
 /** Why `admit` refused: the circuit is open until `retryAfterMillis` from now, or half-open with its probe out. @category errors */
 export class Rejected extends Data.TaggedError("Rejected")<{
