@@ -775,9 +775,11 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         return active === undefined ? Effect.void : Scope.close(active.opened.scope, Exit.void)
       })
 
+      let failed = false
       yield* Scope.addFinalizer(
         outerScope,
         Effect.suspend(() => {
+          countOutcome(attempts, failed)
           const active = current
           if (active === undefined) return Effect.void
           if (active.settled) return closeCurrent
@@ -910,7 +912,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         return Effect.flatMap(nextParts, (parts) => {
           queue = parts
           return pull
-        })
+        }).pipe(Effect.tapError(() => Effect.sync(() => { failed = true })))
       })
       return Stream.fromPull(Effect.succeed(pull))
     }))

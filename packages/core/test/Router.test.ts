@@ -380,6 +380,19 @@ describe("Router streams", () => {
       assert.strictEqual(yield* calls(3), 1)
     }))
 
+  it.effect("stream calls count in the router's stats: attempts, failovers, failures", () =>
+    Effect.gen(function*() {
+      const { control, router } = yield* setup([
+        { name: "a", script: [{ errorBeforeContent: TestChatProvider.overloaded() }] },
+        { name: "b", script: [{ reply: answer }, { reply: answer, cutAfter: 1 }] }
+      ], { retry: { maxRetries: 0 } })
+      yield* runTimed(collect(router.stream(request)))
+      yield* runTimed(Effect.ignore(collect(router.stream(request))))
+      const stats = yield* control.stats
+      // call 1: a fails over to b; call 2: a fails over again, b breaks after content (policy fail)
+      assert.deepStrictEqual(stats, { requests: 2, attempts: 4, failovers: 3, failed: 1 })
+    }))
+
   it.effect("policy fail: a cut after content ends with StreamInterrupted carrying the partial text", () =>
     Effect.gen(function*() {
       const { calls, router } = yield* setup([
