@@ -94,7 +94,7 @@ describe("pnpm demo", () => {
     assert.match(summary, /provider\s+requests\s+ok\s+failed\s+skipped\s+success\s+p50\s+p95\s+circuit\s+last error/)
     assert.match(summary, /\n {2}primary\s+8\s+3\s+5\s+3\s+38%\s+\d+ ms\s+\d+ ms\s+Closed, rate limited \d+\.\d s\s+RateLimited\n/)
     assert.match(summary, /\n {2}backup\s+8\s+8\s+0\s+0\s+100%\s+\d+ ms\s+\d+ ms\s+Closed\s+-\n/)
-    assert.match(summary, /router: 11 calls, 19 attempts, 7 failovers \(failed or skipped attempts\), 0 calls failed/)
+    assert.match(summary, /router: 11 calls, 19 attempts, 8 failovers \(failed or skipped attempts\), 0 calls failed/)
     const primary = report.status.find((status) => status.name === "primary")
     assert.deepStrictEqual(primary?.circuits, [{ key: "primary:demo-model", state: "Closed" }])
   })
