@@ -381,35 +381,36 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     started: number,
     attempts: Array<Attempt>
   ) =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const latencyMillis = now - started
+    Effect.clockWith((clock) => {
       const retryAfter = RetryPolicy.retryAfterOf(error)
       if (
         error._tag === "ProviderError" && error.reason._tag === "RateLimited" && retryAfter !== undefined &&
         Duration.isGreaterThan(retryAfter, slot.policy.maxRetryAfter)
       ) {
-        slot.rateLimitedUntil = Math.max(slot.rateLimitedUntil, now + Duration.toMillis(retryAfter))
+        // a long Retry-After: skip this provider until then
+        const until = clock.currentTimeMillisUnsafe() + Duration.toMillis(retryAfter)
+        slot.rateLimitedUntil = Math.max(slot.rateLimitedUntil, until)
       }
       const counts = error._tag === "ProviderError" && error.reason.countsAgainstHealth
-      yield* breaker.record(permit, counts ? { _tag: "Failure", retryAfter } : { _tag: "Ignored" })
-      slot.failures++
-      slot.lastError = { reason: reasonTag(error), message: error.message, at: now }
-      recordLatency(slot, latencyMillis)
-      const failed: Attempt = {
-        provider: slot.name,
+      return settleWith(
+        slot,
         model,
-        outcome: "failure",
-        reason: reasonTag(error),
-        ...(error._tag === "AllProvidersFailed" ? {} : { error }),
-        tries,
-        latencyMillis
-      }
-      attempts.push(failed)
-      yield* logAttempt(failed, attempts.length)
+        permit,
+        counts ? { _tag: "Failure", retryAfter } : { _tag: "Ignored" },
+        {
+          outcome: "failure",
+          reason: reasonTag(error),
+          ...(error._tag === "AllProvidersFailed" ? {} : { error }),
+          tries
+        },
+        started,
+        attempts,
+        error
+      )
     })
 
   // Records one finished try: the circuit's outcome, the slot's counters and the attempt line.
+  // `failure` is the error of a failed try (not of one the deadline cut short).
   const settleWith = (
     slot: Slot,
     model: string,
@@ -417,15 +418,18 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     outcome: CircuitBreaker.Outcome,
     attempt: Omit<Attempt, "provider" | "model" | "latencyMillis">,
     started: number,
-    attempts: Array<Attempt>
+    attempts: Array<Attempt>,
+    failure?: ChatError
   ) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       yield* breaker.record(permit, outcome)
-      if (outcome._tag === "Success") {
-        slot.successes++
-        recordLatency(slot, now - started)
+      if (outcome._tag === "Success") slot.successes++
+      if (failure !== undefined) {
+        slot.failures++
+        slot.lastError = { reason: reasonTag(failure), message: failure.message, at: now }
       }
+      if (outcome._tag === "Success" || failure !== undefined) recordLatency(slot, now - started)
       const settled: Attempt = { provider: slot.name, model, ...attempt, latencyMillis: now - started }
       attempts.push(settled)
       yield* logAttempt(settled, attempts.length)
