@@ -118,7 +118,7 @@ const cpuMicros = async (warmup: number, count: number, run: () => Promise<unkno
 const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 const ttftMillis = async (count: number, run: (onFirst: () => void) => Promise<unknown>): Promise<number> => {
-  for (let index = 0; index < 500; index++) await run(() => undefined)
+  for (let index = 0; index < 3000; index++) await run(() => undefined)
   const samples: Array<number> = []
   for (let index = 0; index < count; index++) {
     const start = performance.now()
@@ -178,8 +178,12 @@ const openFlex = () => {
   return { ready: first, close: () => runtime.runPromise(Fiber.interrupt(fiber)) }
 }
 
-/** Time per call of a router over [open upstream, in-memory answer], or over [in-memory answer] alone. */
-const skipMicros = async (withOpenCircuit: boolean) => {
+/**
+ * Time per router call over [in-memory answer] alone (`alone`) and over [open upstream, in-memory
+ * answer] (`withOpen`), measured in this one process in alternating rounds, so the difference is
+ * the skip and not the noise between two processes. Prints the median of each.
+ */
+const skipMicros = async (): Promise<{ readonly alone: number; readonly withOpen: number }> => {
   const answer: ChatResponse.ChatResponse = {
     id: "local",
     text: "local",
@@ -200,35 +204,48 @@ const skipMicros = async (withOpenCircuit: boolean) => {
       stream: () => Stream.empty
     })
   )
-  const skipRuntime = ManagedRuntime.make(
-    Router.layer({ providers: withOpenCircuit ? [upstream("open"), local] : [local] }).pipe(
-      Layer.provideMerge(CircuitBreaker.layerMemory())
+  const build = async (withOpenCircuit: boolean) => {
+    const skipRuntime = ManagedRuntime.make(
+      Router.layer({ providers: withOpenCircuit ? [upstream("open"), local] : [local] }).pipe(
+        Layer.provideMerge(CircuitBreaker.layerMemory())
+      )
     )
-  )
-  if (withOpenCircuit) {
-    await skipRuntime.runPromise(
-      Effect.flatMap(Effect.service(CircuitBreaker.CircuitBreaker), (breaker) => breaker.forceOpen("open:json", "1 hour"))
-    )
+    if (withOpenCircuit) {
+      await skipRuntime.runPromise(
+        Effect.flatMap(Effect.service(CircuitBreaker.CircuitBreaker), (breaker) => breaker.forceOpen("open:json", "1 hour"))
+      )
+    }
+    const skipRouter = await skipRuntime.runPromise(Effect.service(ChatProvider.ChatProvider))
+    return { dispose: () => skipRuntime.dispose(), run: () => skipRuntime.runPromise(skipRouter.chat(jsonRequest)) }
   }
-  const skipRouter = await skipRuntime.runPromise(Effect.service(ChatProvider.ChatProvider))
-  const run = () => skipRuntime.runPromise(skipRouter.chat(jsonRequest))
-  for (let index = 0; index < 5000; index++) await run()
-  const start = performance.now()
-  const count = 30_000
-  for (let index = 0; index < count; index++) await run()
-  const micros = ((performance.now() - start) * 1000) / count
-  await skipRuntime.dispose()
-  return micros
+  const alone = await build(false)
+  const withOpen = await build(true)
+  const time = async (run: () => Promise<unknown>, count: number) => {
+    const start = performance.now()
+    for (let index = 0; index < count; index++) await run()
+    return ((performance.now() - start) * 1000) / count
+  }
+  await time(alone.run, 10_000)
+  await time(withOpen.run, 10_000)
+  const aloneTimes: Array<number> = []
+  const withOpenTimes: Array<number> = []
+  for (let round = 0; round < 11; round++) {
+    aloneTimes.push(await time(alone.run, 4_000))
+    withOpenTimes.push(await time(withOpen.run, 4_000))
+  }
+  await alone.dispose()
+  await withOpen.dispose()
+  return { alone: median(aloneTimes), withOpen: median(withOpenTimes) }
 }
 
 const raw = side === "raw"
-const cases: Record<string, () => Promise<number>> = {
-  chat: () => cpuMicros(1000, 3000, raw ? rawChat : flexChat),
-  "stream-200": () => cpuMicros(100, 300, () => (raw ? rawStream("chunks-200") : flexStream("chunks-200"))),
-  "stream-1": () => cpuMicros(500, 1500, () => (raw ? rawStream("chunks-1") : flexStream("chunks-1"))),
+const cases: Record<string, () => Promise<unknown>> = {
+  chat: () => cpuMicros(6000, 4000, raw ? rawChat : flexChat),
+  "stream-200": () => cpuMicros(600, 400, () => (raw ? rawStream("chunks-200") : flexStream("chunks-200"))),
+  "stream-1": () => cpuMicros(3000, 2000, () => (raw ? rawStream("chunks-1") : flexStream("chunks-1"))),
   ttft: () => ttftMillis(1000, (onFirst) => (raw ? rawStream("chunks-1", onFirst) : flexStream("chunks-1", onFirst))),
   heap: () => heapPerStream(1000, raw ? openRaw : openFlex),
-  skip: () => skipMicros(!raw)
+  skip: () => skipMicros()
 }
 
 const value = await cases[which]!()

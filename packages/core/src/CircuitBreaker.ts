@@ -104,6 +104,14 @@ export class CircuitBreaker extends Context.Service<CircuitBreaker, {
   readonly reset: (key: string) => Effect.Effect<void>
   readonly forceOpen: (key: string, duration?: Duration.Input) => Effect.Effect<void>
   readonly transitions: Stream.Stream<Transition>
+  /**
+   * A number that changes whenever this process changes any circuit (`reset`, `forceOpen`, any
+   * recorded transition). Read synchronously on hot paths: the router remembers "open until T"
+   * for a circuit and skips it without an admission while this number has not moved. Changes
+   * made by other processes through a shared store do not move it; the remembered time is the
+   * store's own answer, so nothing is skipped longer than the store said.
+   */
+  readonly changesUnsafe: () => number
 }>()("@flexiai/core/CircuitBreaker") {}
 
 // ---------------------------------------------------------------------------
@@ -165,6 +173,8 @@ export class BreakerStore extends Context.Service<BreakerStore, {
   readonly states: Effect.Effect<ReadonlyMap<string, State>>
   readonly reset: (key: string) => Effect.Effect<Transition | undefined>
   readonly forceOpen: (key: string, openFor: Duration.Duration) => Effect.Effect<Transition>
+  /** Moves whenever this store instance changes a circuit (see `CircuitBreaker.changesUnsafe`). */
+  readonly changesUnsafe: () => number
 }>()("@flexiai/core/CircuitBreaker/BreakerStore") {}
 
 interface Entry {
@@ -250,8 +260,12 @@ export const makeStoreMemoryWith = (
   return Effect.map(
   Ref.make<ReadonlyMap<string, Entry>>(new Map()),
   (entries) => {
-    const put = (map: ReadonlyMap<string, Entry>, key: string, entry: Entry): ReadonlyMap<string, Entry> =>
-      new Map(map).set(key, entry)
+    // every change goes through `put`, so counting here counts them all
+    let changes = 0
+    const put = (map: ReadonlyMap<string, Entry>, key: string, entry: Entry): ReadonlyMap<string, Entry> => {
+      changes++
+      return new Map(map).set(key, entry)
+    }
 
     const decideAdmit = (
       map: ReadonlyMap<string, Entry>,
@@ -329,6 +343,7 @@ export const makeStoreMemoryWith = (
     }
 
     return BreakerStore.of({
+      changesUnsafe: () => changes,
       admit: (key) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Effect.flatten(Ref.modify(entries, (map) => decideAdmit(map, key, now)))),
@@ -512,7 +527,8 @@ export const make = (
           ),
           publish
         ),
-      transitions: Stream.fromPubSubTake(pubsub)
+      transitions: Stream.fromPubSubTake(pubsub),
+      changesUnsafe: store.changesUnsafe
     })
   })
 

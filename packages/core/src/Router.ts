@@ -173,6 +173,11 @@ interface Slot {
   readonly policy: RouterPolicy.Resolved
   readonly schedule: Schedule.Schedule<Duration.Duration, ChatError>
   readonly models: Set<string>
+  /**
+   * Circuits the breaker last answered "open until" for, with its change count then: while
+   * neither the time nor the count has moved, the circuit is skipped without an admission.
+   */
+  readonly knownOpen: Map<string, { readonly until: number; readonly changes: number }>
   enabled: boolean
   rateLimitedUntil: number
   requests: number
@@ -319,6 +324,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       policy,
       schedule: RetryPolicy.make(policy),
       models: new Set(),
+      knownOpen: new Map(),
       enabled: entry.enabled ?? true,
       rateLimitedUntil: 0,
       requests: 0,
@@ -523,10 +529,31 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         )
       }
       const key = `${slot.name}:${model}`
+      const known = slot.knownOpen.get(key)
+      if (known !== undefined) {
+        if (now < known.until && breaker.changesUnsafe() === known.changes) {
+          return skip(
+            slot,
+            model,
+            attempts,
+            () =>
+              new CircuitOpen({
+                provider: slot.name,
+                key,
+                state: "Open",
+                retryAfter: Duration.millis(known.until - now)
+              })
+          )
+        }
+        slot.knownOpen.delete(key)
+      }
       slot.models.add(model)
       return Effect.matchEffect(breaker.admit(key), {
-        onFailure: (rejected) =>
-          skip(
+        onFailure: (rejected) => {
+          if (rejected.state === "Open" && rejected.retryAfterMillis !== undefined) {
+            slot.knownOpen.set(key, { until: now + rejected.retryAfterMillis, changes: breaker.changesUnsafe() })
+          }
+          return skip(
             slot,
             model,
             attempts,
@@ -537,7 +564,8 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
                 state: rejected.state,
                 ...(rejected.retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(rejected.retryAfterMillis) })
               })
-          ),
+          )
+        },
         onSuccess: (permit) => admitted(slot, model, run, attempts, settle, permit, now, deadlineAt)
       })
     }

@@ -128,6 +128,26 @@ describe("Router chat", () => {
       assert.strictEqual((yield* breaker.state("primary:test-model"))._tag, "Closed")
     }))
 
+  it.effect("a circuit reset by hand is tried again at once (no stale skip)", () =>
+    Effect.gen(function*() {
+      const { breaker, calls, router } = yield* setup(
+        [
+          { name: "primary", script: [{ fail: TestChatProvider.serverError(500) }, { reply: "back" }] },
+          { name: "secondary", script: [{ reply: "backup" }] }
+        ],
+        { retry: { maxRetries: 0 } },
+        { failureThreshold: 1 }
+      )
+      yield* router.chat(request) // opens the primary's circuit
+      assert.strictEqual((yield* router.chat(request)).provider, "secondary") // skipped
+      assert.strictEqual((yield* router.chat(request)).provider, "secondary") // skipped again, without an admission
+      assert.strictEqual(yield* calls(0), 1)
+      yield* breaker.reset("primary:test-model")
+      const after = yield* router.chat(request)
+      assert.strictEqual(after.provider, "primary")
+      assert.strictEqual(after.text, "back")
+    }))
+
   it.effect("stops at a reason no provider can fix, with the provider's own reason", () =>
     Effect.gen(function*() {
       const { calls, router } = yield* setup([

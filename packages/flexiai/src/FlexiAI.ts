@@ -205,7 +205,8 @@ const makeBreaker = (config: FlexiConfig.ResolvedConfig, scope: Scope.Scope) =>
       ),
       reset: (key) => route(key).reset(key),
       forceOpen: (key, duration) => route(key).forceOpen(key, duration),
-      transitions: Stream.mergeAll(all.map((breaker) => breaker.transitions), { concurrency: "unbounded" })
+      transitions: Stream.mergeAll(all.map((breaker) => breaker.transitions), { concurrency: "unbounded" }),
+      changesUnsafe: () => all.reduce((sum, breaker) => sum + breaker.changesUnsafe(), 0)
     })
   })
 
