@@ -353,8 +353,17 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     slot: Slot,
     model: string,
     attempts: Array<Attempt>,
-    build: () => CircuitOpen
+    key: string,
+    state: CircuitOpen["state"],
+    retryAfterMillis: number | undefined
   ): Effect.Effect<never, CircuitOpen> => {
+    const build = () =>
+      new CircuitOpen({
+        provider: slot.name,
+        key,
+        state,
+        ...(retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(retryAfterMillis) })
+      })
     slot.skipped++
     let error: CircuitOpen | undefined
     const skipped = {
@@ -506,44 +515,15 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       // The checks before a call are plain code, not a generator: a skipped provider costs a few
       // microseconds on every call while its circuit is open.
       totals.attempts++
-      if (!slot.enabled) {
-        return skip(
-          slot,
-          model,
-          attempts,
-          () => new CircuitOpen({ provider: slot.name, key: slot.name, state: "Disabled" })
-        )
-      }
+      if (!slot.enabled) return skip(slot, model, attempts, slot.name, "Disabled", undefined)
       if (slot.rateLimitedUntil > now) {
-        return skip(
-          slot,
-          model,
-          attempts,
-          () =>
-            new CircuitOpen({
-              provider: slot.name,
-              key: slot.name,
-              state: "RateLimited",
-              retryAfter: Duration.millis(slot.rateLimitedUntil - now)
-            })
-        )
+        return skip(slot, model, attempts, slot.name, "RateLimited", slot.rateLimitedUntil - now)
       }
       const key = `${slot.name}:${model}`
       const known = slot.knownOpen.get(key)
       if (known !== undefined) {
         if (now < known.until && breaker.changesUnsafe() === known.changes) {
-          return skip(
-            slot,
-            model,
-            attempts,
-            () =>
-              new CircuitOpen({
-                provider: slot.name,
-                key,
-                state: "Open",
-                retryAfter: Duration.millis(known.until - now)
-              })
-          )
+          return skip(slot, model, attempts, key, "Open", known.until - now)
         }
         slot.knownOpen.delete(key)
       }
@@ -553,18 +533,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           if (rejected.state === "Open" && rejected.retryAfterMillis !== undefined) {
             slot.knownOpen.set(key, { until: now + rejected.retryAfterMillis, changes: breaker.changesUnsafe() })
           }
-          return skip(
-            slot,
-            model,
-            attempts,
-            () =>
-              new CircuitOpen({
-                provider: slot.name,
-                key,
-                state: rejected.state,
-                ...(rejected.retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(rejected.retryAfterMillis) })
-              })
-          )
+          return skip(slot, model, attempts, key, rejected.state, rejected.retryAfterMillis)
         },
         onSuccess: (permit) => admitted(slot, model, run, attempts, settle, permit, now, deadlineAt)
       })
