@@ -12,11 +12,13 @@
  * @since 0.1.0
  */
 import { Clock, Config, Context, Duration, Effect, Layer, LogLevel, Redacted, Schema, Stream } from "effect"
+import { constTrue, identity } from "effect/Function"
 import { Headers, HttpBody, HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientResponse } from "effect/http"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
 import * as Errors from "./internal/errors.ts"
+import { parseCompletion } from "./internal/decode.ts"
 import { idleTimeout as idleTimeoutOf } from "./internal/idle.ts"
 import * as OpenAiSchema from "./OpenAiSchema.ts"
 
@@ -67,6 +69,13 @@ export interface Options {
   readonly urlParams?: Readonly<Record<string, string>> | undefined
   /** The model-list path, or `null` when the API has none. Default `/models`. */
   readonly modelsPath?: string | null | undefined
+  /**
+   * Let Effect's `HttpClient` open its own span per request (with the URL as attributes) and send
+   * `traceparent`/`b3` headers to the provider. Default `false`: the provider's span
+   * (`OpenAiChat.chat`) already covers the request, the extra span cost about a third of the
+   * library's own time per call, and a third-party API has no use for our trace ids.
+   */
+  readonly httpSpans?: boolean | undefined
 }
 
 /**
@@ -113,7 +122,6 @@ export class OpenAiClient extends Context.Service<OpenAiClient, {
   readonly listModels: Effect.Effect<ReadonlyArray<ModelInfo>, ProviderError.ProviderError>
 }>()("@flexiai/openai/OpenAiClient") {}
 
-const decodeCompletion = Schema.decodeUnknownExit(Schema.fromJsonString(OpenAiSchema.ChatCompletion))
 const decodeModels = Schema.decodeUnknownExit(Schema.fromJsonString(OpenAiSchema.ModelList))
 
 const maxLoggedBody = 16_384
@@ -146,7 +154,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     idle: toDuration(options.timeouts?.idle, defaultTimeouts.idle),
     total: toDuration(options.timeouts?.total, defaultTimeouts.total)
   }
-  // the api-key header is a secret too; redact it wherever effect prints request headers
+  // the api-key header is a secret too
   const redactedNames = auth.type === "header"
     ? ["authorization", "cookie", "set-cookie", "x-api-key", auth.name.toLowerCase()]
     : undefined
@@ -168,6 +176,13 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       ...(body === undefined ? {} : { body })
     })
   const client = httpClient
+  // What every request runs with: no HTTP span unless asked for, and the api-key header redacted
+  // wherever effect prints request headers. One context, merged per request.
+  const overrides = Context.empty().pipe(
+    options.httpSpans === true ? identity : Context.add(HttpClient.TracerDisabledWhen, constTrue),
+    redactedNames === undefined ? identity : Context.add(Headers.CurrentRedactedNames, redactedNames)
+  )
+  const noOverrides = options.httpSpans === true && redactedNames === undefined
 
   const fail = (reason: ProviderError.ProviderErrorReason, extra: { readonly model?: string | undefined; readonly requestId?: string | undefined } = {}) =>
     ProviderError.make(name, reason, extra)
@@ -175,7 +190,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   /** Sends a request and waits for the response headers, within `firstByte`. */
   const execute = (request: HttpClientRequest.HttpClientRequest, model: string | undefined) => {
     const sent = client.execute(request)
-    return (redactedNames === undefined ? sent : Effect.provideService(sent, Headers.CurrentRedactedNames, redactedNames)).pipe(
+    return (noOverrides ? sent : Effect.provideContext(sent, overrides)).pipe(
       Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { model })),
       (sending) =>
         limitTo(sending, timeouts.firstByte, () =>
@@ -237,14 +252,14 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         requestId,
         body: mask(text.length > maxLoggedBody ? `${text.slice(0, maxLoggedBody)}… (${text.length} bytes)` : text)
       }))
-      const decoded = decodeCompletion(text)
-      if (decoded._tag === "Failure") {
+      const completion = parseCompletion(text)
+      if (completion === undefined) {
         return yield* fail(
           new MalformedResponse({ message: `undecodable chat completion (${text.length} bytes)` }),
           { model: body.model, requestId }
         )
       }
-      return { completion: decoded.value, requestId }
+      return { completion, requestId }
     })
 
   const streamChatCompletion = (body: OpenAiSchema.CreateChatCompletion) =>

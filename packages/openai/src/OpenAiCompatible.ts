@@ -34,6 +34,8 @@ export interface CommonOptions {
   readonly quirks?: OpenAiChat.Quirks | undefined
   readonly capabilities?: OpenAiChat.Options["capabilities"]
   readonly onMalformedEvent?: "skip" | "fail" | undefined
+  /** Effect's own HTTP span per request, and trace headers to the provider (see `OpenAiClient.Options`). Default `false`. */
+  readonly httpSpans?: boolean | undefined
 }
 
 const chatOptions = (options: CommonOptions, name: string, quirks: OpenAiChat.Quirks): OpenAiChat.Options => ({
@@ -86,6 +88,7 @@ export const azure = (options: AzureOptions): Preset => ({
     urlParams: { "api-version": options.apiVersion ?? "2024-10-21" },
     defaultModel: options.defaultModel,
     timeouts: options.timeouts,
+    httpSpans: options.httpSpans,
     headers: options.headers,
     modelsPath: "/models"
   },
@@ -130,6 +133,7 @@ export const foundry = (options: FoundryOptions): Preset => ({
     urlParams: { "api-version": options.apiVersion ?? "2024-05-01-preview" },
     defaultModel: options.defaultModel,
     timeouts: options.timeouts,
+    httpSpans: options.httpSpans,
     headers: options.headers,
     modelsPath: null
   },
@@ -175,6 +179,7 @@ export const openRouter = (options: OpenRouterOptions): Preset => ({
     apiKey: options.apiKey,
     defaultModel: options.defaultModel,
     timeouts: options.timeouts,
+    httpSpans: options.httpSpans,
     headers: {
       ...(options.referer === undefined ? {} : { "HTTP-Referer": options.referer }),
       ...(options.title === undefined ? {} : { "X-Title": options.title }),
@@ -207,6 +212,7 @@ export const ollama = (options: OllamaOptions = {}): Preset => ({
     apiKey: options.apiKey,
     defaultModel: options.defaultModel ?? "llama3.2",
     timeouts: options.timeouts,
+    httpSpans: options.httpSpans,
     headers: options.headers
   },
   chat: chatOptions(options, "ollama", { maxTokensField: "max_tokens", streamUsage: true, metadata: false, user: false })
@@ -234,6 +240,7 @@ export const compatible = (options: CompatibleOptions): Preset => ({
     urlParams: options.urlParams,
     defaultModel: options.defaultModel,
     timeouts: options.timeouts,
+    httpSpans: options.httpSpans,
     headers: options.headers,
     modelsPath: options.modelsPath
   },

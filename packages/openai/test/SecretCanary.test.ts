@@ -48,13 +48,15 @@ describe("secret canary", () => {
         lines.push(JSON.stringify(options.message), String(options.message), Cause.pretty(options.cause))
       })
       const openAi = yield* setup({ replies: faults }, {
-        client: { apiKey: Redacted.make(canary), timeouts: { firstByte: "150 millis", idle: "150 millis" } }
+        // with effect's HTTP spans (off by default) and their header attributes: the worst case for a leak
+        client: { apiKey: Redacted.make(canary), timeouts: { firstByte: "150 millis", idle: "150 millis" }, httpSpans: true }
       })
       const azureServer = yield* MockProviderServer.make({ replies: faults })
       const azurePreset = OpenAiCompatible.azure({
         endpoint: azureServer.url,
         apiKey: Redacted.make(canary),
-        timeouts: { firstByte: "150 millis", idle: "150 millis" }
+        timeouts: { firstByte: "150 millis", idle: "150 millis" },
+        httpSpans: true
       })
       const azure = yield* build(
         OpenAiChat.layer(azurePreset.chat).pipe(

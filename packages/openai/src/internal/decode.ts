@@ -1,11 +1,12 @@
 /**
- * Decodes one streamed chunk (`data:` of an SSE event) without a Schema.
+ * Decodes a streamed chunk (`data:` of an SSE event) and a whole chat completion without a Schema.
  *
- * Why not `Schema.decodeUnknown(ChatCompletionChunk)`: a stream carries hundreds of chunks and the
- * Schema pass costs twice the `JSON.parse` it follows; on the hot path that is most of FlexiAI's
- * overhead per chunk. These checks accept exactly what the Schema accepts for the fields the
- * state machine reads (and `OpenAiChat.test.ts` keeps the two in step), so a wrong shape is still
- * a malformed event, not a crash.
+ * Why not `Schema.decodeUnknownExit(ChatCompletionChunk)`: Effect's Schema runs every decode as a
+ * small synchronous fiber, which costs several times the `JSON.parse` it follows. A stream carries
+ * hundreds of chunks, and a non-streamed call spent about as much in that decode as in the rest of
+ * the provider. These checks accept exactly what the Schemas in `OpenAiSchema` accept (the
+ * `decode.test.ts` property test keeps them in step), so a wrong shape is still a malformed
+ * response, not a crash. The Schemas stay the documented shapes.
  */
 import type * as OpenAiSchema from "../OpenAiSchema.ts"
 
@@ -34,6 +35,23 @@ const isToolCallDelta = (value: unknown): boolean =>
   optionalOf(value["id"], isString) &&
   optionalOf(value["function"], (fn) =>
     isObject(fn) && optionalOf(fn["name"], isString) && optionalOf(fn["arguments"], isString))
+
+const isResponseToolCall = (value: unknown): boolean =>
+  isObject(value) &&
+  optionalOf(value["id"], isString) &&
+  optionalOf(value["type"], isString) &&
+  isObject(value["function"]) &&
+  optionalOf(value["function"]["name"], isString) &&
+  optionalOf(value["function"]["arguments"], isString)
+
+const isCompletionChoice = (value: unknown): boolean =>
+  isObject(value) &&
+  optionalOf(value["index"], isNumber) &&
+  optionalOf(value["finish_reason"], isString) &&
+  isObject(value["message"]) &&
+  optionalOf(value["message"]["content"], isString) &&
+  optionalOf(value["message"]["refusal"], isString) &&
+  optionalOf(value["message"]["tool_calls"], (calls) => Array.isArray(calls) && calls.every(isResponseToolCall))
 
 const isChoice = (value: unknown): boolean =>
   isObject(value) &&
@@ -69,6 +87,26 @@ export const parseChunk = (data: string): OpenAiSchema.ChatCompletionChunk | und
     optionalOf(value["error"], isErrorObject)
   ) {
     return value as OpenAiSchema.ChatCompletionChunk
+  }
+  return undefined
+}
+
+/** The completion, or `undefined` when `text` is not JSON or not shaped like a chat completion. */
+export const parseCompletion = (text: string): OpenAiSchema.ChatCompletion | undefined => {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (
+    isObject(value) &&
+    optionalOf(value["id"], isString) &&
+    optionalOf(value["model"], isString) &&
+    Array.isArray(value["choices"]) && value["choices"].every(isCompletionChoice) &&
+    optionalOf(value["usage"], isUsage)
+  ) {
+    return value as OpenAiSchema.ChatCompletion
   }
   return undefined
 }
