@@ -56,6 +56,7 @@ import {
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as RouterPolicy from "./RouterPolicy.ts"
 import type { StreamPart } from "./StreamPart.ts"
+import * as TimeLimit from "./TimeLimit.ts"
 
 // ---------------------------------------------------------------------------
 // options
@@ -480,8 +481,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
 
   /**
    * Runs `effect` within the attempt's own time limit or the call's deadline, whichever ends
-   * first, with one timer: each `timeoutOrElse` forks a fiber, and nesting a deadline around
-   * every attempt's limit cost a second one on every call.
+   * first, with one timer (see `TimeLimit`: a timer per attempt is the router's main cost).
    */
   const within = <A>(
     effect: Effect.Effect<A, ChatError>,
@@ -493,10 +493,9 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       const remaining = deadlineAt - clock.currentTimeMillisUnsafe()
       if (remaining <= 0) return Effect.fail(deadlineHit)
       const byDeadline = remaining < Duration.toMillis(limit)
-      return Effect.timeoutOrElse(effect, {
-        duration: byDeadline ? remaining : limit,
-        orElse: () => Effect.fail(byDeadline ? deadlineHit : onLimit())
-      })
+      return byDeadline
+        ? TimeLimit.within(effect, Duration.millis(remaining), () => deadlineHit)
+        : TimeLimit.within(effect, limit, onLimit)
     })
 
   /**
@@ -866,21 +865,17 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         }
         const idle = active.slot.policy.idleTimeout
         return active.opened.pull.pipe(
-          Effect.timeoutOrElse({
-            duration: idle,
-            orElse: () =>
-              Effect.fail(
-                new ProviderError({
-                  provider: active.slot.name,
-                  model: active.model,
-                  reason: new Timeout({
-                    message: `no stream data for ${Duration.format(idle)}`,
-                    phase: "idle",
-                    afterMillis: Duration.toMillis(idle)
-                  })
+          (pull) =>
+            TimeLimit.within(pull, idle, () =>
+              new ProviderError({
+                provider: active.slot.name,
+                model: active.model,
+                reason: new Timeout({
+                  message: `no stream data for ${Duration.format(idle)}`,
+                  phase: "idle",
+                  afterMillis: Duration.toMillis(idle)
                 })
-              )
-          }),
+              })),
           Pull.matchEffect({
             onSuccess: (chunk) =>
               // settle first, so the finish part's attempts already hold this success
