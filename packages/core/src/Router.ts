@@ -56,6 +56,7 @@ import {
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as RouterPolicy from "./RouterPolicy.ts"
 import type { StreamPart } from "./StreamPart.ts"
+import * as Spans from "./Spans.ts"
 import * as TimeLimit from "./TimeLimit.ts"
 
 // ---------------------------------------------------------------------------
@@ -253,10 +254,9 @@ const attemptLine = (attempt: Attempt, index: number): Effect.Effect<void> => {
 /** Annotates every log line of one call with its correlation id and runs it in a span. */
 const traced = (name: string, request: ChatRequest) => <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
   const callId = nextCallId() // per call: `traced` runs when the call is made
-  // no stack trace: capturing one costs more than the rest of the router's work on a call
-  return Effect.withSpan(Effect.annotateLogs(effect, "callId", callId), name, {
-    attributes: { "flexiai.call_id": callId, "flexiai.model": request.model ?? "default" },
-    captureStackTrace: false
+  return Spans.withSpan(Effect.annotateLogs(effect, "callId", callId), name, {
+    "flexiai.call_id": callId,
+    "flexiai.model": request.model ?? "default"
   })
 }
 
@@ -733,9 +733,11 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       // router does something worth a log line or a child span (opening, switching, settling):
       // `Stream.withSpan` and a per-pull annotation held about 5 KiB per open stream.
       const callId = nextCallId()
-      const span = yield* Effect.makeSpanScoped("Router.stream", { attributes: { "flexiai.call_id": callId } })
-      const inCall = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-        Effect.withParentSpan(Effect.annotateLogs(effect, "callId", callId), span, { captureStackTrace: false })
+      const span = yield* Spans.makeScoped("Router.stream", { "flexiai.call_id": callId })
+      const inCall = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+        const annotated = Effect.annotateLogs(effect, "callId", callId)
+        return span === undefined ? annotated : Effect.withParentSpan(annotated, span, { captureStackTrace: false })
+      }
 
       let current: { slot: Slot; model: string; opened: Opened; tried: Tried<Opened>; settled: boolean } | undefined
       let queue: Array<StreamPart> = []

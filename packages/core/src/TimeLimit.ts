@@ -5,7 +5,7 @@
  * Why not `Effect.timeoutOrElse` everywhere: it races the effect against a second, sleeping
  * fiber, and on the router's path that race was the largest single cost of a call (about 60 µs
  * of a 400 µs request to a local server, measured in `pnpm bench`). On the live clock, `within`
- * runs the effect in one child fiber and times it with a plain timer; under any other clock
+ * runs the effect in one child fiber and times it with one timer shared by all pending limits; under any other clock
  * (`TestClock`, a custom one) it is `Effect.timeoutOrElse`, so virtual time drives it exactly
  * like any other sleep.
  *
@@ -55,21 +55,71 @@ export const within = <A, E, E2>(
 const onLiveClock = <A, E, E2>(effect: Effect.Effect<A, E>, millis: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
   Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) =>
     Effect.callback<A, E | E2>((resume) => {
-      let timedOut = false
-      const timer = setTimeout(() => {
-        timedOut = true
-        fiber.interruptUnsafe()
-        resume(Effect.fail(onTimeout()))
-      }, millis)
-      timer.unref()
+      const entry: Entry = {
+        at: Date.now() + millis,
+        expire: () => {
+          fiber.interruptUnsafe()
+          resume(Effect.fail(onTimeout()))
+        }
+      }
+      const ended = fiber.pollUnsafe()
+      if (ended !== undefined) return resume(ended)
+      watch(entry)
       fiber.addObserver((exit) => {
-        if (timedOut) return
-        clearTimeout(timer)
+        if (!pending.delete(entry)) return // expired: the caller has its failure already
         resume(exit)
       })
-      // the caller was interrupted: stop the timer and the effect
+      // the caller was interrupted: stop watching, and stop the effect
       return Effect.suspend(() => {
-        clearTimeout(timer)
+        pending.delete(entry)
         return Fiber.interrupt(fiber)
       })
     }))
+
+// ---------------------------------------------------------------------------
+// one timer for every limit on the live clock
+// ---------------------------------------------------------------------------
+
+// A timer per limit (set, then cleared when the effect wins, as nearly all do) cost more than
+// the rest of a limit. Instead the pending limits sit in a set and one unref'd timer is armed
+// for the earliest of them: a limit that ends first just leaves the set, and the timer, when it
+// fires, expires what is due and re-arms for the earliest left. With limits of one length, new
+// ones end after the armed time, so a call only adds to and deletes from the set.
+
+interface Entry {
+  readonly at: number
+  readonly expire: () => void
+}
+
+const pending = new Set<Entry>()
+let timer: ReturnType<typeof setTimeout> | undefined
+let armedAt = Infinity
+
+const watch = (entry: Entry): void => {
+  pending.add(entry)
+  if (entry.at < armedAt) arm(entry.at)
+}
+
+const arm = (at: number): void => {
+  if (timer !== undefined) clearTimeout(timer)
+  armedAt = at
+  timer = setTimeout(fire, Math.max(0, at - Date.now()))
+  timer.unref()
+}
+
+const fire = (): void => {
+  timer = undefined
+  armedAt = Infinity
+  const now = Date.now()
+  let next = Infinity
+  const due: Array<Entry> = []
+  for (const entry of pending) {
+    if (entry.at <= now) due.push(entry)
+    else if (entry.at < next) next = entry.at
+  }
+  for (const entry of due) {
+    // an earlier expiry may have run code that ended this one meanwhile
+    if (pending.delete(entry)) entry.expire()
+  }
+  if (next < armedAt) arm(next)
+}

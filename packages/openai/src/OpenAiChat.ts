@@ -17,6 +17,7 @@ import type * as Arr from "effect/Array"
 import { Sse } from "effect/encoding"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
 import * as ProviderError from "@flexiai/core/ProviderError"
+import * as Spans from "@flexiai/core/Spans"
 import type * as ChatRequest from "@flexiai/core/ChatRequest"
 import type * as ChatResponse from "@flexiai/core/ChatResponse"
 import type * as StreamPart from "@flexiai/core/StreamPart"
@@ -680,10 +681,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       }
       return response
     })
-    return Effect.withSpan(renamed ? Effect.mapError(answer, relabel) : answer, "OpenAiChat.chat", {
-      attributes: { provider: name },
-      captureStackTrace: false
-    })
+    return Spans.withSpan(renamed ? Effect.mapError(answer, relabel) : answer, "OpenAiChat.chat", { provider: name })
   }
 
   // No whole-stream time limit here: a long answer is not a fault. A stream is bounded by the
