@@ -43,6 +43,17 @@ describe("TimeLimit.within", () => {
         yield* Deferred.succeed(release, undefined)
       }))
 
+    it.live("limits of different lengths share one timer: a shorter one started later still ends first", () =>
+      Effect.gen(function*() {
+        const long = yield* Effect.forkChild(Effect.flip(TimeLimit.within(Effect.never, Duration.millis(400), timedOut)))
+        const short = yield* Effect.forkChild(Effect.flip(TimeLimit.within(Effect.never, Duration.millis(20), timedOut)))
+        const done = yield* Effect.forkChild(TimeLimit.within(Effect.succeed("quick"), Duration.millis(10), timedOut))
+        assert.strictEqual(yield* Fiber.join(done), "quick")
+        assert.instanceOf(yield* Fiber.join(short), TimedOut)
+        assert.isUndefined(long.pollUnsafe())
+        assert.instanceOf(yield* Fiber.join(long), TimedOut)
+      }))
+
     it.live("interrupting the caller interrupts the effect", () =>
       Effect.gen(function*() {
         const started = yield* Deferred.make<void>()
