@@ -669,17 +669,18 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       )
   }
 
+  // Combinators rather than a generator: this runs on every call, and each step counts there.
   const chat = (request: ChatRequest.ChatRequest) => {
-    const answer = Effect.gen(function*() {
-      const started = yield* Clock.currentTimeMillis
-      const { body, model } = yield* prepare(request, false)
-      const { completion, requestId } = yield* client.createChatCompletion(body)
-      const finished = yield* Clock.currentTimeMillis
-      const response = fromWire(completion, { provider: name, model, latencyMillis: finished - started })
-      if (response instanceof MalformedResponse) {
-        return yield* ProviderError.make(name, response, { model, requestId })
-      }
-      return response
+    const answer = Effect.clockWith((clock) => {
+      const started = clock.currentTimeMillisUnsafe()
+      return Effect.flatMap(prepare(request, false), ({ body, model }) =>
+        Effect.flatMap(client.createChatCompletion(body), ({ completion, requestId }) => {
+          const latencyMillis = clock.currentTimeMillisUnsafe() - started
+          const response = fromWire(completion, { provider: name, model, latencyMillis })
+          return response instanceof MalformedResponse
+            ? Effect.fail(ProviderError.make(name, response, { model, requestId }))
+            : Effect.succeed(response)
+        }))
     })
     return Spans.withSpan(renamed ? Effect.mapError(answer, relabel) : answer, "OpenAiChat.chat", { provider: name })
   }

@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Config, Context, Duration, Effect, Layer, LogLevel, Redacted, Schema, Stream } from "effect"
+import { Clock, Config, Context, Duration, Effect, type Fiber, Layer, LogLevel, Redacted, References, Schema, Stream } from "effect"
 import { constTrue, identity } from "effect/Function"
 import { Headers, HttpBody, HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientResponse } from "effect/http"
@@ -169,9 +169,15 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     ...options.headers
   })
   const urlParams = options.urlParams
+  const headersByAccept = new Map<string, Headers.Headers>()
+  const headersFor = (accept: string): Headers.Headers => {
+    let headers = headersByAccept.get(accept)
+    if (headers === undefined) headersByAccept.set(accept, headers = Headers.set(baseHeaders, "accept", accept))
+    return headers
+  }
   const requestTo = (method: "GET" | "POST", path: string, accept: string, body?: HttpBody.HttpBody) =>
     HttpClientRequest.make(method)(`${apiUrl}${path}`, {
-      headers: Headers.set(baseHeaders, "accept", accept),
+      headers: headersFor(accept),
       ...(urlParams === undefined ? {} : { urlParams }),
       ...(body === undefined ? {} : { body })
     })
@@ -205,9 +211,9 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     )
   }
 
-  /** Fails with the mapped reason when the status is not 2xx. */
-  const checkStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) =>
-    response.status >= 200 && response.status < 300 ? Effect.succeed(response) : Effect.gen(function*() {
+  /** Fails with the mapped reason of a response that is not 2xx. */
+  const failStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) =>
+    Effect.gen(function*() {
       const headers = headerRecord(response)
       const body = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
       const nowMillis = yield* Clock.currentTimeMillis
@@ -216,6 +222,10 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         { model, requestId: Errors.requestIdOf(headers) }
       )
     })
+
+  /** Fails with the mapped reason when the status is not 2xx. */
+  const checkStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) =>
+    response.status >= 200 && response.status < 300 ? Effect.succeed(response) : failStatus(response, model)
 
   const chatRequest = (body: OpenAiSchema.CreateChatCompletion, accept: string) =>
     requestTo(
@@ -226,45 +236,51 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     )
 
   // Wire bodies are logged at Debug only (they hold prompts and answers), with anything that looks
-  // like the key masked; the level is checked first so other levels pay nothing for them.
-  const debugBody = (message: string, fields: () => Record<string, unknown>) =>
-    Effect.flatMap(LogLevel.isEnabled("Debug"), (enabled) =>
-      enabled ? Effect.logDebug(message).pipe(Effect.annotateLogs(fields())) : Effect.void)
-  const requestFields = (body: OpenAiSchema.CreateChatCompletion) => () => ({
-    provider: name,
-    path: options.chatPath === undefined ? "/chat/completions" : options.chatPath(body.model),
-    body: mask(JSON.stringify(body))
-  })
+  // like the key masked; the level is read once per call so other levels pay nothing for them.
+  const debugEnabled = (fiber: Fiber.Fiber<unknown, unknown>) =>
+    !LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
+  const requestLine = (body: OpenAiSchema.CreateChatCompletion) =>
+    Effect.logDebug("provider http request").pipe(Effect.annotateLogs({
+      provider: name,
+      path: options.chatPath === undefined ? "/chat/completions" : options.chatPath(body.model),
+      body: mask(JSON.stringify(body))
+    }))
 
+  // Combinators rather than a generator: this runs on every call, and each step counts there.
   const createChatCompletion = (body: OpenAiSchema.CreateChatCompletion) =>
-    Effect.gen(function*() {
-      yield* debugBody("provider http request", requestFields(body))
-      const response = yield* execute(chatRequest(body, "application/json"), body.model).pipe(
-        Effect.flatMap((response) => checkStatus(response, body.model))
-      )
-      const requestId = Errors.requestIdOf(response.headers)
-      const text = yield* response.text.pipe(
-        Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { model: body.model, requestId }))
-      )
-      yield* debugBody("provider http response", () => ({
-        provider: name,
-        status: response.status,
-        requestId,
-        body: mask(text.length > maxLoggedBody ? `${text.slice(0, maxLoggedBody)}… (${text.length} bytes)` : text)
-      }))
-      const completion = parseCompletion(text)
-      if (completion === undefined) {
-        return yield* fail(
-          new MalformedResponse({ message: `undecodable chat completion (${text.length} bytes)` }),
-          { model: body.model, requestId }
-        )
-      }
-      return { completion, requestId }
+    Effect.withFiber((fiber) => {
+      const debug = debugEnabled(fiber)
+      const model = body.model
+      const call = Effect.flatMap(execute(chatRequest(body, "application/json"), model), (response) => {
+        if (response.status < 200 || response.status >= 300) return failStatus(response, model)
+        const requestId = Errors.requestIdOf(response.headers)
+        return Effect.matchEffect(response.text, {
+          onFailure: (error) => Effect.fail(fail(Errors.reasonFromHttpClientError(error, mask), { model, requestId })),
+          onSuccess: (text) => {
+            const completion = parseCompletion(text)
+            const result = completion === undefined
+              ? Effect.fail(fail(new MalformedResponse({ message: `undecodable chat completion (${text.length} bytes)` }), { model, requestId }))
+              : Effect.succeed({ completion, requestId })
+            return debug
+              ? Effect.andThen(
+                Effect.logDebug("provider http response").pipe(Effect.annotateLogs({
+                  provider: name,
+                  status: response.status,
+                  requestId,
+                  body: mask(text.length > maxLoggedBody ? `${text.slice(0, maxLoggedBody)}… (${text.length} bytes)` : text)
+                })),
+                result
+              )
+              : result
+          }
+        })
+      })
+      return debug ? Effect.andThen(requestLine(body), call) : call
     })
 
   const streamChatCompletion = (body: OpenAiSchema.CreateChatCompletion) =>
     Effect.gen(function*() {
-      yield* debugBody("provider http request", requestFields(body))
+      if (debugEnabled(yield* Effect.fiber)) yield* requestLine(body)
       const request = chatRequest(body, "text/event-stream")
       const response = yield* execute(request, body.model).pipe(
         Effect.flatMap((response) => checkStatus(response, body.model))
