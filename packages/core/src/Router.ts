@@ -437,9 +437,8 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     attempts: Array<Attempt>,
     failure?: ChatError
   ) =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      yield* breaker.record(permit, outcome)
+    Effect.clockWith((clock) => {
+      const now = clock.currentTimeMillisUnsafe()
       if (outcome._tag === "Success") slot.successes++
       if (failure !== undefined) {
         slot.failures++
@@ -448,7 +447,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       if (outcome._tag === "Success" || failure !== undefined) recordLatency(slot, now - started)
       const settled: Attempt = { provider: slot.name, model, ...attempt, latencyMillis: now - started }
       attempts.push(settled)
-      yield* logAttempt(settled, attempts.length)
+      return Effect.andThen(breaker.record(permit, outcome), logAttempt(settled, attempts.length))
     })
 
   const settleSuccess = (
@@ -638,35 +637,45 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
   // chat
   // -------------------------------------------------------------------------
 
+  // Combinators rather than a generator: this runs on every call, and each step counts there.
   const chat = (request: ChatRequest): Effect.Effect<ChatResponse, ChatError> =>
-    Effect.gen(function*() {
-      const started = yield* Clock.currentTimeMillis
+    Effect.clockWith((clock) => {
+      const started = clock.currentTimeMillisUnsafe()
       const attempts: Array<Attempt> = []
-      const slots = yield* Ref.get(order)
       totals.requests++
       const deadlineAt = started + Duration.toMillis(routerPolicy.deadline)
-      const outcome = yield* failover(
-        slots,
-        request,
-        (slot) =>
-          within(slot.provider.chat(request), slot.policy.attemptTimeout, deadlineAt, () =>
-            new ProviderError({
-              provider: slot.name,
-              model: modelOf(slot, request),
-              reason: new Timeout({
-                message: `no answer within ${Duration.format(slot.policy.attemptTimeout)}`,
-                phase: "total",
-                afterMillis: Duration.toMillis(slot.policy.attemptTimeout)
-              })
-            })),
-        attempts,
-        true,
-        deadlineAt
-      ).pipe(Effect.tapError(() => Effect.sync(() => countOutcome(attempts, true))))
-      countOutcome(attempts, Result.isFailure(outcome))
-      if (Result.isFailure(outcome)) return yield* Effect.fail(outcome.failure)
-      const now = yield* Clock.currentTimeMillis
-      return { ...outcome.success.tried.value, attempts, latencyMillis: now - started }
+      return Effect.flatMap(Ref.get(order), (slots) =>
+        failover(
+          slots,
+          request,
+          (slot) =>
+            within(slot.provider.chat(request), slot.policy.attemptTimeout, deadlineAt, () =>
+              new ProviderError({
+                provider: slot.name,
+                model: modelOf(slot, request),
+                reason: new Timeout({
+                  message: `no answer within ${Duration.format(slot.policy.attemptTimeout)}`,
+                  phase: "total",
+                  afterMillis: Duration.toMillis(slot.policy.attemptTimeout)
+                })
+              })),
+          attempts,
+          true,
+          deadlineAt
+        ).pipe(
+          Effect.matchEffect({
+            onFailure: (error) => {
+              countOutcome(attempts, true)
+              return Effect.fail(error)
+            },
+            onSuccess: (outcome): Effect.Effect<ChatResponse, ChatError> => {
+              countOutcome(attempts, Result.isFailure(outcome))
+              if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
+              const latencyMillis = clock.currentTimeMillisUnsafe() - started
+              return Effect.succeed({ ...outcome.success.tried.value, attempts, latencyMillis })
+            }
+          })
+        ))
     }).pipe(traced("Router.chat", request))
 
   // -------------------------------------------------------------------------
