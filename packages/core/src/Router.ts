@@ -601,29 +601,27 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       Effect.succeed(Result.fail(new AllProvidersFailed({ attempts: [...attempts], deadlineExceeded: true })))
     return slots.length === 0
       ? Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
-      // a generator, so a candidate's effect is built only when the ones before it have failed
-      : Effect.firstSuccessOf((function*() {
-        for (const slot of slots) {
-          yield Effect.clockWith((clock) => {
-            const now = clock.currentTimeMillisUnsafe()
-            return now >= deadlineAt
-              ? deadlineExceeded()
-              : attempt(slot, modelOf(slot, request), Effect.suspend(() => run(slot)), attempts, settle, deadlineAt, now).pipe(
-                Effect.matchEffect({
-                  onSuccess: (tried) => Effect.succeed(Result.succeed({ slot, tried })),
-                  onFailure: (error) =>
-                    error === skippedSentinel
-                      ? Effect.fail(error)
-                      : error === deadlineHit
-                      ? deadlineExceeded()
-                      : failsOver(error, slot.policy)
-                      ? Effect.fail(error)
-                      : Effect.succeed(Result.fail(error))
-                })
-              )
-          })
-        }
-      })()).pipe(
+      // each candidate is a lazy effect: its attempt starts only if the ones before it failed over
+      : Effect.firstSuccessOf(slots.map((slot) =>
+        Effect.clockWith((clock) => {
+          const now = clock.currentTimeMillisUnsafe()
+          return now >= deadlineAt
+            ? deadlineExceeded()
+            : attempt(slot, modelOf(slot, request), Effect.suspend(() => run(slot)), attempts, settle, deadlineAt, now).pipe(
+              Effect.matchEffect({
+                onSuccess: (tried) => Effect.succeed(Result.succeed({ slot, tried })),
+                onFailure: (error) =>
+                  error === skippedSentinel
+                    ? Effect.fail(error)
+                    : error === deadlineHit
+                    ? deadlineExceeded()
+                    : failsOver(error, slot.policy)
+                    ? Effect.fail(error)
+                    : Effect.succeed(Result.fail(error))
+              })
+            )
+        })
+      )).pipe(
         Effect.catch(() => Effect.fail(new AllProvidersFailed({ attempts: [...attempts] })))
       )
   }
