@@ -14,10 +14,12 @@
  */
 import { Cause, Clock, Duration, Effect, Layer, Pull, Stream } from "effect"
 import type * as Arr from "effect/Array"
+import { constVoid } from "effect/Function"
 import { Sse } from "effect/encoding"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import * as Spans from "@flexiai/core/Spans"
+import * as TimeLimit from "@flexiai/core/TimeLimit"
 import type * as ChatRequest from "@flexiai/core/ChatRequest"
 import type * as ChatResponse from "@flexiai/core/ChatResponse"
 import type * as StreamPart from "@flexiai/core/StreamPart"
@@ -594,7 +596,7 @@ export const bytesToParts = <R>(
         onFailure: () => Effect.void,
         onDone: () => Effect.void
       })
-      const drain = Effect.timeoutOrElse(drainLoop, { duration: drainGrace, orElse: () => Effect.void })
+      const drain = Effect.ignore(TimeLimit.within(drainLoop, drainGrace, constVoid))
 
       const next: Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> =
         Effect.suspend(() => {

@@ -16,6 +16,7 @@ import { constTrue, identity } from "effect/Function"
 import { Headers, HttpBody, HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientResponse } from "effect/http"
 import * as ProviderError from "@flexiai/core/ProviderError"
+import * as TimeLimit from "@flexiai/core/TimeLimit"
 import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
 import * as Errors from "./internal/errors.ts"
 import { parseCompletion } from "./internal/decode.ts"
@@ -127,12 +128,10 @@ const decodeModels = Schema.decodeUnknownExit(Schema.fromJsonString(OpenAiSchema
 const maxLoggedBody = 16_384
 
 /**
- * `effect` within `duration`, or as it is when the duration is infinite. Each time limit forks a
- * fiber for the timed effect (about 15 µs per call here), so a limit someone else already
- * enforces — FlexiAI's router times every attempt — is better switched off than doubled.
+ * `effect` within `duration` (as it is when the duration is infinite). A limit someone else already
+ * enforces — FlexiAI's router times every attempt — is still better switched off than doubled.
  */
-const limitTo = <A, E, E2>(effect: Effect.Effect<A, E>, duration: Duration.Duration, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
-  Duration.isFinite(duration) ? Effect.timeoutOrElse(effect, { duration, orElse: () => Effect.fail(onTimeout()) }) : effect
+const limitTo = TimeLimit.within
 
 const toDuration = (input: Duration.Input | undefined, fallback: Duration.Duration): Duration.Duration =>
   input === undefined ? fallback : Duration.fromInputUnsafe(input)

@@ -3,8 +3,9 @@
  *
  * Why not `Stream.timeoutOrElse`: on a stream that waits (an open LLM response between chunks) it
  * holds far more memory per open stream (about 14 KiB here, measured with 1,000 open streams)
- * than timing the pull itself, which keeps only the one timer the wait needs.
+ * than timing the pull itself (with `TimeLimit`, which shares one timer between all pending waits).
  */
+import * as TimeLimit from "@flexiai/core/TimeLimit"
 import { Effect, Stream } from "effect"
 import type { Duration } from "effect"
 
@@ -14,4 +15,4 @@ export const idleTimeout = <A, E, R, E2>(
   onTimeout: () => E2
 ): Stream.Stream<A, E | E2, R> =>
   Stream.transformPull(stream, (pull) =>
-    Effect.succeed(Effect.timeoutOrElse(pull, { duration, orElse: () => Effect.fail(onTimeout()) })))
+    Effect.succeed(TimeLimit.within(pull, duration, onTimeout)))
