@@ -691,18 +691,16 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // idle timeout between reads (client) and, under the router, by its first-token, idle and
   // deadline policy.
   const stream = (request: ChatRequest.ChatRequest): Stream.Stream<StreamPart.StreamPart, ProviderError.ProviderError> => {
-    const parts = Stream.unwrap(Effect.gen(function*() {
-      const { body, model } = yield* prepare(request, true)
-      const accepted = yield* client.streamChatCompletion(body)
-      return bytesToParts(accepted.bytes, {
-        provider: name,
-        model,
-        expectUsage: quirks.streamUsage,
-        onMalformedEvent,
-        requestId: accepted.requestId,
-        mask: client.mask
-      })
-    }))
+    const parts = Stream.unwrap(Effect.flatMap(prepare(request, true), ({ body, model }) =>
+      Effect.map(client.streamChatCompletion(body), (accepted) =>
+        bytesToParts(accepted.bytes, {
+          provider: name,
+          model,
+          expectUsage: quirks.streamUsage,
+          onMalformedEvent,
+          requestId: accepted.requestId,
+          mask: client.mask
+        }))))
     return renamed ? Stream.mapError(parts, relabel) : parts
   }
 

@@ -278,34 +278,37 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     })
 
   const streamChatCompletion = (body: OpenAiSchema.CreateChatCompletion) =>
-    Effect.gen(function*() {
-      if (debugEnabled(yield* Effect.fiber)) yield* requestLine(body)
-      const request = chatRequest(body, "text/event-stream")
-      const response = yield* execute(request, body.model).pipe(
-        Effect.flatMap((response) => checkStatus(response, body.model))
+    Effect.withFiber((fiber) => {
+      const model = body.model
+      const accepted = Effect.map(
+        Effect.flatMap(execute(chatRequest(body, "text/event-stream"), model), (response) => checkStatus(response, model)),
+        (response): EventStream => {
+          const requestId = Errors.requestIdOf(response.headers)
+          // built only when the timeout fires: an error object (with its stack) per request is not free
+          const idleTimeout = () =>
+            fail(
+              new Timeout({
+                message: `no data for ${Duration.format(timeouts.idle)}`,
+                phase: "idle",
+                afterMillis: Duration.toMillis(timeouts.idle)
+              }),
+              { model, requestId }
+            )
+          const bytes = response.stream.pipe(
+            // a body that breaks off is a network failure, whatever the backend calls it (undici: DecodeError)
+            Stream.mapError((error) =>
+              fail(new Connection({ message: mask(`the response body broke off: ${error.reason.message}`) }), {
+                model,
+                requestId
+              })
+            ),
+            // timed per network read, not per event: a read carries many events
+            (body) => Duration.isFinite(timeouts.idle) ? idleTimeoutOf(body, timeouts.idle, idleTimeout) : body
+          )
+          return { bytes, requestId }
+        }
       )
-      const requestId = Errors.requestIdOf(response.headers)
-      // built only when the timeout fires: an error object (with its stack) per request is not free
-      const idleTimeout = () => fail(
-        new Timeout({
-          message: `no data for ${Duration.format(timeouts.idle)}`,
-          phase: "idle",
-          afterMillis: Duration.toMillis(timeouts.idle)
-        }),
-        { model: body.model, requestId }
-      )
-      const bytes = response.stream.pipe(
-        // a body that breaks off is a network failure, whatever the backend calls it (undici: DecodeError)
-        Stream.mapError((error) =>
-          fail(new Connection({ message: mask(`the response body broke off: ${error.reason.message}`) }), {
-            model: body.model,
-            requestId
-          })
-        ),
-        // timed per network read, not per event: a read carries many events
-        (body) => Duration.isFinite(timeouts.idle) ? idleTimeoutOf(body, timeouts.idle, idleTimeout) : body
-      )
-      return { bytes, requestId } satisfies EventStream
+      return debugEnabled(fiber) ? Effect.andThen(requestLine(body), accepted) : accepted
     })
 
   const listModels = Effect.gen(function*() {
