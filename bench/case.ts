@@ -109,16 +109,17 @@ const flexStream = (model: string, onFirst?: () => void): Promise<void> => {
 const cpuMicros = async (warmup: number, count: number, run: () => Promise<unknown>): Promise<number> => {
   for (let index = 0; index < warmup; index++) await run()
   gc()
-  const start = process.cpuUsage()
+  const clock = process.env["THREAD"] ? process.threadCpuUsage : process.cpuUsage
+  const start = clock()
   for (let index = 0; index < count; index++) await run()
-  const used = process.cpuUsage(start)
+  const used = clock(start)
   return (used.user + used.system) / count
 }
 
 const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 const ttftMillis = async (count: number, run: (onFirst: () => void) => Promise<unknown>): Promise<number> => {
-  for (let index = 0; index < 3000; index++) await run(() => undefined)
+  for (let index = 0; index < 10_000; index++) await run(() => undefined)
   const samples: Array<number> = []
   for (let index = 0; index < count; index++) {
     const start = performance.now()
@@ -240,7 +241,7 @@ const skipMicros = async (): Promise<{ readonly alone: number; readonly withOpen
 
 const raw = side === "raw"
 const cases: Record<string, () => Promise<unknown>> = {
-  chat: () => cpuMicros(6000, 4000, raw ? rawChat : flexChat),
+  chat: () => cpuMicros(20_000, 5000, raw ? rawChat : flexChat),
   "stream-200": () => cpuMicros(600, 400, () => (raw ? rawStream("chunks-200") : flexStream("chunks-200"))),
   "stream-1": () => cpuMicros(3000, 2000, () => (raw ? rawStream("chunks-1") : flexStream("chunks-1"))),
   ttft: () => ttftMillis(1000, (onFirst) => (raw ? rawStream("chunks-1", onFirst) : flexStream("chunks-1", onFirst))),
