@@ -109,10 +109,9 @@ const flexStream = (model: string, onFirst?: () => void): Promise<void> => {
 const cpuMicros = async (warmup: number, count: number, run: () => Promise<unknown>): Promise<number> => {
   for (let index = 0; index < warmup; index++) await run()
   gc()
-  const clock = process.env["THREAD"] ? process.threadCpuUsage : process.cpuUsage
-  const start = clock()
+  const start = process.cpuUsage()
   for (let index = 0; index < count; index++) await run()
-  const used = clock(start)
+  const used = process.cpuUsage(start)
   return (used.user + used.system) / count
 }
 

@@ -59,8 +59,8 @@ export const unavailable = (
 }
 
 // The router times every attempt (attemptTimeout, firstTokenTimeout, idleTimeout, deadline), so
-// the client adds its own limits only where the config sets them: each limit costs a forked
-// fiber per call, and two timers for one wait buy nothing.
+// the client adds its own limits only where the config sets them: each limit costs a child fiber
+// per call, and two timers for one wait buy nothing.
 const clientTimeouts = (provider: Provider): OpenAiClient.Timeouts => ({
   firstByte: provider.timeouts.firstByte ?? Duration.infinity,
   idle: Duration.infinity,
