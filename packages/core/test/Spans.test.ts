@@ -4,7 +4,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ChatProvider, CircuitBreaker, Router, Spans } from "@flexiai/core"
 import type { ChatResponse, StreamPart } from "@flexiai/core"
-import { Effect, Layer, Stream, Tracer } from "effect"
+import { RecordingTracer } from "@flexiai/testing"
+import { Effect, Layer, Stream } from "effect"
 
 const answer = (text: string): ChatResponse.ChatResponse => ({
   id: "a",
@@ -45,17 +46,7 @@ const router = Effect.service(ChatProvider.ChatProvider).pipe(
   Effect.provide(Router.layer({ providers: [spy] }).pipe(Layer.provide(CircuitBreaker.layerMemory())))
 )
 
-const recording = () => {
-  const spans: Array<Tracer.NativeSpan> = []
-  const tracer = Tracer.make({
-    span(options) {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
-  return { spans, tracer }
-}
+const recording = RecordingTracer.make
 
 const streamedText = (provider: ChatProvider.ChatProvider["Service"]) =>
   Stream.runCollect(provider.stream({ messages: [{ role: "user", content: "hi" }] })).pipe(

@@ -2,20 +2,11 @@
 // it writes into the request) only with `httpSpans: true`.
 import { assert, describe, it } from "@effect/vitest"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import { Effect, Stream, Tracer } from "effect"
+import * as RecordingTracer from "@flexiai/testing/RecordingTracer"
+import { Effect, Stream } from "effect"
 import { request, setup } from "./helpers.ts"
 
-const recording = () => {
-  const spans: Array<Tracer.NativeSpan> = []
-  const tracer = Tracer.make({
-    span(options) {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
-  return { spans, tracer }
-}
+const recording = RecordingTracer.make
 
 describe("tracing", () => {
   it.live("by default: the provider's span, no HTTP span, no trace headers sent to the provider", () =>

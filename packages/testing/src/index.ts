@@ -6,3 +6,4 @@
  */
 export * as TestChatProvider from "./TestChatProvider.ts"
 export * as MockProviderServer from "./MockProviderServer.ts"
+export * as RecordingTracer from "./RecordingTracer.ts"

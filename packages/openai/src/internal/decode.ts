@@ -69,14 +69,18 @@ const isErrorObject = (value: unknown): boolean =>
   optionalOf(value["param"], isString) &&
   optionalOf(value["code"], isStringOrNumber)
 
-/** The chunk, or `undefined` when `data` is not JSON or not shaped like a chunk. */
-export const parseChunk = (data: string): OpenAiSchema.ChatCompletionChunk | undefined => {
-  let value: unknown
+// `undefined` for text that is not JSON (JSON itself has no `undefined`, so it cannot be mistaken)
+const parseJson = (text: string): unknown => {
   try {
-    value = JSON.parse(data)
+    return JSON.parse(text)
   } catch {
     return undefined
   }
+}
+
+/** The chunk, or `undefined` when `data` is not JSON or not shaped like a chunk. */
+export const parseChunk = (data: string): OpenAiSchema.ChatCompletionChunk | undefined => {
+  const value = parseJson(data)
   if (
     isObject(value) &&
     optionalOf(value["id"], isString) &&
@@ -93,12 +97,7 @@ export const parseChunk = (data: string): OpenAiSchema.ChatCompletionChunk | und
 
 /** The completion, or `undefined` when `text` is not JSON or not shaped like a chat completion. */
 export const parseCompletion = (text: string): OpenAiSchema.ChatCompletion | undefined => {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return undefined
-  }
+  const value = parseJson(text)
   if (
     isObject(value) &&
     optionalOf(value["id"], isString) &&
