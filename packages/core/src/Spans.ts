@@ -10,12 +10,12 @@
  * @since 0.1.0
  */
 import { Effect, Tracer } from "effect"
-import type { Scope } from "effect"
+import type { Fiber, Scope } from "effect"
+
+const tracing = (fiber: Fiber.Fiber<unknown, unknown>): boolean => fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
 
 /** Whether a tracing backend is installed for the current fiber. @category tracing */
-export const isTracing: Effect.Effect<boolean> = Effect.withFiber((fiber) =>
-  Effect.succeed(fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer)
-)
+export const isTracing: Effect.Effect<boolean> = Effect.withFiber((fiber) => Effect.succeed(tracing(fiber)))
 
 /**
  * `Effect.withSpan(effect, name, options)` when a tracer is installed, else `effect` as it is.
@@ -29,9 +29,7 @@ export const withSpan = <A, E, R>(
   attributes: Readonly<Record<string, unknown>>
 ): Effect.Effect<A, E, R> =>
   Effect.withFiber((fiber) =>
-    fiber.getRef(Tracer.Tracer) === Tracer.nativeTracer
-      ? effect
-      : Effect.withSpan(effect, name, { attributes, captureStackTrace: false })
+    tracing(fiber) ? Effect.withSpan(effect, name, { attributes, captureStackTrace: false }) : effect
   )
 
 /**
@@ -45,7 +43,5 @@ export const makeScoped = (
   attributes: Readonly<Record<string, unknown>>
 ): Effect.Effect<Tracer.Span | undefined, never, Scope.Scope> =>
   Effect.withFiber((fiber) =>
-    fiber.getRef(Tracer.Tracer) === Tracer.nativeTracer
-      ? Effect.succeed(undefined)
-      : Effect.makeSpanScoped(name, { attributes })
+    tracing(fiber) ? Effect.makeSpanScoped(name, { attributes }) : Effect.succeed(undefined)
   )

@@ -127,11 +127,6 @@ const decodeModels = Schema.decodeUnknownExit(Schema.fromJsonString(OpenAiSchema
 
 const maxLoggedBody = 16_384
 
-/**
- * `effect` within `duration` (as it is when the duration is infinite). A limit someone else already
- * enforces — FlexiAI's router times every attempt — is still better switched off than doubled.
- */
-const limitTo = TimeLimit.within
 
 const toDuration = (input: Duration.Input | undefined, fallback: Duration.Duration): Duration.Duration =>
   input === undefined ? fallback : Duration.fromInputUnsafe(input)
@@ -168,15 +163,12 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     ...options.headers
   })
   const urlParams = options.urlParams
-  const headersByAccept = new Map<string, Headers.Headers>()
-  const headersFor = (accept: string): Headers.Headers => {
-    let headers = headersByAccept.get(accept)
-    if (headers === undefined) headersByAccept.set(accept, headers = Headers.set(baseHeaders, "accept", accept))
-    return headers
-  }
-  const requestTo = (method: "GET" | "POST", path: string, accept: string, body?: HttpBody.HttpBody) =>
+  // the two header sets a request can have, built once
+  const jsonHeaders = Headers.set(baseHeaders, "accept", "application/json")
+  const sseHeaders = Headers.set(baseHeaders, "accept", "text/event-stream")
+  const requestTo = (method: "GET" | "POST", path: string, headers: Headers.Headers, body?: HttpBody.HttpBody) =>
     HttpClientRequest.make(method)(`${apiUrl}${path}`, {
-      headers: headersFor(accept),
+      headers,
       ...(urlParams === undefined ? {} : { urlParams }),
       ...(body === undefined ? {} : { body })
     })
@@ -198,7 +190,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     return (noOverrides ? sent : Effect.provideContext(sent, overrides)).pipe(
       Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { model })),
       (sending) =>
-        limitTo(sending, timeouts.firstByte, () =>
+        TimeLimit.within(sending, timeouts.firstByte, () =>
           fail(
             new Timeout({
               message: `no response headers within ${Duration.format(timeouts.firstByte)}`,
@@ -226,11 +218,11 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const checkStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) =>
     response.status >= 200 && response.status < 300 ? Effect.succeed(response) : failStatus(response, model)
 
-  const chatRequest = (body: OpenAiSchema.CreateChatCompletion, accept: string) =>
+  const chatRequest = (body: OpenAiSchema.CreateChatCompletion, headers: Headers.Headers) =>
     requestTo(
       "POST",
       options.chatPath === undefined ? "/chat/completions" : options.chatPath(body.model),
-      accept,
+      headers,
       HttpBody.text(JSON.stringify(body), "application/json")
     )
 
@@ -250,7 +242,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     Effect.withFiber((fiber) => {
       const debug = debugEnabled(fiber)
       const model = body.model
-      const call = Effect.flatMap(execute(chatRequest(body, "application/json"), model), (response) => {
+      const call = Effect.flatMap(execute(chatRequest(body, jsonHeaders), model), (response) => {
         if (response.status < 200 || response.status >= 300) return failStatus(response, model)
         const requestId = Errors.requestIdOf(response.headers)
         return Effect.matchEffect(response.text, {
@@ -281,7 +273,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     Effect.withFiber((fiber) => {
       const model = body.model
       const accepted = Effect.map(
-        Effect.flatMap(execute(chatRequest(body, "text/event-stream"), model), (response) => checkStatus(response, model)),
+        Effect.flatMap(execute(chatRequest(body, sseHeaders), model), (response) => checkStatus(response, model)),
         (response): EventStream => {
           const requestId = Errors.requestIdOf(response.headers)
           // built only when the timeout fires: an error object (with its stack) per request is not free
@@ -313,7 +305,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   const listModels = Effect.gen(function*() {
     if (options.modelsPath === null) return []
-    const response = yield* execute(requestTo("GET", options.modelsPath ?? "/models", "application/json"), undefined)
+    const response = yield* execute(requestTo("GET", options.modelsPath ?? "/models", jsonHeaders), undefined)
       .pipe(Effect.flatMap((response) => checkStatus(response, undefined)))
     const requestId = Errors.requestIdOf(response.headers)
     const text = yield* response.text.pipe(
@@ -340,7 +332,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     timeouts,
     mask,
     createChatCompletion: (body) =>
-      limitTo(createChatCompletion(body), timeouts.total, () =>
+      TimeLimit.within(createChatCompletion(body), timeouts.total, () =>
         fail(
           new Timeout({
             message: `no complete answer within ${Duration.format(timeouts.total)}`,
