@@ -9,8 +9,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Tracer } from "effect"
-import type { Fiber, Scope } from "effect"
+import { Effect, Scope, Tracer } from "effect"
+import type { Fiber } from "effect"
 
 const tracing = (fiber: Fiber.Fiber<unknown, unknown>): boolean => fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
 
@@ -33,15 +33,18 @@ export const withSpan = <A, E, R>(
   )
 
 /**
- * A span for the current scope's life (as `Effect.makeSpanScoped`) when a tracer is installed,
- * else `undefined`: for spans that outlive one effect, like a stream's.
+ * A span for the life of `scope` (as `Effect.makeSpanScoped` in that scope) when a tracer is
+ * installed, else `undefined`: for spans that outlive one effect, like a stream's. The scope is
+ * an argument rather than a requirement, so that a caller holding one (a stream's channel does)
+ * does not pay for providing it when nothing is traced.
  *
  * @category tracing
  */
-export const makeScoped = (
+export const makeIn = (
+  scope: Scope.Scope,
   name: string,
   attributes: Readonly<Record<string, unknown>>
-): Effect.Effect<Tracer.Span | undefined, never, Scope.Scope> =>
+): Effect.Effect<Tracer.Span | undefined> =>
   Effect.withFiber((fiber) =>
-    tracing(fiber) ? Effect.makeSpanScoped(name, { attributes }) : Effect.succeed(undefined)
+    tracing(fiber) ? Scope.provide(Effect.makeSpanScoped(name, { attributes }), scope) : Effect.succeed(undefined)
   )

@@ -5,9 +5,11 @@
  * Why not `Effect.timeoutOrElse` everywhere: it races the effect against a second, sleeping
  * fiber, and on the router's path that race was the largest single cost of a call (about 60 µs
  * of a 400 µs request to a local server, measured in `pnpm bench`). On the live clock, `within`
- * runs the effect in one child fiber and times it with one timer shared by all pending limits; under any other clock
- * (`TestClock`, a custom one) it is `Effect.timeoutOrElse`, so virtual time drives it exactly
- * like any other sleep.
+ * runs the effect in one child fiber and times it with one timer shared by all pending limits;
+ * under any other clock (`TestClock`, a custom one) it is `Effect.timeoutOrElse`, so virtual time
+ * drives it exactly like any other sleep. On the live clock, a limit met inside another that ends
+ * no later (a provider's own limits under the router's) runs its effect as it is: the enclosing
+ * limit ends it first, so a fiber and a timer of its own would change nothing.
  *
  * Semantics (both paths): the result is the effect's own exit if it ends first, else the
  * `onTimeout()` failure, returned as soon as the limit passes; the effect is interrupted then and
@@ -45,18 +47,31 @@ export const within = <A, E, E2>(
   if (!Duration.isFinite(limit)) return effect
   const millis = Duration.toMillis(limit)
   if (millis <= 0) return Effect.suspend(() => Effect.fail(onTimeout()))
-  return Effect.withFiber((parent) =>
-    parent.getRef(Clock.Clock) === liveClock && millis <= maxTimerMillis
-      ? onLiveClock(effect, millis, onTimeout)
-      : Effect.timeoutOrElse(effect, { duration: limit, orElse: () => Effect.fail(onTimeout()) })
-  )
+  return Effect.withFiber((parent) => {
+    if (parent.getRef(Clock.Clock) !== liveClock || millis > maxTimerMillis) {
+      return Effect.timeoutOrElse(effect, { duration: limit, orElse: () => Effect.fail(onTimeout()) })
+    }
+    const at = Date.now() + millis
+    // Already inside a limit that ends first (a provider's own limits under the router's): that
+    // one interrupts this fiber before this limit could fire, so a second fiber and timer would
+    // change nothing.
+    const enclosing = limitedUntil.get(parent)
+    return enclosing !== undefined && enclosing <= at ? effect : onLiveClock(effect, at, onTimeout)
+  })
 }
 
-const onLiveClock = <A, E, E2>(effect: Effect.Effect<A, E>, millis: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
-  Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) =>
+// The fibers `within` runs effects in, with when their limit ends. Weak: a fiber leaves with its limit.
+const limitedUntil = new WeakMap<Fiber.Fiber<unknown, unknown>, number>()
+
+const onLiveClock = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> => {
+  const limited = Effect.withFiber((child) => {
+    limitedUntil.set(child, at)
+    return effect
+  })
+  return Effect.flatMap(Effect.forkChild(limited, { startImmediately: true }), (fiber) =>
     Effect.callback<A, E | E2>((resume) => {
       const entry: Entry = {
-        at: Date.now() + millis,
+        at,
         expire: () => {
           fiber.interruptUnsafe()
           resume(Effect.fail(onTimeout()))
@@ -75,6 +90,7 @@ const onLiveClock = <A, E, E2>(effect: Effect.Effect<A, E>, millis: number, onTi
         return Fiber.interrupt(fiber)
       })
     }))
+}
 
 // ---------------------------------------------------------------------------
 // one timer for every limit on the live clock

@@ -54,6 +54,44 @@ describe("TimeLimit.within", () => {
         assert.instanceOf(yield* Fiber.join(long), TimedOut)
       }))
 
+    it.live("a limit inside one that ends sooner runs its effect in the enclosing limit's fiber", () =>
+      Effect.gen(function*() {
+        const fiberIds = (inner: Duration.Duration) =>
+          TimeLimit.within(
+            Effect.withFiber((outer) =>
+              TimeLimit.within(Effect.withFiber((fiber) => Effect.succeed([outer.id, fiber.id])), inner, timedOut)
+            ),
+            Duration.seconds(10),
+            timedOut
+          )
+        // the inner limit cannot end first: no fiber of its own
+        const [outer, nested] = yield* fiberIds(Duration.seconds(60))
+        assert.strictEqual(nested, outer)
+        // the inner limit ends first: it needs its own fiber (and timer)
+        const [outer2, nested2] = yield* fiberIds(Duration.seconds(1))
+        assert.notStrictEqual(nested2, outer2)
+      }))
+
+    it.live("nested limits: the one that ends first decides, with its own failure", () =>
+      Effect.gen(function*() {
+        class Outer {
+          readonly _tag = "Outer"
+        }
+        class Inner {
+          readonly _tag = "Inner"
+        }
+        const nested = (outer: number, inner: number) =>
+          Effect.flip(
+            TimeLimit.within(
+              TimeLimit.within(Effect.never, Duration.millis(inner), () => new Inner()),
+              Duration.millis(outer),
+              () => new Outer()
+            )
+          )
+        assert.instanceOf(yield* nested(20, 5_000), Outer)
+        assert.instanceOf(yield* nested(5_000, 20), Inner)
+      }))
+
     it.live("interrupting the caller interrupts the effect", () =>
       Effect.gen(function*() {
         const started = yield* Deferred.make<void>()

@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Duration, Effect, Layer, Pull, Stream } from "effect"
+import { Cause, Channel, Clock, Duration, Effect, Layer, Pull, Scope, Stream } from "effect"
 import type * as Arr from "effect/Array"
 import { constVoid } from "effect/Function"
 import { Sse } from "effect/encoding"
@@ -468,174 +468,182 @@ export const bytesToParts = <R>(
   bytes: Stream.Stream<Uint8Array, ProviderError.ProviderError, R>,
   context: StreamContext
 ): Stream.Stream<StreamPart.StreamPart, ProviderError.ProviderError, R> =>
-  Stream.transformPull(bytes, (pull) =>
-    Effect.sync(() => {
-      const decoder = new TextDecoder()
-      const extra = { model: context.model, requestId: context.requestId }
-      let state = initialState(context.model, { expectUsage: context.expectUsage })
-      let finished = false
-      // The answer is complete (finish part, or `[DONE]`): the body is about to end, and reading it
-      // to its end lets the connection go back to the pool instead of being aborted (an abort
-      // costs an error with its stack, and a socket)
-      let drainPending = false
-      let heldFinish: StreamPart.StreamPart | undefined
-      let out: Array<StreamPart.StreamPart> = []
-      let skipped = 0
-      let failure: Effect.Effect<never, ProviderError.ProviderError> | undefined
-      const parser = Sse.makeParser((event) => {
-        if (event._tag !== "Event" || finished || failure !== undefined) return
-        onData(event.data)
-      })
+  Stream.transformPull(bytes, (pull) => Effect.sync(() => partsPull(pull, context)))
 
-      const onData = (data: string) => {
-        if (data === "[DONE]" || data.trim() === "[DONE]") {
-          finished = true
-          drainPending = true
-          const result = end(state, context.provider)
-          if (result._tag === "Parts") out.push(...result.parts)
-          else failure = Effect.fail(ProviderError.make(context.provider, result.reason, extra))
-          return
-        }
-        const chunk = parseChunk(data)
-        if (chunk === undefined) {
-          if (context.onMalformedEvent === "fail") {
-            failure = Effect.fail(ProviderError.make(
-              context.provider,
-              new MalformedResponse({ message: `undecodable stream event (${data.length} bytes)` }),
-              extra
-            ))
-          } else {
-            skipped++
+type PartsPull = Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done>
+
+/** The pull behind `bytesToParts`, over a pull of the body's bytes. */
+const partsPull = (
+  pull: Pull.Pull<Arr.NonEmptyReadonlyArray<Uint8Array>, ProviderError.ProviderError, void>,
+  context: StreamContext
+): PartsPull => {
+  const decoder = new TextDecoder()
+  // for errors only: the request id may be read lazily (see OpenAiClient.streamChatCompletion)
+  const extra = () => ({ model: context.model, requestId: context.requestId })
+  let state = initialState(context.model, { expectUsage: context.expectUsage })
+  let finished = false
+  // The answer is complete (finish part, or `[DONE]`): the body is about to end, and reading it
+  // to its end lets the connection go back to the pool instead of being aborted (an abort
+  // costs an error with its stack, and a socket)
+  let drainPending = false
+  let heldFinish: StreamPart.StreamPart | undefined
+  let out: Array<StreamPart.StreamPart> = []
+  let skipped = 0
+  let failure: Effect.Effect<never, ProviderError.ProviderError> | undefined
+  const parser = Sse.makeParser((event) => {
+    if (event._tag !== "Event" || finished || failure !== undefined) return
+    onData(event.data)
+  })
+
+  const onData = (data: string) => {
+    if (data === "[DONE]" || data.trim() === "[DONE]") {
+      finished = true
+      drainPending = true
+      const result = end(state, context.provider)
+      if (result._tag === "Parts") out.push(...result.parts)
+      else failure = Effect.fail(ProviderError.make(context.provider, result.reason, extra()))
+      return
+    }
+    const chunk = parseChunk(data)
+    if (chunk === undefined) {
+      if (context.onMalformedEvent === "fail") {
+        failure = Effect.fail(ProviderError.make(
+          context.provider,
+          new MalformedResponse({ message: `undecodable stream event (${data.length} bytes)` }),
+          extra()
+        ))
+      } else {
+        skipped++
+      }
+      return
+    }
+    const result = step(state, chunk, context.provider)
+    state = result.state
+    if (result._tag === "Error") {
+      finished = true
+      const fields = result.error
+      failure = Effect.flatMap(Clock.currentTimeMillis, (nowMillis) =>
+        Effect.fail(ProviderError.make(
+          context.provider,
+          Errors.reasonFromError({
+            status: undefined,
+            headers: {},
+            fields,
+            fallbackMessage: "error event in the stream",
+            nowMillis,
+            mask: context.mask,
+            model: context.model
+          }),
+          extra()
+        )))
+      return
+    }
+    if (result.parts.length > 0) out.push(...result.parts)
+    if (state.done) {
+      finished = true
+      drainPending = true
+    }
+  }
+
+  const feed = (text: string) => {
+    const error = parser.feed(text)
+    if (error !== undefined && failure === undefined) {
+      failure = Effect.fail(ProviderError.make(context.provider, new MalformedResponse({ message: error.message }), extra()))
+    }
+  }
+
+  // hands out what this read produced; `undefined` when it produced nothing
+  const flush = (): Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> | undefined => {
+    const warn = skipped === 0 ? undefined : Effect.logWarning("skipped undecodable stream events", {
+      provider: context.provider,
+      events: skipped
+    })
+    skipped = 0
+    if (out.length > 0) {
+      const parts = out as unknown as Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>
+      out = []
+      // parts produced before a failure in the same read are delivered first
+      return warn === undefined ? Effect.succeed(parts) : Effect.as(warn, parts)
+    }
+    if (failure !== undefined) {
+      const fail = failure
+      failure = undefined
+      finished = true
+      return warn === undefined ? fail : Effect.andThen(warn, fail)
+    }
+    if (warn !== undefined) {
+      // nothing to hand out yet: log, then go on reading
+      return Effect.andThen(warn, Effect.suspend(() => next))
+    }
+    return undefined
+  }
+
+  const onEnd = (): Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> => {
+    if (!finished) {
+      feed(decoder.decode())
+      // a last event without its blank line is still an event (servers that end mid-frame)
+      feed("\n\n")
+    }
+    if (!finished && failure === undefined) {
+      finished = true
+      const result = end(state, context.provider)
+      if (result._tag === "Parts") out.push(...result.parts)
+      else failure = Effect.fail(ProviderError.make(context.provider, result.reason, extra()))
+    }
+    finished = true
+    return flush() ?? Cause.done()
+  }
+
+  // After the answer, before handing out its finish part (the content goes out at once): read
+  // what is left of the body (normally `[DONE]` and its end), briefly, ignoring whatever it
+  // holds. So whoever closes the stream at its finish part (the router does) returns the
+  // connection to the pool instead of aborting the request. A server that keeps the response
+  // open is left after the grace period.
+  const drainLoop: Effect.Effect<void> = Pull.matchEffect(pull, {
+    onSuccess: () => drainLoop,
+    onFailure: () => Effect.void,
+    onDone: () => Effect.void
+  })
+  const drain = Effect.ignore(TimeLimit.within(drainLoop, drainGrace, constVoid))
+
+  const next: Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> =
+    Effect.suspend(() => {
+      const pending = flush()
+      if (pending !== undefined) return pending
+      if (heldFinish !== undefined) {
+        const finish: Arr.NonEmptyReadonlyArray<StreamPart.StreamPart> = [heldFinish]
+        heldFinish = undefined
+        return Effect.as(drain, finish)
+      }
+      if (finished) return Cause.done()
+      return Pull.matchEffect(pull, {
+        onSuccess: (chunks) => {
+          for (const chunk of chunks) {
+            feed(decoder.decode(chunk, { stream: true }))
+            if (finished || failure !== undefined) break
           }
-          return
-        }
-        const result = step(state, chunk, context.provider)
-        state = result.state
-        if (result._tag === "Error") {
-          finished = true
-          const fields = result.error
-          failure = Effect.flatMap(Clock.currentTimeMillis, (nowMillis) =>
-            Effect.fail(ProviderError.make(
-              context.provider,
-              Errors.reasonFromError({
-                status: undefined,
-                headers: {},
-                fields,
-                fallbackMessage: "error event in the stream",
-                nowMillis,
-                mask: context.mask,
-                model: context.model
-              }),
-              extra
-            )))
-          return
-        }
-        if (result.parts.length > 0) out.push(...result.parts)
-        if (state.done) {
-          finished = true
-          drainPending = true
-        }
-      }
-
-      const feed = (text: string) => {
-        const error = parser.feed(text)
-        if (error !== undefined && failure === undefined) {
-          failure = Effect.fail(ProviderError.make(context.provider, new MalformedResponse({ message: error.message }), extra))
-        }
-      }
-
-      // hands out what this read produced; `undefined` when it produced nothing
-      const flush = (): Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> | undefined => {
-        const warn = skipped === 0 ? undefined : Effect.logWarning("skipped undecodable stream events", {
-          provider: context.provider,
-          events: skipped
-        })
-        skipped = 0
-        if (out.length > 0) {
-          const parts = out as unknown as Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>
-          out = []
-          // parts produced before a failure in the same read are delivered first
-          return warn === undefined ? Effect.succeed(parts) : Effect.as(warn, parts)
-        }
-        if (failure !== undefined) {
-          const fail = failure
-          failure = undefined
-          finished = true
-          return warn === undefined ? fail : Effect.andThen(warn, fail)
-        }
-        if (warn !== undefined) {
-          // nothing to hand out yet: log, then go on reading
-          return Effect.andThen(warn, Effect.suspend(() => next))
-        }
-        return undefined
-      }
-
-      const onEnd = (): Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> => {
-        if (!finished) {
-          feed(decoder.decode())
-          // a last event without its blank line is still an event (servers that end mid-frame)
-          feed("\n\n")
-        }
-        if (!finished && failure === undefined) {
-          finished = true
-          const result = end(state, context.provider)
-          if (result._tag === "Parts") out.push(...result.parts)
-          else failure = Effect.fail(ProviderError.make(context.provider, result.reason, extra))
-        }
-        finished = true
-        return flush() ?? Cause.done()
-      }
-
-      // After the answer, before handing out its finish part (the content goes out at once): read
-      // what is left of the body (normally `[DONE]` and its end), briefly, ignoring whatever it
-      // holds. So whoever closes the stream at its finish part (the router does) returns the
-      // connection to the pool instead of aborting the request. A server that keeps the response
-      // open is left after the grace period.
-      const drainLoop: Effect.Effect<void> = Pull.matchEffect(pull, {
-        onSuccess: () => drainLoop,
-        onFailure: () => Effect.void,
-        onDone: () => Effect.void
-      })
-      const drain = Effect.ignore(TimeLimit.within(drainLoop, drainGrace, constVoid))
-
-      const next: Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> =
-        Effect.suspend(() => {
-          const pending = flush()
-          if (pending !== undefined) return pending
-          if (heldFinish !== undefined) {
-            const finish: Arr.NonEmptyReadonlyArray<StreamPart.StreamPart> = [heldFinish]
-            heldFinish = undefined
-            return Effect.as(drain, finish)
+          if (drainPending) {
+            drainPending = false
+            if (out.at(-1)?.type === "finish") heldFinish = out.pop()
           }
-          if (finished) return Cause.done()
-          return Pull.matchEffect(pull, {
-            onSuccess: (chunks) => {
-              for (const chunk of chunks) {
-                feed(decoder.decode(chunk, { stream: true }))
-                if (finished || failure !== undefined) break
-              }
-              if (drainPending) {
-                drainPending = false
-                if (out.at(-1)?.type === "finish") heldFinish = out.pop()
-              }
-              return next
-            },
-            onFailure: (cause) => {
-              const error = Cause.findErrorOption(cause)
-              if (error._tag === "None") return Effect.failCause(cause)
-              finished = true
-              const lost = error.value
-              return Effect.fail(
-                lost.reason._tag === "Connection" && hasContent(state)
-                  ? ProviderError.make(context.provider, interrupted(state, `Connection: ${lost.reason.message}`), extra)
-                  : lost
-              )
-            },
-            onDone: onEnd
-          })
-        })
-      return next
-    }))
+          return next
+        },
+        onFailure: (cause) => {
+          const error = Cause.findErrorOption(cause)
+          if (error._tag === "None") return Effect.failCause(cause)
+          finished = true
+          const lost = error.value
+          return Effect.fail(
+            lost.reason._tag === "Connection" && hasContent(state)
+              ? ProviderError.make(context.provider, interrupted(state, `Connection: ${lost.reason.message}`), extra())
+              : lost
+          )
+        },
+        onDone: onEnd
+      })
+    })
+  return next
+}
 
 // ---------------------------------------------------------------------------
 // provider
@@ -691,16 +699,23 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   // idle timeout between reads (client) and, under the router, by its first-token, idle and
   // deadline policy.
   const stream = (request: ChatRequest.ChatRequest): Stream.Stream<StreamPart.StreamPart, ProviderError.ProviderError> => {
-    const parts = Stream.unwrap(Effect.flatMap(prepare(request, true), ({ body, model }) =>
-      Effect.map(client.streamChatCompletion(body), (accepted) =>
-        bytesToParts(accepted.bytes, {
-          provider: name,
-          model,
-          expectUsage: quirks.streamUsage,
-          onMalformedEvent,
-          requestId: accepted.requestId,
-          mask: client.mask
-        }))))
+    // A channel transform rather than `Stream.unwrap` over `bytesToParts`: the request is sent
+    // when the stream is opened, and the parts pull sits right on the body's pull, without the
+    // extra step `unwrap` and `transformPull` each put in front of every pull.
+    const parts = Stream.fromChannel(Channel.fromTransform((_, scope: Scope.Scope) =>
+      Effect.flatMap(prepare(request, true), ({ body, model }) =>
+        Effect.flatMap(client.streamChatCompletion(body), (accepted) =>
+          Effect.map(Channel.toPullScoped(accepted.bytes.channel, scope), (bytes) =>
+            partsPull(bytes, {
+              provider: name,
+              model,
+              expectUsage: quirks.streamUsage,
+              onMalformedEvent,
+              get requestId() {
+                return accepted.requestId
+              },
+              mask: client.mask
+            }))))))
     return renamed ? Stream.mapError(parts, relabel) : parts
   }
 

@@ -275,7 +275,10 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       const accepted = Effect.map(
         Effect.flatMap(execute(chatRequest(body, sseHeaders), model), (response) => checkStatus(response, model)),
         (response): EventStream => {
-          const requestId = Errors.requestIdOf(response.headers)
+          // Read when something asks for it (an error, the caller): the response's header map is
+          // built anew on each access, which costs more than the rest of this step.
+          let requestId: string | undefined | null = null
+          const requestIdNow = () => requestId === null ? (requestId = Errors.requestIdOf(response.headers)) : requestId
           // built only when the timeout fires: an error object (with its stack) per request is not free
           const idleTimeout = () =>
             fail(
@@ -284,20 +287,25 @@ export const make = Effect.fnUntraced(function*(options: Options) {
                 phase: "idle",
                 afterMillis: Duration.toMillis(timeouts.idle)
               }),
-              { model, requestId }
+              { model, requestId: requestIdNow() }
             )
           const bytes = response.stream.pipe(
             // a body that breaks off is a network failure, whatever the backend calls it (undici: DecodeError)
             Stream.mapError((error) =>
               fail(new Connection({ message: mask(`the response body broke off: ${error.reason.message}`) }), {
                 model,
-                requestId
+                requestId: requestIdNow()
               })
             ),
             // timed per network read, not per event: a read carries many events
             (body) => Duration.isFinite(timeouts.idle) ? idleTimeoutOf(body, timeouts.idle, idleTimeout) : body
           )
-          return { bytes, requestId }
+          return {
+            bytes,
+            get requestId() {
+              return requestIdNow()
+            }
+          }
         }
       )
       return debugEnabled(fiber) ? Effect.andThen(requestLine(body), accepted) : accepted

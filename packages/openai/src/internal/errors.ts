@@ -83,10 +83,13 @@ export const parseRetryAfter = (
   return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - nowMillis))
 }
 
-/** The provider's request id, under the names the family uses. */
+/**
+ * The provider's request id, under the names the family uses. Takes header names in lower case,
+ * as Effect's `Headers` hold them: direct lookups, no scan (a response without an id, as from
+ * Ollama, would otherwise scan every header four times).
+ */
 export const requestIdOf = (headers: Readonly<Record<string, string | undefined>>): string | undefined =>
-  header(headers, "x-request-id") ?? header(headers, "apim-request-id") ?? header(headers, "x-ms-request-id") ??
-    header(headers, "request-id")
+  headers["x-request-id"] ?? headers["apim-request-id"] ?? headers["x-ms-request-id"] ?? headers["request-id"]
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
 
