@@ -39,11 +39,11 @@ const maxTimerMillis = 2 ** 31 - 1
  *
  * @category combinators
  */
-export const within = <A, E, E2>(
-  effect: Effect.Effect<A, E>,
+export const within = <A, E, E2, R = never>(
+  effect: Effect.Effect<A, E, R>,
   limit: Duration.Duration,
   onTimeout: () => E2
-): Effect.Effect<A, E | E2> => {
+): Effect.Effect<A, E | E2, R> => {
   if (!Duration.isFinite(limit)) return effect
   const millis = Duration.toMillis(limit)
   if (millis <= 0) return Effect.suspend(() => Effect.fail(onTimeout()))
@@ -63,7 +63,11 @@ export const within = <A, E, E2>(
 // The fibers `within` runs effects in, with when their limit ends. Weak: a fiber leaves with its limit.
 const limitedUntil = new WeakMap<Fiber.Fiber<unknown, unknown>, number>()
 
-const onLiveClock = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> => {
+const onLiveClock = <A, E, E2, R>(
+  effect: Effect.Effect<A, E, R>,
+  at: number,
+  onTimeout: () => E2
+): Effect.Effect<A, E | E2, R> => {
   const limited = Effect.withFiber((child) => {
     limitedUntil.set(child, at)
     return effect

@@ -704,7 +704,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     // extra step `unwrap` and `transformPull` each put in front of every pull.
     const parts = Stream.fromChannel(Channel.fromTransform((_, scope: Scope.Scope) =>
       Effect.flatMap(prepare(request, true), ({ body, model }) =>
-        Effect.flatMap(client.streamChatCompletion(body), (accepted) =>
+        Effect.flatMap(Scope.provide(client.streamChatCompletion(body), scope), (accepted) =>
           Effect.map(Channel.toPullScoped(accepted.bytes.channel, scope), (bytes) =>
             partsPull(bytes, {
               provider: name,

@@ -145,6 +145,10 @@ const finishOf = (parts: ReadonlyArray<StreamPart.StreamPart>) => {
   return last
 }
 
+/** Whether the client closed the mock's `index`-th request before its response was complete. */
+const closedByClient = (server: Server, index: number) =>
+  Effect.map(server.calls, (calls) => calls[index]?.clientClosedAt !== undefined)
+
 /** The chat messages a mock received in its `index`-th request. */
 const messagesOf = (server: Server, index: number) =>
   Effect.map(server.calls, (calls) => (calls[index]?.body as { readonly messages?: ReadonlyArray<unknown> } | undefined)?.messages)
@@ -548,5 +552,19 @@ describe("router over the wire: streams after content", () => {
       ])
       assert.strictEqual(yield* count(primary), 1)
       assert.strictEqual(yield* count(backup), 1)
+      // the stalled request was ended, not left holding a connection
+      yield* waitUntil("the primary's connection closed", closedByClient(primary, 0))
+    }))
+
+  it.effect("a consumer that stops after the first part ends the request: the server sees the connection close", () =>
+    Effect.gen(function*() {
+      const { backup, primary, router } = yield* setupRouter({
+        primary: [MockProviderServer.stallAfter(2, "one two three four")],
+        policy: { retry: noRetries }
+      })
+      const parts = yield* Stream.runCollect(Stream.take(router.stream(request()), 1))
+      assert.strictEqual(textOf(parts), "one ")
+      yield* waitUntil("the primary's connection closed", closedByClient(primary, 0))
+      assert.strictEqual(yield* count(backup), 0)
     }))
 })

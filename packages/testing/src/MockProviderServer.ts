@@ -341,6 +341,12 @@ export interface RecordedCall {
   readonly format: string | undefined
   readonly reply: Reply["_tag"] | "Models" | "NotFound"
   readonly receivedAt: number
+  /**
+   * When the client went away before the response was complete (a stream it dropped, a request
+   * it gave up on); `undefined` while the response runs or once it ended normally. Set later than
+   * the rest of the record, when the connection closes.
+   */
+  readonly clientClosedAt: number | undefined
 }
 
 // ---------------------------------------------------------------------------
@@ -582,8 +588,8 @@ export const start = (initial: Script, options: { readonly port?: number | undef
       const authorization = request.headers["authorization"] ?? request.headers["api-key"]
       const secret = typeof authorization === "string" ? authorization.replace(/^Bearer\s+/i, "") : ""
       const encoder = encoders.find((candidate) => candidate.chat(incoming) || candidate.models(incoming))
-      const record = (reply: RecordedCall["reply"]) =>
-        calls.push({
+      const record = (reply: RecordedCall["reply"]) => {
+        const call: { -readonly [K in keyof RecordedCall]: RecordedCall[K] } = {
           method: incoming.method,
           path: incoming.path,
           query: incoming.query,
@@ -592,8 +598,15 @@ export const start = (initial: Script, options: { readonly port?: number | undef
           rawBody,
           format: encoder?.name,
           reply,
-          receivedAt: Date.now()
+          receivedAt: Date.now(),
+          clientClosedAt: undefined
+        }
+        calls.push(call)
+        // 'close' also follows a response that ended normally, and the server's own stop
+        response.once("close", () => {
+          if (!response.writableFinished && !stopped) call.clientClosedAt = Date.now()
         })
+      }
       if (encoder === undefined) {
         record("NotFound")
         response.writeHead(404, { "content-type": "application/json" })
