@@ -15,7 +15,6 @@
 import { Cause, Channel, Clock, Duration, Effect, Layer, Pull, Scope, Stream } from "effect"
 import type * as Arr from "effect/Array"
 import { constVoid } from "effect/Function"
-import { Sse } from "effect/encoding"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import * as Spans from "@flexiai/core/Spans"
@@ -27,6 +26,7 @@ import type { Capabilities } from "@flexiai/core/ChatProvider"
 import { MalformedResponse, StreamInterrupted } from "@flexiai/core/ProviderError"
 import { parseChunk } from "./internal/decode.ts"
 import * as Errors from "./internal/errors.ts"
+import { makeFramer } from "./internal/sse.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
 import * as OpenAiSchema from "./OpenAiSchema.ts"
 
@@ -459,8 +459,10 @@ export interface StreamContext {
  *
  * Stops at `[DONE]` or at the finish part (the body's scope then closes the connection, so a
  * provider that never sends `[DONE]` costs nothing); a body that ends without a finish reason is
- * `StreamInterrupted`, and so is a connection lost after content. Effect's `Sse.makeParser` does
- * the framing; `retry:` fields are ignored (`Sse.decode()` would end the stream on one).
+ * `StreamInterrupted`, and so is a connection lost after content. The framing is `internal/sse.ts`
+ * (Effect's `Sse.makeParser` rules, faster); `retry:` fields are ignored (`Sse.decode()` would end
+ * the stream on one). The stream's first parts go out as soon as they are decoded, before the rest
+ * of the read that carried them (time to first token).
  *
  * @category mapping
  */
@@ -490,9 +492,19 @@ const partsPull = (
   let out: Array<StreamPart.StreamPart> = []
   let skipped = 0
   let failure: Effect.Effect<never, ProviderError.ProviderError> | undefined
-  const parser = Sse.makeParser((event) => {
-    if (event._tag !== "Event" || finished || failure !== undefined) return
-    onData(event.data)
+  // The stream's first parts go out as soon as they are decoded: the events after them in the
+  // same read wait here for the next pull (time to first token). Later reads are decoded whole.
+  let delivered = false
+  let mayDefer = false
+  let deferred: Array<string> | undefined
+  const framer = makeFramer((data) => {
+    if (finished || failure !== undefined) return
+    if (deferred !== undefined) {
+      deferred.push(data)
+      return
+    }
+    onData(data)
+    if (mayDefer && out.length > 0) deferred = []
   })
 
   const onData = (data: string) => {
@@ -546,10 +558,28 @@ const partsPull = (
   }
 
   const feed = (text: string) => {
-    const error = parser.feed(text)
+    const error = framer.feed(text)
     if (error !== undefined && failure === undefined) {
-      failure = Effect.fail(ProviderError.make(context.provider, new MalformedResponse({ message: error.message }), extra()))
+      failure = Effect.fail(ProviderError.make(context.provider, new MalformedResponse({ message: error }), extra()))
     }
+  }
+
+  // The answer is complete: hold its finish part back until the body is drained (see `drain`).
+  const holdFinish = () => {
+    if (drainPending) {
+      drainPending = false
+      if (out.at(-1)?.type === "finish") heldFinish = out.pop()
+    }
+  }
+
+  const decodeDeferred = () => {
+    const events = deferred!
+    deferred = undefined
+    for (const data of events) {
+      if (finished || failure !== undefined) break
+      onData(data)
+    }
+    holdFinish()
   }
 
   // hands out what this read produced; `undefined` when it produced nothing
@@ -562,6 +592,7 @@ const partsPull = (
     if (out.length > 0) {
       const parts = out as unknown as Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>
       out = []
+      delivered = true
       // parts produced before a failure in the same read are delivered first
       return warn === undefined ? Effect.succeed(parts) : Effect.as(warn, parts)
     }
@@ -610,6 +641,11 @@ const partsPull = (
     Effect.suspend(() => {
       const pending = flush()
       if (pending !== undefined) return pending
+      if (deferred !== undefined) {
+        decodeDeferred()
+        const rest = flush()
+        if (rest !== undefined) return rest
+      }
       if (heldFinish !== undefined) {
         const finish: Arr.NonEmptyReadonlyArray<StreamPart.StreamPart> = [heldFinish]
         heldFinish = undefined
@@ -618,14 +654,13 @@ const partsPull = (
       if (finished) return Cause.done()
       return Pull.matchEffect(pull, {
         onSuccess: (chunks) => {
+          mayDefer = !delivered
           for (const chunk of chunks) {
             feed(decoder.decode(chunk, { stream: true }))
             if (finished || failure !== undefined) break
           }
-          if (drainPending) {
-            drainPending = false
-            if (out.at(-1)?.type === "finish") heldFinish = out.pop()
-          }
+          mayDefer = false
+          holdFinish()
           return next
         },
         onFailure: (cause) => {

@@ -52,3 +52,26 @@ describe("SSE decoding is independent of chunk boundaries", () => {
     })
   }
 })
+
+describe("time to first token", () => {
+  it.effect("the stream's first parts go out before the rest of the read that carried them is decoded", () =>
+    Effect.gen(function*() {
+      const event = (delta: object, finish: string | null) =>
+        `data: ${JSON.stringify({ id: "c", model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`
+      // one network read: the whole answer
+      const read = new TextEncoder().encode(
+        event({ role: "assistant", content: "" }, null) + event({ content: "Hello" }, null) +
+          event({ content: " world" }, null) + event({}, "stop") + "data: [DONE]\n\n"
+      )
+      const pull = yield* Stream.toPull(OpenAiChat.bytesToParts(
+        Stream.make(read),
+        { provider: "p", model: "m", expectUsage: false, onMalformedEvent: "fail", mask: (text) => text }
+      ))
+      const first = yield* pull
+      assert.deepStrictEqual(first.map((part) => part.type === "text-delta" ? part.text : part.type), ["Hello"])
+      const second = yield* pull
+      assert.deepStrictEqual(second.map((part) => part.type === "text-delta" ? part.text : part.type), [" world"])
+      const third = yield* pull
+      assert.deepStrictEqual(third.map((part) => part.type), ["finish"])
+    }).pipe(Effect.scoped))
+})

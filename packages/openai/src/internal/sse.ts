@@ -1,0 +1,102 @@
+/**
+ * Server-sent events framing: text in, split anywhere, events out (their `data` and `event` name).
+ *
+ * Why not Effect's `Sse.makeParser`, which this follows rule for rule: it looks for line ends one
+ * character at a time in JavaScript, and that was a third of FlexiAI's CPU per streamed chunk
+ * (0.5 µs of 1.6 µs per event, `JSON.parse` included). Here `indexOf` finds them. The rules (the
+ * HTML standard's event stream format): lines end with LF, CRLF or CR, also when the CR ends one
+ * piece and the LF starts the next; a leading byte order mark is dropped; an empty line ends an
+ * event, which is dispatched when it had a `data` line; `data` lines are joined with "\n"; one
+ * space after the colon is dropped; lines starting with a colon are comments; `id`, `retry` and
+ * unknown fields are ignored (nothing here uses them). A property test holds the output equal to
+ * `Sse.makeParser`'s on generated streams, split at random.
+ */
+
+const LF = "\n"
+const CR = "\r"
+const BOM = 0xfeff
+const SPACE = 32
+
+/** 10 MiB, as Effect's parser: an event (or a line) larger than this is an error, not a buffer that grows forever. */
+export const defaultMaxEventSize = 10 * 1024 * 1024
+
+export interface Framer {
+  /** Frames the next piece of text; returns an error message when an event grows past the limit. */
+  readonly feed: (piece: string) => string | undefined
+}
+
+export const makeFramer = (
+  onEvent: (data: string, event: string) => void,
+  maxEventSize: number = defaultMaxEventSize
+): Framer => {
+  let first = true
+  // the previous piece ended with CR: an LF at the start of this one belongs to that line end
+  let afterCR = false
+  // text after the last line end
+  let rest = ""
+  // the event being read: `undefined` until its first data line
+  let data: string | undefined
+  let event = ""
+
+  const field = (text: string, start: number, end: number): void => {
+    // nearly every line is a data line: no search for the colon then
+    if (text.startsWith("data:", start)) {
+      const from = text.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5
+      const value = text.slice(from, end)
+      data = data === undefined ? value : `${data}\n${value}`
+      return
+    }
+    const found = text.indexOf(":", start)
+    const colon = found >= 0 && found < end ? found : -1
+    if (colon === start) return // a comment
+    const name = colon < 0 ? text.slice(start, end) : text.slice(start, colon)
+    const value = colon < 0 ? "" : text.slice(text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1, end)
+    if (name === "data") data = data === undefined ? value : `${data}\n${value}`
+    else if (name === "event") event = value
+  }
+
+  const dispatch = (): void => {
+    const complete = data
+    const name = event === "" ? "message" : event
+    data = undefined
+    event = ""
+    if (complete !== undefined) onEvent(complete, name)
+  }
+
+  const feed = (input: string): string | undefined => {
+    let piece = input
+    if (piece.length === 0) return undefined
+    if (first) {
+      first = false
+      if (piece.charCodeAt(0) === BOM) piece = piece.slice(1)
+    }
+    if (afterCR) {
+      afterCR = false
+      if (piece.startsWith(LF)) piece = piece.slice(1)
+    }
+    if (piece.includes(CR)) {
+      // rare: one line end for all three kinds (a CR that ends the piece is a line end already)
+      afterCR = piece.endsWith(CR)
+      piece = piece.replace(/\r\n?/g, LF)
+    }
+    const text = rest.length === 0 ? piece : rest + piece
+    let start = 0
+    let end = text.indexOf(LF)
+    while (end >= 0) {
+      if (end === start) dispatch()
+      else field(text, start, end)
+      start = end + 1
+      end = text.indexOf(LF, start)
+    }
+    rest = start === 0 ? text : text.slice(start)
+    if (rest.length + (data?.length ?? 0) > maxEventSize) {
+      rest = ""
+      data = undefined
+      event = ""
+      return `a server-sent event is larger than ${maxEventSize} bytes`
+    }
+    return undefined
+  }
+
+  return { feed }
+}
