@@ -363,7 +363,8 @@ export const step = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk
   if (chunk.error !== undefined && chunk.error !== null) return { _tag: "Error", state, error: chunk.error }
   let next: StreamState = state
   const parts: Array<StreamPart.StreamPart> = []
-  if (typeof chunk.model === "string" && chunk.model !== "") next = { ...next, model: chunk.model }
+  // every chunk repeats the model: copy the state only when it changes (this runs once per event)
+  if (typeof chunk.model === "string" && chunk.model !== "" && chunk.model !== next.model) next = { ...next, model: chunk.model }
   for (const choice of chunk.choices ?? []) {
     if ((choice.index ?? 0) !== 0) continue
     const delta = choice.delta
@@ -371,29 +372,32 @@ export const step = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk
       parts.push({ type: "text-delta", text: delta.content })
       next = { ...next, text: next.text + delta.content }
     }
-    for (const [position, toolDelta] of (delta?.tool_calls ?? []).entries()) {
-      const index = toolDelta.index ?? position
-      const previous = next.toolCalls.get(index)
-      const id = typeof toolDelta.id === "string" && toolDelta.id !== "" ? toolDelta.id : undefined
-      const name = typeof toolDelta.function?.name === "string" && toolDelta.function.name !== "" ? toolDelta.function.name : undefined
-      const argumentsDelta = toolDelta.function?.arguments ?? ""
-      const call: OpenToolCall = {
-        id: previous?.id || id || "",
-        name: (previous?.name ?? "") + (previous === undefined || previous.name === "" ? name ?? "" : ""),
-        arguments: (previous?.arguments ?? "") + argumentsDelta,
-        completed: false
-      }
-      const toolCalls = new Map(next.toolCalls)
-      toolCalls.set(index, call)
-      next = { ...next, toolCalls }
-      if (id !== undefined || name !== undefined || argumentsDelta !== "") {
-        parts.push({
-          type: "tool-call-delta",
-          index,
-          ...(id === undefined ? {} : { id }),
-          ...(name === undefined ? {} : { name }),
-          argumentsDelta
-        })
+    const toolDeltas = delta?.tool_calls
+    if (toolDeltas !== undefined && toolDeltas !== null) {
+      for (const [position, toolDelta] of toolDeltas.entries()) {
+        const index = toolDelta.index ?? position
+        const previous = next.toolCalls.get(index)
+        const id = typeof toolDelta.id === "string" && toolDelta.id !== "" ? toolDelta.id : undefined
+        const name = typeof toolDelta.function?.name === "string" && toolDelta.function.name !== "" ? toolDelta.function.name : undefined
+        const argumentsDelta = toolDelta.function?.arguments ?? ""
+        const call: OpenToolCall = {
+          id: previous?.id || id || "",
+          name: (previous?.name ?? "") + (previous === undefined || previous.name === "" ? name ?? "" : ""),
+          arguments: (previous?.arguments ?? "") + argumentsDelta,
+          completed: false
+        }
+        const toolCalls = new Map(next.toolCalls)
+        toolCalls.set(index, call)
+        next = { ...next, toolCalls }
+        if (id !== undefined || name !== undefined || argumentsDelta !== "") {
+          parts.push({
+            type: "tool-call-delta",
+            index,
+            ...(id === undefined ? {} : { id }),
+            ...(name === undefined ? {} : { name }),
+            argumentsDelta
+          })
+        }
       }
     }
     if (typeof choice.finish_reason === "string" && choice.finish_reason !== "") {
