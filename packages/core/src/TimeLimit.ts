@@ -54,7 +54,9 @@ export const within = <A, E, E2, R = never>(
     const at = Date.now() + millis
     // Already inside a limit that ends first (a provider's own limits under the router's): that
     // one interrupts this fiber before this limit could fire, so a second fiber and timer would
-    // change nothing.
+    // change nothing. (This assumes the fiber can be interrupted where this runs: inside an
+    // uninterruptible region the inner limit would have stopped its own fiber, the enclosing one
+    // cannot. No FlexiAI limit runs in such a region; Effect does not tell a fiber's state.)
     const enclosing = limitedUntil.get(parent)
     return enclosing !== undefined && enclosing <= at ? effect : onLiveClock(effect, at, onTimeout)
   })

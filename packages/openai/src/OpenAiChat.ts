@@ -496,13 +496,16 @@ const partsPull = (
   let out: Array<StreamPart.StreamPart> = []
   let skipped = 0
   let failure: Effect.Effect<never, ProviderError.ProviderError> | undefined
+  // a framing error (an event past the size limit) waits until the events framed before it are
+  // decoded, deferred ones included: they came first, so they are delivered first
+  let framingFailure: Effect.Effect<never, ProviderError.ProviderError> | undefined
   // The stream's first parts go out as soon as they are decoded: the events after them in the
   // same read wait here for the next pull (time to first token). Later reads are decoded whole.
   let delivered = false
   let mayDefer = false
   let deferred: Array<string> | undefined
   const framer = makeFramer((data) => {
-    if (finished || failure !== undefined) return
+    if (finished || failure !== undefined || framingFailure !== undefined) return
     if (deferred !== undefined) {
       deferred.push(data)
       return
@@ -563,8 +566,8 @@ const partsPull = (
 
   const feed = (text: string) => {
     const error = framer.feed(text)
-    if (error !== undefined && failure === undefined) {
-      failure = Effect.fail(ProviderError.make(context.provider, new MalformedResponse({ message: error }), extra()))
+    if (error !== undefined && failure === undefined && framingFailure === undefined) {
+      framingFailure = Effect.fail(ProviderError.make(context.provider, new MalformedResponse({ message: error }), extra()))
     }
   }
 
@@ -588,6 +591,10 @@ const partsPull = (
 
   // hands out what this read produced; `undefined` when it produced nothing
   const flush = (): Effect.Effect<Arr.NonEmptyReadonlyArray<StreamPart.StreamPart>, ProviderError.ProviderError | Cause.Done> | undefined => {
+    if (framingFailure !== undefined && deferred === undefined && failure === undefined) {
+      failure = framingFailure
+      framingFailure = undefined
+    }
     const warn = skipped === 0 ? undefined : Effect.logWarning("skipped undecodable stream events", {
       provider: context.provider,
       events: skipped
@@ -618,6 +625,10 @@ const partsPull = (
       feed(decoder.decode())
       // a last event without its blank line is still an event (servers that end mid-frame)
       feed("\n\n")
+    }
+    if (framingFailure !== undefined && failure === undefined) {
+      failure = framingFailure
+      framingFailure = undefined
     }
     if (!finished && failure === undefined) {
       finished = true
@@ -661,7 +672,7 @@ const partsPull = (
           mayDefer = !delivered
           for (const chunk of chunks) {
             feed(decoder.decode(chunk, { stream: true }))
-            if (finished || failure !== undefined) break
+            if (finished || failure !== undefined || framingFailure !== undefined) break
           }
           mayDefer = false
           holdFinish()

@@ -471,6 +471,7 @@ describe("router over the wire: streams after content", () => {
       assert.strictEqual(yield* count(primary), 1)
       assert.strictEqual(yield* count(backup), 0)
       assert.deepStrictEqual(yield* breaker.state(PRIMARY_KEY), { _tag: "Closed", failures: 1 }, "a cut counts against health")
+      assert.isFalse(yield* closedByClient(primary, 0), "the server cut this one, the client did not drop it")
     }))
 
   it.effect("a cut after 2 chunks under `restart`: a restart part, then the backup's complete answer", () =>

@@ -75,3 +75,23 @@ describe("time to first token", () => {
       assert.deepStrictEqual(third.map((part) => part.type), ["finish"])
     }).pipe(Effect.scoped))
 })
+
+describe("an event past the size limit", () => {
+  it.effect("fails the stream as MalformedResponse after the events that came before it in the read", () =>
+    Effect.gen(function*() {
+      const event = (content: string) =>
+        `data: ${JSON.stringify({ id: "c", model: "m", choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`
+      // one read: two content events, then a line larger than the 10 MiB limit, still unterminated
+      const read = new TextEncoder().encode(event("Hello") + event(" world") + `data: ${"x".repeat(10 * 1024 * 1024 + 1)}`)
+      const pull = yield* Stream.toPull(OpenAiChat.bytesToParts(
+        Stream.make(read),
+        { provider: "p", model: "m", expectUsage: false, onMalformedEvent: "fail", mask: (text) => text }
+      ))
+      const texts: Array<string> = []
+      const error = yield* Effect.flip(Effect.forever(Effect.map(pull, (parts) => {
+        for (const part of parts) if (part.type === "text-delta") texts.push(part.text)
+      })))
+      assert.deepStrictEqual(texts, ["Hello", " world"])
+      assert.strictEqual(error._tag === "ProviderError" ? error.reason._tag : error, "MalformedResponse")
+    }).pipe(Effect.scoped))
+})

@@ -544,6 +544,8 @@ export const start = (initial: Script, options: { readonly port?: number | undef
   let queues = new Map<string, Array<Reply>>()
   const calls: Array<RecordedCall> = []
   let stopped = false
+  // responses the server itself cut (resets, cuts): their close is not the client's doing
+  const closedByServer = new WeakSet<Http.ServerResponse>()
 
   const next = (key: string, replies: ReadonlyArray<Reply> | undefined): Reply | undefined => {
     if (replies === undefined) return undefined
@@ -604,7 +606,7 @@ export const start = (initial: Script, options: { readonly port?: number | undef
         calls.push(call)
         // 'close' also follows a response that ended normally, and the server's own stop
         response.once("close", () => {
-          if (!response.writableFinished && !stopped) call.clientClosedAt = Date.now()
+          if (!response.writableFinished && !stopped && !closedByServer.has(response)) call.clientClosedAt = Date.now()
         })
       }
       if (encoder === undefined) {
@@ -623,7 +625,10 @@ export const start = (initial: Script, options: { readonly port?: number | undef
       const reply = pick(incoming.path, encoder.modelOf(incoming))
       record(reply._tag)
       serve(encoder, incoming, reply, secret, request, response).catch(() => {
-        if (!response.destroyed) response.destroy()
+        if (!response.destroyed) {
+          closedByServer.add(response)
+          response.destroy()
+        }
       })
     })
   })
@@ -650,6 +655,7 @@ export const start = (initial: Script, options: { readonly port?: number | undef
     const requestId = `req_mock_${++idCounter}`
     switch (reply._tag) {
       case "Reset": {
+        closedByServer.add(response)
         request.socket.destroy()
         return
       }
@@ -727,6 +733,7 @@ export const start = (initial: Script, options: { readonly port?: number | undef
             // let the written chunks reach the client before the cut, so it sees the partial text
             await new Promise<void>((resolve) => response.write("", () => resolve()))
             await delay(20)
+            closedByServer.add(response)
             response.socket?.destroy()
             return
           }

@@ -32,8 +32,10 @@ export const makeFramer = (
   let first = true
   // the previous piece ended with CR: an LF at the start of this one belongs to that line end
   let afterCR = false
-  // text after the last line end
-  let rest = ""
+  // text after the last line end, in the pieces it came in: joined once its line ends, so a long
+  // line arriving in many pieces is not copied and searched again with each one
+  let rest: Array<string> = []
+  let restLength = 0
   // the event being read: `undefined` until its first data line
   let data: string | undefined
   let event = ""
@@ -79,18 +81,27 @@ export const makeFramer = (
       afterCR = piece.endsWith(CR)
       piece = piece.replace(/\r\n?/g, LF)
     }
-    const text = rest.length === 0 ? piece : rest + piece
-    let start = 0
-    let end = text.indexOf(LF)
-    while (end >= 0) {
-      if (end === start) dispatch()
-      else field(text, start, end)
-      start = end + 1
-      end = text.indexOf(LF, start)
+    const lineEnd = piece.indexOf(LF)
+    if (lineEnd < 0) {
+      rest.push(piece)
+      restLength += piece.length
+    } else {
+      const text = restLength === 0 ? piece : rest.join("") + piece
+      let start = 0
+      let end = restLength + lineEnd
+      while (end >= 0) {
+        if (end === start) dispatch()
+        else field(text, start, end)
+        start = end + 1
+        end = text.indexOf(LF, start)
+      }
+      const tail = start === text.length ? "" : text.slice(start)
+      rest = tail === "" ? [] : [tail]
+      restLength = tail.length
     }
-    rest = start === 0 ? text : text.slice(start)
-    if (rest.length + (data?.length ?? 0) > maxEventSize) {
-      rest = ""
+    if (restLength + (data?.length ?? 0) > maxEventSize) {
+      rest = []
+      restLength = 0
       data = undefined
       event = ""
       return `a server-sent event is larger than ${maxEventSize} bytes`
