@@ -106,13 +106,18 @@ const flexStream = (model: string, onFirst?: () => void): Promise<void> => {
 // measuring
 // ---------------------------------------------------------------------------
 
-const cpuMicros = async (warmup: number, count: number, run: () => Promise<unknown>): Promise<number> => {
-  for (let index = 0; index < warmup; index++) await run()
-  gc()
+/** CPU (user + system) per run, over `count` runs. */
+const cpuPerRun = async (count: number, run: () => Promise<unknown>): Promise<number> => {
   const start = process.cpuUsage()
   for (let index = 0; index < count; index++) await run()
   const used = process.cpuUsage(start)
   return (used.user + used.system) / count
+}
+
+const cpuMicros = async (warmup: number, count: number, run: () => Promise<unknown>): Promise<number> => {
+  for (let index = 0; index < warmup; index++) await run()
+  gc()
+  return cpuPerRun(count, run)
 }
 
 const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
@@ -129,16 +134,10 @@ const perChunkMicros = async (run: (model: string) => Promise<unknown>): Promise
   gc()
   // no forced GC between blocks: a full collection drops optimized code, which the next block
   // would pay to rebuild (it doubled the figure on the FlexiAI side)
-  const cpu = async (count: number, model: string) => {
-    const start = process.cpuUsage()
-    for (let index = 0; index < count; index++) await run(model)
-    const used = process.cpuUsage(start)
-    return (used.user + used.system) / count
-  }
   const perChunk: Array<number> = []
   for (let block = 0; block < 11; block++) {
-    const long = await cpu(60, "chunks-200")
-    const short = await cpu(300, "chunks-1")
+    const long = await cpuPerRun(60, () => run("chunks-200"))
+    const short = await cpuPerRun(300, () => run("chunks-1"))
     perChunk.push((long - short) / 199)
   }
   return median(perChunk)

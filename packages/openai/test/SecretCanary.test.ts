@@ -3,7 +3,8 @@
 // (names, attributes, events, status) — HttpClient's own spans carry request headers.
 import { assert, describe, it } from "@effect/vitest"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import { Cause, Effect, Logger, Redacted, References, Stream, Tracer } from "effect"
+import * as RecordingTracer from "@flexiai/testing/RecordingTracer"
+import { Cause, Effect, Logger, Redacted, References, Stream } from "effect"
 import { NodeHttpClient } from "@effect/platform-node"
 import { HttpClient } from "effect/http"
 import { Layer } from "effect"
@@ -36,14 +37,7 @@ describe("secret canary", () => {
   it.live("the key appears in no error and no log line across the fault suite (bearer and api-key auth)", () =>
     Effect.gen(function*() {
       const lines: Array<string> = []
-      const spans: Array<Tracer.NativeSpan> = []
-      const tracer = Tracer.make({
-        span(options) {
-          const span = new Tracer.NativeSpan(options)
-          spans.push(span)
-          return span
-        }
-      })
+      const { spans, tracer } = RecordingTracer.make()
       const logger = Logger.make((options) => {
         lines.push(JSON.stringify(options.message), String(options.message), Cause.pretty(options.cause))
       })

@@ -5,7 +5,7 @@ import * as fc from "fast-check"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import * as OpenAiChat from "../src/OpenAiChat.ts"
-import { sharedDir } from "./helpers.ts"
+import { sharedDir, splitAt } from "./helpers.ts"
 
 const fixtures = sharedDir("fixtures")
 const framed = (name: string) =>
@@ -24,17 +24,6 @@ const decode = (chunks: ReadonlyArray<Uint8Array>) =>
     { provider: "p", model: "m", expectUsage: true, onMalformedEvent: "fail", mask: (text) => text }
   )))
 
-const split = (bytes: Uint8Array, cuts: ReadonlyArray<number>): ReadonlyArray<Uint8Array> => {
-  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b)
-  const chunks: Array<Uint8Array> = []
-  let start = 0
-  for (const point of [...points, bytes.length]) {
-    chunks.push(bytes.subarray(start, point))
-    start = point
-  }
-  return chunks
-}
-
 describe("SSE decoding is independent of chunk boundaries", () => {
   for (const [name, bytes] of recordings) {
     it(name, () => {
@@ -43,7 +32,7 @@ describe("SSE decoding is independent of chunk boundaries", () => {
       assert.isAbove(expected.length, 2)
       fc.assert(
         fc.property(fc.array(fc.nat(), { maxLength: 40 }), (cuts) => {
-          assert.deepStrictEqual(decode(split(bytes, cuts)), expected)
+          assert.deepStrictEqual(decode(splitAt(bytes, cuts)), expected)
         }),
         { numRuns: 60 }
       )

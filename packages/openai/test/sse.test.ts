@@ -5,6 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Sse } from "effect/encoding"
 import * as fc from "fast-check"
 import { makeFramer } from "../src/internal/sse.ts"
+import { splitAt } from "./helpers.ts"
 
 interface Framed {
   readonly data: string
@@ -44,17 +45,6 @@ const event = fc.tuple(fc.array(fc.tuple(line, lineEnd), { minLength: 1, maxLeng
   .map(([lines, end]) => lines.map(([text, ending]) => text + ending).join("") + end)
 const stream = fc.tuple(fc.boolean(), fc.array(event, { maxLength: 8 })).map(([bom, events]) => (bom ? "\uFEFF" : "") + events.join(""))
 
-const split = (text: string, cuts: ReadonlyArray<number>): Array<string> => {
-  const points = [...new Set(cuts.map((cut) => cut % (text.length + 1)))].sort((a, b) => a - b)
-  const pieces: Array<string> = []
-  let start = 0
-  for (const point of [...points, text.length]) {
-    pieces.push(text.slice(start, point))
-    start = point
-  }
-  return pieces
-}
-
 describe("SSE framing", () => {
   it("gives Effect's Sse.makeParser events on generated streams, however they are split", () => {
     let nonEmpty = 0
@@ -63,7 +53,7 @@ describe("SSE framing", () => {
         const expected = reference([text])
         if (expected.length > 0) nonEmpty++
         assert.deepStrictEqual(framed([text]), expected)
-        assert.deepStrictEqual(framed(split(text, cuts)), expected)
+        assert.deepStrictEqual(framed(splitAt(text, cuts)), expected)
       }),
       { numRuns: 1500 }
     )
