@@ -15,33 +15,22 @@
  * @since 0.1.0
  */
 import { Context, Effect, Stream } from "effect"
+import * as CapabilitiesModule from "./Capabilities.ts"
 import * as ChatRequest from "./ChatRequest.ts"
 import type { ChatResponse } from "./ChatResponse.ts"
 import type { ChatError, ProviderError } from "./ProviderError.ts"
 import type { StreamPart } from "./StreamPart.ts"
 
 /**
- * What a provider can do. The router uses `assistantPrefill` for the `continue` stream policy;
- * the rest is for callers choosing a provider (and for the config to warn about a mismatch).
+ * What a provider can do (flags) and which parameter values it takes (limits): see
+ * `Capabilities.ts`. Re-exported here, where providers declare it.
  *
  * @category models
  */
-export interface Capabilities {
-  readonly streaming: boolean
-  readonly tools: boolean
-  readonly images: boolean
-  readonly jsonSchema: boolean
-  readonly assistantPrefill: boolean
-}
+export type Capabilities = CapabilitiesModule.Capabilities
 
 /** @category models */
-export const allCapabilities: Capabilities = {
-  streaming: true,
-  tools: true,
-  images: true,
-  jsonSchema: true,
-  assistantPrefill: true
-}
+export const allCapabilities: Capabilities = CapabilitiesModule.all
 
 /**
  * A chat provider.

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+export * as Capabilities from "./Capabilities.ts"
 export * as ChatProvider from "./ChatProvider.ts"
 export * as ChatRequest from "./ChatRequest.ts"
 export * as ChatResponse from "./ChatResponse.ts"

@@ -7,9 +7,9 @@ import { Effect, Stream } from "effect"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parse } from "yaml"
-import { request, setup, sharedDir } from "./helpers.ts"
+import { request, setup, testDataDir } from "./helpers.ts"
 
-const fixtures = sharedDir("fixtures")
+const fixtures = testDataDir("fixtures")
 const path = (name: string) => join(fixtures, name)
 const lines = (name: string): ReadonlyArray<any> =>
   readFileSync(path(name), "utf8").split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line))

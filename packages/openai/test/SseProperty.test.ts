@@ -5,9 +5,9 @@ import * as fc from "fast-check"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import * as OpenAiChat from "../src/OpenAiChat.ts"
-import { sharedDir, splitAt } from "./helpers.ts"
+import { testDataDir, splitAt } from "./helpers.ts"
 
-const fixtures = sharedDir("fixtures")
+const fixtures = testDataDir("fixtures")
 const framed = (name: string) =>
   readFileSync(join(fixtures, name), "utf8").split("\n").filter((line) => line.trim() !== "").map((line) => `data: ${line}\n\n`)
     .join("") + "data: [DONE]\n\n"

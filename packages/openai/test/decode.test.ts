@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parseChunk, parseCompletion } from "../src/internal/decode.ts"
 import * as OpenAiSchema from "../src/OpenAiSchema.ts"
-import { sharedDir } from "./helpers.ts"
+import { testDataDir } from "./helpers.ts"
 
 const schemaAccepts = <S extends Schema.Decoder<unknown>>(schema: S) => {
   const decode = Schema.decodeUnknownExit(Schema.fromJsonString(schema))
@@ -109,7 +109,7 @@ describe("hand-written decoders", () => {
   })
 
   it("the recorded real answers decode", () => {
-    const fixture = (path: string) => readFileSync(join(sharedDir("fixtures"), path), "utf8")
+    const fixture = (path: string) => readFileSync(join(testDataDir("fixtures"), path), "utf8")
     for (const path of ["openai/vercel__openai-text.json", "openai-compatible/vercel__groq-tool-call.json"]) {
       assert.isDefined(parseCompletion(fixture(path)), path)
     }

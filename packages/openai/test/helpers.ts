@@ -54,14 +54,12 @@ export const lastBody = (server: MockProviderServer.MockProviderServer["Service"
   Effect.map(server.calls, (calls) => calls.at(-1)?.body as Record<string, unknown> | undefined)
 
 /**
- * A folder of the shared data beside the repository (`../shared/<name>` from the repo root; in CI
- * the repo is a fresh clone with `shared/` next to it). Missing data fails loudly: never skip.
+ * A folder of the repository's test data (`test-data/<name>` at the repo root: recorded provider
+ * responses and the providers' API specs, each with its SOURCES.md). Missing data fails loudly.
  */
-export const sharedDir = (name: "fixtures" | "specs"): string => {
-  const directory = fileURLToPath(new URL(`../../../../shared/${name}/`, import.meta.url))
-  if (!existsSync(directory)) {
-    throw new Error(`shared ${name} not found at ${directory}: clone the shared data beside the repository (../shared/${name})`)
-  }
+export const testDataDir = (name: "fixtures" | "specs"): string => {
+  const directory = fileURLToPath(new URL(`../../../test-data/${name}/`, import.meta.url))
+  if (!existsSync(directory)) throw new Error(`test data not found at ${directory}`)
   return directory
 }
 

@@ -1,5 +1,5 @@
 // JSON-Schema validators for request bodies, compiled from the providers' OpenAPI specs in
-// ../shared/specs. The specs need the same repair tools/normalize-spec.js applies for Prism:
+// test-data/specs. The specs need the same repair tools/normalize-spec.js applies for Prism:
 // `nullable: true` without a `type` makes Ajv refuse to compile, and a validator that does not
 // compile must never pass for one that accepts everything (the tests keep a negative control).
 import { Ajv } from "ajv"
@@ -8,7 +8,7 @@ import addFormats from "ajv-formats"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parse } from "yaml"
-import { sharedDir } from "./helpers.ts"
+import { testDataDir } from "./helpers.ts"
 
 type Json = Record<string, unknown>
 
@@ -68,7 +68,7 @@ const compile = (
 
 /** OpenAI's official spec (OpenAPI 3.1): `CreateChatCompletionRequest`. */
 export const openAiChatRequest = (): Validator => {
-  const document = parse(readFileSync(join(sharedDir("specs"), "openai/openapi.yaml"), "utf8"), { maxAliasCount: -1 }) as Json
+  const document = parse(readFileSync(join(testDataDir("specs"), "openai/openapi.yaml"), "utf8"), { maxAliasCount: -1 }) as Json
   const components = document.components as Json
   repairNullable(components)
   nullableToTypeList(components)
@@ -77,7 +77,7 @@ export const openAiChatRequest = (): Validator => {
 
 /** Azure OpenAI inference 2024-10-21 (OpenAPI 3.0): `createChatCompletionRequest`. */
 export const azureChatRequest = (): Validator => {
-  const document = JSON.parse(readFileSync(join(sharedDir("specs"), "azure/inference-2024-10-21.json"), "utf8")) as Json
+  const document = JSON.parse(readFileSync(join(testDataDir("specs"), "azure/inference-2024-10-21.json"), "utf8")) as Json
   const components = document.components as Json
   // Spec bug: json_schema.required lists "type", a field of the outer response_format; the API
   // (and the official openai SDK talking to Azure) sends no json_schema.type.
@@ -96,7 +96,7 @@ export const azureChatRequest = (): Validator => {
  * role would pass), so each message is also checked against the schema its role maps to.
  */
 export const foundryChatRequest = (): Validator => {
-  const document = JSON.parse(readFileSync(join(sharedDir("specs"), "foundry/AIFoundryAzureAI.json"), "utf8")) as Json
+  const document = JSON.parse(readFileSync(join(testDataDir("specs"), "foundry/AIFoundryAzureAI.json"), "utf8")) as Json
   const components = document.components as Json
   repairNullable(components)
   nullableToTypeList(components)

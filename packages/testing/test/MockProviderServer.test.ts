@@ -94,7 +94,7 @@ describe("MockProviderServer", () => {
 
   it.effect("replays fixtures: .chunks.txt framed as SSE with [DONE], .json as is", () =>
     Effect.gen(function*() {
-      const base = new URL("../../../../shared/fixtures/", import.meta.url)
+      const base = new URL("../../../test-data/fixtures/", import.meta.url)
       const chunks = new URL("openai/vercel__openai-text.chunks.txt", base).pathname
       const json = new URL("openai/vercel__openai-text.json", base).pathname
       const server = yield* MockProviderServer.make({

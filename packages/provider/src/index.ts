@@ -1,0 +1,9 @@
+/**
+ * @flexiai/provider: the kit every provider package is built on. What is the same for every
+ * provider lives here once: the HTTP transport and its auth seam, the status → reason table, body
+ * limits, masking, byte framing, the generic stream decoder, and the `ProviderKind` descriptor
+ * through which config and `flexiai` learn about a provider.
+ *
+ * @since 0.2.0
+ */
+export * as Mask from "./Mask.ts"
