@@ -76,9 +76,10 @@ const run = (step: string, command: ReadonlyArray<string>, cwd: string): string 
 const storeDir = (): string => run("pnpm store path", [...pnpmCommand(), "store", "path"], root).trim()
 
 describe.skipIf(skip)("packed packages in a fresh project", () => {
-  const work = mkdtempSync(join(tmpdir(), "flexiai-pack-"))
-  const tarballs = join(work, "tarballs")
-  const app = join(work, "app")
+  // made in the first step, so a skipped or filtered run leaves nothing behind
+  let work = ""
+  let tarballs = ""
+  let app = ""
   let ok = false
   let installed = false
   const needsInstall = () => {
@@ -89,6 +90,9 @@ describe.skipIf(skip)("packed packages in a fresh project", () => {
   const keep = () => `(temp project kept at ${work})`
 
   const setUp = () => {
+    work = mkdtempSync(join(tmpdir(), "flexiai-pack-"))
+    tarballs = join(work, "tarballs")
+    app = join(work, "app")
     mkdirSync(tarballs)
     // one build first: `pnpm -r pack` runs the packages' `prepack` builds in parallel, and two of them
     // could otherwise both rebuild a package they reference (core) into the same dist/ at once
@@ -130,6 +134,25 @@ describe.skipIf(skip)("packed packages in a fresh project", () => {
     )
     run("tsc --init (stock tsconfig)", [process.execPath, join(app, "node_modules/typescript/bin/tsc"), "--init"], app)
   }
+
+  it("every package is wired into pnpm build, with its @flexiai dependencies referenced", () => {
+    const jsonc = (file: string) => JSON.parse(readFileSync(file, "utf8").replace(/^\s*\/\/.*$/gm, "")) as {
+      readonly references?: ReadonlyArray<{ readonly path: string }>
+    }
+    const built = (jsonc(join(root, "tsconfig.build.json")).references ?? []).map((ref) => ref.path)
+    for (const { dir, manifest } of published) {
+      const relative = dir.slice(root.length).replace(/^\/+/, "")
+      assert.include(built, `${relative}/tsconfig.build.json`, `${manifest.name}: add it to the root tsconfig.build.json`)
+      assert.isTrue(existsSync(join(dir, "tsconfig.build.json")), `${manifest.name}: no tsconfig.build.json`)
+      const references = (jsonc(join(dir, "tsconfig.build.json")).references ?? []).map((ref) => ref.path)
+      for (const dep of Object.keys(manifest.dependencies ?? {})) {
+        const target = published.find((pkg) => pkg.manifest.name === dep)
+        if (target === undefined) continue
+        const name = target.dir.split("/").at(-1)
+        assert.include(references, `../${name}/tsconfig.build.json`, `${manifest.name}: its tsconfig.build.json must reference ${dep}`)
+      }
+    }
+  })
 
   it("packs every package and installs the tarballs", { timeout: 240_000 }, () => {
     setUp()
@@ -174,6 +197,7 @@ describe.skipIf(skip)("packed packages in a fresh project", () => {
   })
 
   afterAll(() => {
+    if (work === "") return
     if (ok) rmSync(work, { recursive: true, force: true })
     else console.error(`pack test: temp project kept at ${work}`)
   })

@@ -60,7 +60,9 @@ describe("fixture replay", () => {
 
   it.effect(".chunks.txt on the Ollama route: NDJSON lines", () =>
     Effect.gen(function*() {
-      const recording = `${Fs.mkdtempSync(`${Os.tmpdir()}/flexiai-fixture-`)}/ollama.chunks.txt`
+      const dir = Fs.mkdtempSync(`${Os.tmpdir()}/flexiai-fixture-`)
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const recording = `${dir}/ollama.chunks.txt`
       Fs.writeFileSync(recording, "{\"message\":{\"content\":\"a\"},\"done\":false}\n\n{\"done\":true}\n")
       const server = yield* MockProviderServer.make({ replies: [MockProviderServer.fixture(recording)] })
       const response = yield* post(`${server.url}/api/chat`, chat)
