@@ -64,7 +64,6 @@ export interface RecordedCall {
   readonly clientClosedAt: number | undefined
 }
 
-
 /** The plain (Promise) handle. @category models */
 export interface Handle {
   /** `http://127.0.0.1:PORT`, no trailing slash. */
