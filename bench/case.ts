@@ -2,18 +2,25 @@
  * One benchmark case for one side, in a process of its own so neither side's JIT state or heap
  * colours the other's figure. `run.ts` starts the server once and runs these in rounds.
  *
- * Usage: node --expose-gc bench/case.ts <raw|flex> <case> <port>; prints one JSON value. The
+ * Usage: node --expose-gc bench/case.ts <raw|flex|lean> <case> <port>; prints one JSON value. The
  * FlexiAI side is the path a user runs: the `chat` / `stream` accessors (request validation
  * included) on `FlexiAI.layer` over one OpenAI-compatible provider with the default policy
  * (retries on), through `ManagedRuntime.runPromise`. Per-request and per-chunk cases run at
  * concurrency 1 and 16 (`chat-16`: 16 calls in flight at all times, CPU divided by calls made).
  * The skip case builds a `Router` by hand, to put an in-memory provider behind an open circuit.
+ *
+ * `lean` is the FlexiAI side with `@flexiai/provider`'s `UndiciHttpClient` in place of
+ * `NodeHttpClient.layerUndici`, swapped in by the layer memo map (bench only: `FlexiAI.layer`
+ * hard-wires its client today), to tell what wiring it as the default would give. The `http-*`
+ * cases time the HTTP clients alone (`flex` there is Effect's undici client, `lean` ours).
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { ChatProvider, CircuitBreaker, Router } from "@flexiai/core"
 import type { ChatRequest, ChatResponse } from "@flexiai/core"
 import { OpenAiChat, OpenAiClient } from "@flexiai/openai"
+import * as UndiciHttpClient from "@flexiai/provider/UndiciHttpClient"
 import { Effect, Fiber, Layer, ManagedRuntime, Redacted, Stream } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
 import { chat, FlexiAI, stream } from "flexiai"
 import { Agent, request as undiciRequest } from "undici"
 
@@ -81,13 +88,43 @@ const upstream = (name: string) =>
     Layer.provide(OpenAiClient.layer({ name, apiKey: Redacted.make("sk-bench"), apiUrl: `${base}/v1`, defaultModel: "json" })),
     Layer.provide(NodeHttpClient.layerUndici)
   )
+/**
+ * A memo map that builds `replacement` wherever `target` is asked for: how the `lean` side puts
+ * its client under `FlexiAI.layer` without changing it.
+ */
+const substituting = (target: Layer.Layer<HttpClient.HttpClient>, replacement: Layer.Layer<HttpClient.HttpClient>) => {
+  const base = Layer.makeMemoMapUnsafe()
+  let used = false
+  // inherits the base map's entries; `call` keeps the nested builds on this map, not the base one
+  const memoMap: Layer.MemoMap = Object.create(base)
+  const baseGetOrElseMemoize = base.getOrElseMemoize.bind(memoMap)
+  const getOrElseMemoize: Layer.MemoMap["getOrElseMemoize"] = (layer, scope, build) =>
+    baseGetOrElseMemoize(
+      layer,
+      scope,
+      (layer as unknown) === target
+        ? (map, inner) => {
+          used = true
+          return Layer.buildWithMemoMap(replacement, map, inner) as unknown as ReturnType<typeof build>
+        }
+        : build
+    )
+  Object.assign(memoMap, { getOrElseMemoize })
+  return { memoMap, used: () => used }
+}
+
 // The path users get: FlexiAI.layer (router with the default policy, breaker, OpenAI-compatible
 // provider, undici) and the `chat` / `stream` accessors, which validate the request first
-const runtime = ManagedRuntime.make(FlexiAI.layer({
-  providers: [{ kind: "openai-compatible", name: "mock", model: "json", baseUrl: `${base}/v1`, apiKey: "sk-bench" }],
-  logging: { level: "warn" }
-}))
+const swap = side === "lean" ? substituting(NodeHttpClient.layerUndici, UndiciHttpClient.layer) : undefined
+const runtime = ManagedRuntime.make(
+  FlexiAI.layer({
+    providers: [{ kind: "openai-compatible", name: "mock", model: "json", baseUrl: `${base}/v1`, apiKey: "sk-bench" }],
+    logging: { level: "warn" }
+  }),
+  swap === undefined ? undefined : { memoMap: swap.memoMap }
+)
 await runtime.runPromise(Effect.void)
+if (swap !== undefined && !swap.used()) throw new Error("the lean side did not get UndiciHttpClient")
 const request = (model: string): ChatRequest.ChatRequest => ({ model, messages: [{ role: "user", content: "hello" }] })
 const jsonRequest = request("json")
 
@@ -282,6 +319,57 @@ const skipMicros = async (): Promise<{ readonly alone: number; readonly withOpen
   return { alone: median(aloneTimes), withOpen: median(withOpenTimes) }
 }
 
+// ---------------------------------------------------------------------------
+// the HTTP clients alone: Effect's undici client (`flex`), ours (`lean`), raw undici (`raw`)
+// ---------------------------------------------------------------------------
+
+// without Effect's HTTP span, as FlexiAI's providers run (`httpSpans` is opt-in)
+const httpRuntime = side === "raw"
+  ? undefined
+  : ManagedRuntime.make(Layer.merge(
+    side === "lean" ? UndiciHttpClient.layer : NodeHttpClient.layerUndici,
+    Layer.succeed(HttpClient.TracerDisabledWhen, () => true)
+  ))
+const httpClient = httpRuntime === undefined ? undefined : await httpRuntime.runPromise(Effect.service(HttpClient.HttpClient))
+const httpRequest = (model: string, streamed: boolean) =>
+  HttpClientRequest.post(`${base}/v1/chat/completions`).pipe(
+    HttpClientRequest.setHeaders(headers),
+    HttpClientRequest.bodyText(wireBody(model, streamed), "application/json")
+  )
+const httpChatRequest = httpRequest("json", false)
+const httpStreamRequest = httpRequest("chunks-1", true)
+const httpChat = (): Promise<unknown> =>
+  httpRuntime!.runPromise(Effect.flatMap(httpClient!.execute(httpChatRequest), (response) => response.json))
+// streams as the providers read them: a scoped request, the body read to its end
+const scopedHttp = httpClient === undefined ? undefined : HttpClient.withScope(httpClient)
+const httpFirstBytes = (onFirst: () => void): Promise<unknown> => {
+  let first = true
+  return httpRuntime!.runPromise(Effect.scoped(Effect.flatMap(scopedHttp!.execute(httpStreamRequest), (response) =>
+    Stream.runForEach(response.stream, () =>
+      Effect.sync(() => {
+        if (first) {
+          first = false
+          onFirst()
+        }
+      })))))
+}
+const rawFirstBytes = async (onFirst: () => void): Promise<unknown> => {
+  const response = await undiciRequest(`${base}/v1/chat/completions`, {
+    method: "POST",
+    headers,
+    body: wireBody("chunks-1", true),
+    dispatcher: agent
+  })
+  let first = true
+  for await (const _ of response.body) {
+    if (first) {
+      first = false
+      onFirst()
+    }
+  }
+  return undefined
+}
+
 const raw = side === "raw"
 const chatRun = raw ? rawChat : flexChat
 const streamRun = (model: string) => (raw ? rawStream(model) : flexStream(model))
@@ -292,11 +380,15 @@ const cases: Record<string, () => Promise<unknown>> = {
   "stream-16": () => perChunkMicros(streamRun, 16),
   ttft: () => ttftMillis(1000, (onFirst) => (raw ? rawStream("chunks-1", onFirst) : flexStream("chunks-1", onFirst))),
   heap: () => heapPerStream(1000, raw ? openRaw : openFlex),
-  skip: () => skipMicros()
+  skip: () => skipMicros(),
+  "http-chat": () => cpuMicros(20_000, 5000, raw ? rawChat : httpChat),
+  "http-chat-16": () => cpuMicros(20_000, 5008, raw ? rawChat : httpChat, 16),
+  "http-ttfb": () => ttftMillis(1000, raw ? rawFirstBytes : httpFirstBytes)
 }
 
 const value = await cases[which]!()
 console.log(JSON.stringify(value))
 await runtime.dispose()
+await httpRuntime?.dispose()
 await agent.close()
 process.exit(0)
