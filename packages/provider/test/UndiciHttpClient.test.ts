@@ -1,3 +1,4 @@
+import { NodeHttpClient } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Scope, Stream } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
@@ -34,7 +35,14 @@ const watchClose = (response: ServerResponse, closed: Deferred.Deferred<boolean>
 const utf8 = new TextDecoder()
 const client = Effect.service(HttpClient.HttpClient)
 
-layer(UndiciHttpClient.layer)("UndiciHttpClient", (it) => {
+// The same behaviour from ours and from Effect's undici client, the reference it must match
+// (reasons, causes, interruption, scopes), so the code above the client stays unchanged.
+const clients = [
+  ["UndiciHttpClient", UndiciHttpClient.layer],
+  ["reference: NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+] as const
+
+for (const [name, clientLayer] of clients) layer(clientLayer)(name, (it) => {
   it.effect("sends a JSON request and reads the JSON response and its headers", () =>
     Effect.gen(function*() {
       const server = yield* serve((request, response) => {
@@ -180,6 +188,35 @@ layer(UndiciHttpClient.layer)("UndiciHttpClient", (it) => {
       assert.strictEqual(cause?.code, "ECONNREFUSED")
     }))
 
+  it.effect("a connection lost mid-body is a DecodeError carrying undici's error, as with Effect's undici client", () =>
+    Effect.gen(function*() {
+      const server = yield* serve((_, response) => {
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        response.write("data: first\n\n", () => response.socket?.destroy())
+      })
+      const http = HttpClient.withScope(yield* client)
+      const response = yield* http.get(server.url)
+      const error = yield* Effect.flip(Stream.runDrain(response.stream))
+      assert.strictEqual(error.reason._tag, "DecodeError")
+      assert.strictEqual(error.reason._tag === "DecodeError" && error.reason.response, response)
+      assert.instanceOf(error.reason.cause, Error)
+    }))
+
+  it.effect("a body that is not JSON fails json with a DecodeError", () =>
+    Effect.gen(function*() {
+      const server = yield* serve((_, response) => {
+        response.writeHead(200, { "content-type": "application/json" })
+        response.end("{not json")
+      })
+      const http = yield* client
+      const error = yield* Effect.flip(Effect.flatMap(http.get(server.url), (response) => response.json))
+      assert.strictEqual(error.reason._tag, "DecodeError")
+      assert.instanceOf(error.reason.cause, SyntaxError)
+    }))
+
+})
+
+layer(UndiciHttpClient.layer)("UndiciHttpClient.layerWith", (it) => {
   it.effect("with a given dispatcher, the layer leaves it open", () =>
     Effect.gen(function*() {
       const server = yield* serve((_, response) => response.end("ok"))
