@@ -52,8 +52,8 @@ export interface Options {
 export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
   HttpClient.make((request, url, signal) => {
     const body = requestBody(request)
-    if (typeof body === "string") return Effect.fail(transportError(request, undefined, body))
-    const exchange = new Exchange(request, url.href.split("#")[0]!, signal)
+    if (body instanceof Unsupported) return Effect.fail(transportError(request, undefined, body.description))
+    const exchange = new Exchange(request, url.hash === "" ? url.href : url.href.split("#")[0]!, signal)
     return Effect.callback<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
       exchange.resumeHead = resume
       try {
@@ -113,9 +113,17 @@ export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith()
 
 type Body = Exclude<Dispatcher.DispatchOptions["body"], undefined>
 
+/** Why a request cannot be sent (a class, so a raw string body is never mistaken for it). */
+class Unsupported {
+  readonly description: string
+  constructor(description: string) {
+    this.description = description
+  }
+}
+
 /** The body undici sends, or why it cannot be sent. */
-const requestBody = (request: HttpClientRequest.HttpClientRequest): Body | string => {
-  if (request.headers["upgrade"] !== undefined) return "UndiciHttpClient does not do protocol upgrades"
+const requestBody = (request: HttpClientRequest.HttpClientRequest): Body | Unsupported => {
+  if (request.headers["upgrade"] !== undefined) return new Unsupported("UndiciHttpClient does not do protocol upgrades")
   const body = request.body
   switch (body._tag) {
     case "Empty":
@@ -127,7 +135,7 @@ const requestBody = (request: HttpClientRequest.HttpClientRequest): Body | strin
     case "Stream":
       return Readable.from(Stream.toAsyncIterable(body.stream))
     case "FormData":
-      return "UndiciHttpClient does not send FormData bodies"
+      return new Unsupported("UndiciHttpClient does not send FormData bodies")
   }
 }
 

@@ -1,7 +1,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Scope, Stream } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import { HttpBody, HttpClient, HttpClientRequest } from "effect/http"
 import * as Pull from "effect/Pull"
 import { TestClock } from "effect/testing"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
@@ -216,7 +216,39 @@ for (const [name, clientLayer] of clients) layer(clientLayer)(name, (it) => {
 
 })
 
-layer(UndiciHttpClient.layer)("UndiciHttpClient.layerWith", (it) => {
+/** A server answering with the request's body as it came. */
+const echo = serve((request, response) => {
+  const parts: Array<Buffer> = []
+  request.on("data", (part: Buffer) => parts.push(part))
+  request.on("end", () => response.end(Buffer.concat(parts)))
+})
+
+layer(UndiciHttpClient.layer)("UndiciHttpClient only", (it) => {
+  it.effect("sends raw string and streamed request bodies", () =>
+    Effect.gen(function*() {
+      const server = yield* echo
+      const http = yield* client
+      const send = (body: HttpBody.HttpBody) =>
+        Effect.flatMap(http.execute(HttpClientRequest.post(server.url).pipe(HttpClientRequest.setBody(body))), (response) => response.text)
+      assert.strictEqual(yield* send(HttpBody.raw("plain string")), "plain string")
+      const encoder = new TextEncoder()
+      assert.strictEqual(yield* send(HttpBody.stream(Stream.make(encoder.encode("one "), encoder.encode("two")))), "one two")
+    }))
+
+  it.effect("refuses FormData bodies with a TransportError that says so, before any request", () =>
+    Effect.gen(function*() {
+      let requests = 0
+      const server = yield* serve((_, response) => {
+        requests++
+        response.end()
+      })
+      const http = yield* client
+      const error = yield* Effect.flip(http.execute(HttpClientRequest.post(server.url).pipe(HttpClientRequest.bodyFormData(new FormData()))))
+      assert.strictEqual(error.reason._tag, "TransportError")
+      assert.include(error.reason.description ?? "", "FormData")
+      assert.strictEqual(requests, 0)
+    }))
+
   it.effect("with a given dispatcher, the layer leaves it open", () =>
     Effect.gen(function*() {
       const server = yield* serve((_, response) => response.end("ok"))
