@@ -2,16 +2,26 @@
  * One benchmark case for one side, in a process of its own so neither side's JIT state or heap
  * colours the other's figure. `run.ts` starts the server once and runs these in rounds.
  *
- * Usage: node --expose-gc bench/case.ts <raw|flex> <case> <port>; prints one JSON number. The
- * FlexiAI side is `FlexiAI.layer` over one OpenAI-compatible provider; the skip case builds a
- * `Router` by hand, to put an in-memory provider behind an open circuit.
+ * Usage: node --expose-gc bench/case.ts <raw|flex|lean> <case> <port>; prints one JSON value. The
+ * FlexiAI side is the path a user runs: the `chat` / `stream` accessors (request validation
+ * included) on `FlexiAI.layer` over one OpenAI-compatible provider with the default policy
+ * (retries on), through `ManagedRuntime.runPromise`. Per-request and per-chunk cases run at
+ * concurrency 1 and 16 (`chat-16`: 16 calls in flight at all times, CPU divided by calls made).
+ * The skip case builds a `Router` by hand, to put an in-memory provider behind an open circuit.
+ *
+ * `lean` is the FlexiAI side with `@flexiai/provider`'s `UndiciHttpClient` in place of
+ * `NodeHttpClient.layerUndici`, swapped in by the layer memo map (bench only: `FlexiAI.layer`
+ * hard-wires its client today), to tell what wiring it as the default would give. The `http-*`
+ * cases time the HTTP clients alone (`flex` there is Effect's undici client, `lean` ours).
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { ChatProvider, CircuitBreaker, Router } from "@flexiai/core"
 import type { ChatRequest, ChatResponse } from "@flexiai/core"
 import { OpenAiChat, OpenAiClient } from "@flexiai/openai"
+import * as UndiciHttpClient from "@flexiai/provider/UndiciHttpClient"
 import { Effect, Fiber, Layer, ManagedRuntime, Redacted, Stream } from "effect"
-import { FlexiAI } from "flexiai"
+import { HttpClient, HttpClientRequest } from "effect/http"
+import { chat, FlexiAI, stream } from "flexiai"
 import { Agent, request as undiciRequest } from "undici"
 
 const [side, which, portText] = process.argv.slice(2) as [string, string, string]
@@ -78,21 +88,51 @@ const upstream = (name: string) =>
     Layer.provide(OpenAiClient.layer({ name, apiKey: Redacted.make("sk-bench"), apiUrl: `${base}/v1`, defaultModel: "json" })),
     Layer.provide(NodeHttpClient.layerUndici)
   )
-// The path users get: FlexiAI.layer (router, breaker, OpenAI-compatible provider, undici, logger)
-const runtime = ManagedRuntime.make(FlexiAI.layer({
-  providers: [{ kind: "openai-compatible", name: "mock", model: "json", baseUrl: `${base}/v1`, apiKey: "sk-bench" }],
-  policy: { retry: { maxRetries: 0 } },
-  logging: { level: "warn" }
-}))
-const router = await runtime.runPromise(Effect.service(ChatProvider.ChatProvider))
+/**
+ * A memo map that builds `replacement` wherever `target` is asked for: how the `lean` side puts
+ * its client under `FlexiAI.layer` without changing it.
+ */
+const substituting = (target: Layer.Layer<HttpClient.HttpClient>, replacement: Layer.Layer<HttpClient.HttpClient>) => {
+  const base = Layer.makeMemoMapUnsafe()
+  let used = false
+  // inherits the base map's entries; `call` keeps the nested builds on this map, not the base one
+  const memoMap: Layer.MemoMap = Object.create(base)
+  const baseGetOrElseMemoize = base.getOrElseMemoize.bind(memoMap)
+  const getOrElseMemoize: Layer.MemoMap["getOrElseMemoize"] = (layer, scope, build) =>
+    baseGetOrElseMemoize(
+      layer,
+      scope,
+      (layer as unknown) === target
+        ? (map, inner) => {
+          used = true
+          return Layer.buildWithMemoMap(replacement, map, inner) as unknown as ReturnType<typeof build>
+        }
+        : build
+    )
+  Object.assign(memoMap, { getOrElseMemoize })
+  return { memoMap, used: () => used }
+}
+
+// The path users get: FlexiAI.layer (router with the default policy, breaker, OpenAI-compatible
+// provider, undici) and the `chat` / `stream` accessors, which validate the request first
+const swap = side === "lean" ? substituting(NodeHttpClient.layerUndici, UndiciHttpClient.layer) : undefined
+const runtime = ManagedRuntime.make(
+  FlexiAI.layer({
+    providers: [{ kind: "openai-compatible", name: "mock", model: "json", baseUrl: `${base}/v1`, apiKey: "sk-bench" }],
+    logging: { level: "warn" }
+  }),
+  swap === undefined ? undefined : { memoMap: swap.memoMap }
+)
+await runtime.runPromise(Effect.void)
+if (swap !== undefined && !swap.used()) throw new Error("the lean side did not get UndiciHttpClient")
 const request = (model: string): ChatRequest.ChatRequest => ({ model, messages: [{ role: "user", content: "hello" }] })
 const jsonRequest = request("json")
 
-const flexChat = (): Promise<unknown> => runtime.runPromise(router.chat(jsonRequest))
+const flexChat = (): Promise<unknown> => runtime.runPromise(chat(jsonRequest))
 const flexStream = (model: string, onFirst?: () => void): Promise<void> => {
   let first = true
   return runtime.runPromise(
-    Stream.runForEach(router.stream(request(model)), (part) =>
+    Stream.runForEach(stream(request(model)), (part) =>
       Effect.sync(() => {
         if (first && part.type === "text-delta") {
           first = false
@@ -106,18 +146,34 @@ const flexStream = (model: string, onFirst?: () => void): Promise<void> => {
 // measuring
 // ---------------------------------------------------------------------------
 
+/** Runs `run` `count` times with `concurrency` runs in flight at all times. */
+const repeat = async (count: number, concurrency: number, run: () => Promise<unknown>): Promise<void> => {
+  if (concurrency === 1) {
+    for (let index = 0; index < count; index++) await run()
+    return
+  }
+  let left = count
+  const worker = async () => {
+    while (left > 0) {
+      left--
+      await run()
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+}
+
 /** CPU (user + system) per run, over `count` runs. */
-const cpuPerRun = async (count: number, run: () => Promise<unknown>): Promise<number> => {
+const cpuPerRun = async (count: number, run: () => Promise<unknown>, concurrency = 1): Promise<number> => {
   const start = process.cpuUsage()
-  for (let index = 0; index < count; index++) await run()
+  await repeat(count, concurrency, run)
   const used = process.cpuUsage(start)
   return (used.user + used.system) / count
 }
 
-const cpuMicros = async (warmup: number, count: number, run: () => Promise<unknown>): Promise<number> => {
-  for (let index = 0; index < warmup; index++) await run()
+const cpuMicros = async (warmup: number, count: number, run: () => Promise<unknown>, concurrency = 1): Promise<number> => {
+  await repeat(warmup, concurrency, run)
   gc()
-  return cpuPerRun(count, run)
+  return cpuPerRun(count, run, concurrency)
 }
 
 const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
@@ -128,16 +184,16 @@ const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b
  * median of those is reported. Taking the difference inside one process cancels what a second
  * process would add (its own JIT state, the machine's load at another moment).
  */
-const perChunkMicros = async (run: (model: string) => Promise<unknown>): Promise<number> => {
-  for (let index = 0; index < 600; index++) await run("chunks-200")
-  for (let index = 0; index < 3000; index++) await run("chunks-1")
+const perChunkMicros = async (run: (model: string) => Promise<unknown>, concurrency = 1): Promise<number> => {
+  await repeat(600, concurrency, () => run("chunks-200"))
+  await repeat(3000, concurrency, () => run("chunks-1"))
   gc()
   // no forced GC between blocks: a full collection drops optimized code, which the next block
   // would pay to rebuild (it doubled the figure on the FlexiAI side)
   const perChunk: Array<number> = []
   for (let block = 0; block < 11; block++) {
-    const long = await cpuPerRun(60, () => run("chunks-200"))
-    const short = await cpuPerRun(300, () => run("chunks-1"))
+    const long = await cpuPerRun(64, () => run("chunks-200"), concurrency)
+    const short = await cpuPerRun(304, () => run("chunks-1"), concurrency)
     perChunk.push((long - short) / 199)
   }
   return median(perChunk)
@@ -193,7 +249,7 @@ const openFlex = () => {
   const first = new Promise<void>((resolve) => (ready = resolve))
   let isFirst = true
   const fiber = runtime.runFork(
-    Stream.runForEach(router.stream(request("stall")), () =>
+    Stream.runForEach(stream(request("stall")), () =>
       Effect.sync(() => {
         if (isFirst) {
           isFirst = false
@@ -205,7 +261,7 @@ const openFlex = () => {
 }
 
 /**
- * Time per router call over [in-memory answer] alone (`alone`) and over [open upstream, in-memory
+ * Time per `chat` call (the accessor, on `Router.layer` with the default policy) over [in-memory answer] alone (`alone`) and over [open upstream, in-memory
  * answer] (`withOpen`), measured in this one process in alternating rounds, so the difference is
  * the skip and not the noise between two processes. Prints the median of each.
  */
@@ -241,8 +297,7 @@ const skipMicros = async (): Promise<{ readonly alone: number; readonly withOpen
         Effect.flatMap(Effect.service(CircuitBreaker.CircuitBreaker), (breaker) => breaker.forceOpen("open:json", "1 hour"))
       )
     }
-    const skipRouter = await skipRuntime.runPromise(Effect.service(ChatProvider.ChatProvider))
-    return { dispose: () => skipRuntime.dispose(), run: () => skipRuntime.runPromise(skipRouter.chat(jsonRequest)) }
+    return { dispose: () => skipRuntime.dispose(), run: () => skipRuntime.runPromise(chat(jsonRequest)) }
   }
   const alone = await build(false)
   const withOpen = await build(true)
@@ -264,17 +319,76 @@ const skipMicros = async (): Promise<{ readonly alone: number; readonly withOpen
   return { alone: median(aloneTimes), withOpen: median(withOpenTimes) }
 }
 
+// ---------------------------------------------------------------------------
+// the HTTP clients alone: Effect's undici client (`flex`), ours (`lean`), raw undici (`raw`)
+// ---------------------------------------------------------------------------
+
+// without Effect's HTTP span, as FlexiAI's providers run (`httpSpans` is opt-in)
+const httpRuntime = side === "raw"
+  ? undefined
+  : ManagedRuntime.make(Layer.merge(
+    side === "lean" ? UndiciHttpClient.layer : NodeHttpClient.layerUndici,
+    Layer.succeed(HttpClient.TracerDisabledWhen, () => true)
+  ))
+const httpClient = httpRuntime === undefined ? undefined : await httpRuntime.runPromise(Effect.service(HttpClient.HttpClient))
+const httpRequest = (model: string, streamed: boolean) =>
+  HttpClientRequest.post(`${base}/v1/chat/completions`).pipe(
+    HttpClientRequest.setHeaders(headers),
+    HttpClientRequest.bodyText(wireBody(model, streamed), "application/json")
+  )
+const httpChatRequest = httpRequest("json", false)
+const httpStreamRequest = httpRequest("chunks-1", true)
+const httpChat = (): Promise<unknown> =>
+  httpRuntime!.runPromise(Effect.flatMap(httpClient!.execute(httpChatRequest), (response) => response.json))
+// streams as the providers read them: a scoped request, the body read to its end
+const scopedHttp = httpClient === undefined ? undefined : HttpClient.withScope(httpClient)
+const httpFirstBytes = (onFirst: () => void): Promise<unknown> => {
+  let first = true
+  return httpRuntime!.runPromise(Effect.scoped(Effect.flatMap(scopedHttp!.execute(httpStreamRequest), (response) =>
+    Stream.runForEach(response.stream, () =>
+      Effect.sync(() => {
+        if (first) {
+          first = false
+          onFirst()
+        }
+      })))))
+}
+const rawFirstBytes = async (onFirst: () => void): Promise<unknown> => {
+  const response = await undiciRequest(`${base}/v1/chat/completions`, {
+    method: "POST",
+    headers,
+    body: wireBody("chunks-1", true),
+    dispatcher: agent
+  })
+  let first = true
+  for await (const _ of response.body) {
+    if (first) {
+      first = false
+      onFirst()
+    }
+  }
+  return undefined
+}
+
 const raw = side === "raw"
+const chatRun = raw ? rawChat : flexChat
+const streamRun = (model: string) => (raw ? rawStream(model) : flexStream(model))
 const cases: Record<string, () => Promise<unknown>> = {
-  chat: () => cpuMicros(20_000, 5000, raw ? rawChat : flexChat),
-  stream: () => perChunkMicros((model) => (raw ? rawStream(model) : flexStream(model))),
+  chat: () => cpuMicros(20_000, 5000, chatRun),
+  "chat-16": () => cpuMicros(20_000, 5008, chatRun, 16),
+  stream: () => perChunkMicros(streamRun),
+  "stream-16": () => perChunkMicros(streamRun, 16),
   ttft: () => ttftMillis(1000, (onFirst) => (raw ? rawStream("chunks-1", onFirst) : flexStream("chunks-1", onFirst))),
   heap: () => heapPerStream(1000, raw ? openRaw : openFlex),
-  skip: () => skipMicros()
+  skip: () => skipMicros(),
+  "http-chat": () => cpuMicros(20_000, 5000, raw ? rawChat : httpChat),
+  "http-chat-16": () => cpuMicros(20_000, 5008, raw ? rawChat : httpChat, 16),
+  "http-ttfb": () => ttftMillis(1000, raw ? rawFirstBytes : httpFirstBytes)
 }
 
 const value = await cases[which]!()
 console.log(JSON.stringify(value))
 await runtime.dispose()
+await httpRuntime?.dispose()
 await agent.close()
 process.exit(0)

@@ -1,19 +1,21 @@
 /**
- * `pnpm bench`: FlexiAI (`FlexiAI.layer`: router → OpenAI-compatible provider → Effect HttpClient on
- * undici) against the floor, a raw `undici` request with a hand-written SSE loop, both against the
+ * `pnpm bench`: FlexiAI on the path a user runs (the `chat` / `stream` accessors on `FlexiAI.layer`
+ * with the default policy: router → OpenAI-compatible provider → Effect HttpClient on undici)
+ * against the floor, a raw `undici` request with a hand-written SSE loop, both against the
  * same local server (a child process, so its CPU is not counted). Each case runs for each side in a
  * fresh process (`case.ts`), alternating sides over several rounds; medians are reported.
  * Benchmarks, not tests: CI times nothing.
  *
- * Figures: client CPU per non-streamed request; CPU per streamed chunk (a 200-chunk stream minus a
- * 1-chunk stream, per chunk, the difference taken within each process); time-to-first-token
+ * Figures, each with its target and pass/fail: client CPU per non-streamed request and CPU per
+ * streamed chunk at concurrency 1 and 16 (a 200-chunk stream minus a 1-chunk stream, per chunk,
+ * the difference taken within each process); time-to-first-token
  * overhead (the median of each round's flex − raw); heap per open stream (1,000 at once); the cost
  * of skipping an open circuit, with a check that no request reached that provider.
  */
 import { execFileSync, fork } from "node:child_process"
 
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3)
-// BENCH_CASES=chat,stream picks figures (all by default)
+// BENCH_CASES=chat,chat-16,stream,stream-16,ttft,heap,skip,http-chat,http-chat-16,http-ttfb picks figures (all by default)
 const only = process.env["BENCH_CASES"]?.split(",")
 const wanted = (figure: string) => only === undefined || only.includes(figure)
 const server = fork(new URL("./server.ts", import.meta.url), { stdio: ["ignore", "inherit", "inherit", "ipc"] })
@@ -25,48 +27,85 @@ const serverCount = () =>
   })
 
 const caseFile = new URL("./case.ts", import.meta.url).pathname
-const once = (side: "raw" | "flex", which: string): number =>
+type Side = "raw" | "flex" | "lean"
+const once = (side: Side, which: string): number =>
   Number(execFileSync(process.execPath, ["--expose-gc", caseFile, side, which, String(port)], { encoding: "utf8" }).trim().split("\n").at(-1))
 
 const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
-const measure = (which: string) => {
+// BENCH_LEAN=0 leaves out the `lean` side (FlexiAI on @flexiai/provider's UndiciHttpClient)
+const withLean = process.env["BENCH_LEAN"] !== "0"
+
+interface Figures {
+  readonly raw: number
+  readonly flex: number
+  readonly lean: number
+  readonly raws: ReadonlyArray<number>
+  readonly flexes: ReadonlyArray<number>
+  readonly leans: ReadonlyArray<number>
+}
+
+/** Each side in a fresh process per round, the sides alternating within a round. */
+const measure = (which: string, lean = withLean): Figures => {
   const raws: Array<number> = []
   const flexes: Array<number> = []
+  const leans: Array<number> = []
   for (let round = 0; round < rounds; round++) {
     raws.push(once("raw", which))
     flexes.push(once("flex", which))
+    if (lean) leans.push(once("lean", which))
   }
-  process.stderr.write(`  ${which}: raw ${raws.map((v) => v.toFixed(2)).join(" ")} | flex ${flexes.map((v) => v.toFixed(2)).join(" ")}\n`)
-  return { raw: median(raws), flex: median(flexes), raws, flexes }
+  const show = (values: ReadonlyArray<number>) => values.map((v) => v.toFixed(2)).join(" ")
+  process.stderr.write(`  ${which}: raw ${show(raws)} | flex ${show(flexes)}${lean ? ` | lean ${show(leans)}` : ""}\n`)
+  return { raw: median(raws), flex: median(flexes), lean: lean ? median(leans) : Number.NaN, raws, flexes, leans }
 }
 
-const fmt = (value: number, digits = 1) => value.toFixed(digits)
+const fmt = (value: number, digits = 1) => (Number.isNaN(value) ? "–" : value.toFixed(digits))
+const verdict = (pass: boolean) => (pass ? "✓ pass" : "✗ FAIL")
+
+/** One row: the figure, raw, FlexiAI and its ratio/verdict, then the same for the lean side. */
 const rows: Array<ReadonlyArray<string>> = []
-
-if (wanted("chat")) {
-  const chat = measure("chat")
-  rows.push(["CPU per request (µs)", fmt(chat.raw), fmt(chat.flex), `${fmt(chat.flex / chat.raw, 2)}×`, "≤ 4×"])
+const ratioRow = (figure: string, f: Figures, target: number, digits: number, scale = 1) => {
+  const ratio = f.flex / f.raw
+  const lean = f.lean / f.raw
+  rows.push([
+    figure,
+    fmt(f.raw / scale, digits),
+    fmt(f.flex / scale, digits),
+    `${fmt(ratio, 2)}×`,
+    `≤ ${target}×`,
+    verdict(ratio <= target),
+    ...(withLean ? [fmt(f.lean / scale, digits), `${fmt(lean, 2)}× ${verdict(lean <= target)}`] : [])
+  ])
 }
 
-if (wanted("stream")) {
+for (const [which, label] of [["chat", "concurrency 1"], ["chat-16", "concurrency 16"]] as const) {
+  if (wanted(which)) ratioRow(`CPU per request, ${label} (µs)`, measure(which), 2.5, 1)
+}
+
+for (const [which, label] of [["stream", "concurrency 1"], ["stream-16", "concurrency 16"]] as const) {
   // per chunk: 200-chunk minus 1-chunk streams, the difference taken inside each process (case.ts)
-  const perChunk = measure("stream")
-  rows.push(["CPU per streamed chunk (µs)", fmt(perChunk.raw, 2), fmt(perChunk.flex, 2), `${fmt(perChunk.flex / perChunk.raw, 2)}×`, "≤ 2.5×"])
+  if (wanted(which)) ratioRow(`CPU per streamed chunk, ${label} (µs)`, measure(which), 1.5, 2)
 }
 
 if (wanted("ttft")) {
-  // the overhead is the median of each round's difference (the two processes ran back to back),
+  // the overhead is the median of each round's difference (the processes ran back to back),
   // which cancels the machine's load drifting between rounds
   const ttft = measure("ttft")
   const overhead = median(ttft.flexes.map((flex, round) => flex - ttft.raws[round]!))
-  rows.push(["time to first token (ms)", fmt(ttft.raw, 3), fmt(ttft.flex, 3), `+${fmt(overhead, 3)} ms`, "≤ +0.35 ms"])
+  const leanOverhead = withLean ? median(ttft.leans.map((lean, round) => lean - ttft.raws[round]!)) : Number.NaN
+  rows.push([
+    "time to first token (ms)",
+    fmt(ttft.raw, 3),
+    fmt(ttft.flex, 3),
+    `+${fmt(overhead, 3)} ms`,
+    "≤ +0.15 ms",
+    verdict(overhead <= 0.15),
+    ...(withLean ? [fmt(ttft.lean, 3), `+${fmt(leanOverhead, 3)} ms ${verdict(leanOverhead <= 0.15)}`] : [])
+  ])
 }
 
-if (wanted("heap")) {
-  const heap = measure("heap")
-  rows.push(["heap per open stream (KiB)", fmt(heap.raw / 1024), fmt(heap.flex / 1024), `${fmt(heap.flex / heap.raw, 2)}×`, "≤ 2.5×"])
-}
+if (wanted("heap")) ratioRow("heap per open stream (KiB)", measure("heap"), 2.2, 1, 1024)
 
 if (wanted("skip")) {
   // alone and with an open circuit are timed in one process, alternating (see case.ts)
@@ -80,16 +119,40 @@ if (wanted("skip")) {
   const withOpen = median(differences.map((d) => d.withOpen))
   process.stderr.write(`  skip: ${differences.map((d) => `${d.alone.toFixed(2)}/${d.withOpen.toFixed(2)}`).join(" ")}\n`)
   rows.push([
-    "router call: alone vs. after skipping an open circuit (µs)",
+    "`chat` on Router.layer: alone vs. after skipping an open circuit (µs)",
     fmt(alone, 2),
     fmt(withOpen, 2),
     `+${fmt(withOpen - alone, 2)} µs, ${reached} requests reached it`,
-    "≤ 5 µs, 0 requests"
+    "≤ 5 µs, 0 requests",
+    verdict(withOpen - alone <= 5 && reached === 0),
+    ...(withLean ? ["", "(no HTTP client on this path)"] : [])
   ])
 }
 
+// The HTTP clients alone, same method: Effect's undici client (`flex` side of the http-* cases),
+// ours (`lean`) and raw undici. Time to first body bytes, from a scoped request as providers make them.
+const clientRows: Array<ReadonlyArray<string>> = []
+for (const [which, label] of [["http-chat", "CPU per request, concurrency 1 (µs)"], ["http-chat-16", "CPU per request, concurrency 16 (µs)"]] as const) {
+  if (!wanted(which)) continue
+  const f = measure(which, true)
+  clientRows.push([label, fmt(f.raw), fmt(f.flex), `${fmt(f.flex / f.raw, 2)}×`, fmt(f.lean), `${fmt(f.lean / f.raw, 2)}×`])
+}
+if (wanted("http-ttfb")) {
+  const f = measure("http-ttfb", true)
+  const over = (values: ReadonlyArray<number>) => median(values.map((value, round) => value - f.raws[round]!))
+  clientRows.push(["time to first body bytes (ms)", fmt(f.raw, 3), fmt(f.flex, 3), `+${fmt(over(f.flexes), 3)} ms`, fmt(f.lean, 3), `+${fmt(over(f.leans), 3)} ms`])
+}
+
 console.log(`\nFlexiAI overhead vs raw undici (Node ${process.version}, ${rounds} rounds, medians)\n`)
-console.log("| figure | raw undici | FlexiAI | FlexiAI vs raw | target |")
-console.log("| --- | --- | --- | --- | --- |")
-for (const row of rows) console.log(`| ${row.join(" | ")} |`)
+if (rows.length > 0) {
+  console.log(`| figure | raw undici | FlexiAI | FlexiAI vs raw | target | |${withLean ? " FlexiAI on UndiciHttpClient | vs raw |" : ""}`)
+  console.log(`| --- | --- | --- | --- | --- | --- |${withLean ? " --- | --- |" : ""}`)
+  for (const row of rows) console.log(`| ${row.join(" | ")} |`)
+}
+if (clientRows.length > 0) {
+  console.log("\nHTTP clients alone\n")
+  console.log("| figure | raw undici | Effect's undici client | vs raw | UndiciHttpClient | vs raw |")
+  console.log("| --- | --- | --- | --- | --- | --- |")
+  for (const row of clientRows) console.log(`| ${row.join(" | ")} |`)
+}
 server.disconnect()
