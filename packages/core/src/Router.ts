@@ -14,6 +14,11 @@
  * that the stream policy decides (`fail`, `restart`, `continue`; see `RouterPolicy`). The first
  * part is awaited under the first-token timeout, later parts under the idle timeout.
  *
+ * Reasoning (`reasoning-delta`) is content here: it is the first token for the timeout, and once
+ * the caller has seen it the stream policy decides. `restart` tells the caller to discard it with
+ * the rest; `continue` prefills only the answer text (reasoning is never sent back as a prefill),
+ * and when no text came yet it restarts instead, since there is nothing to continue from.
+ *
  * Retries sit inside the breaker, so a circuit sees one outcome per attempt, not per try.
  *
  * @since 0.1.0
@@ -788,6 +793,9 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     let text = ""
     const toolCalls: Array<ToolCall> = []
     let openToolCalls = 0
+    // reasoning counts as delivered content (it cannot be unseen), but it is never prefilled:
+    // a broken block has no signature and another provider could not take it back anyway
+    let reasoningDelivered = false
 
     const track = (parts: ReadonlyArray<StreamPart>): Array<StreamPart> => {
       const out: Array<StreamPart> = []
@@ -795,6 +803,9 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         switch (part.type) {
           case "text-delta":
             text += part.text
+            break
+          case "reasoning-delta":
+            reasoningDelivered = true
             break
           case "tool-call-delta":
             if (part.id !== undefined) openToolCalls++
@@ -891,7 +902,9 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         })
         const policy = active.slot.policy.streamPolicy
         if (policy === "fail") return yield* Effect.fail(interrupted)
-        if (policy === "continue" && openToolCalls === 0 && toolCalls.length === 0) {
+        // with only reasoning delivered there is no answer text to continue from: restart instead,
+        // which tells the consumer to discard the reasoning it has seen
+        if (policy === "continue" && openToolCalls === 0 && toolCalls.length === 0 && (text !== "" || !reasoningDelivered)) {
           const resumed = yield* Effect.result(openNext(withPrefill(request, text), true))
           if (Result.isSuccess(resumed)) {
             const resume: StreamPart = { type: "resume", provider: resumed.success.provider, reason: reasonTag(error) }
@@ -903,6 +916,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         text = ""
         toolCalls.length = 0
         openToolCalls = 0
+        reasoningDelivered = false
         const restart: StreamPart = { type: "restart", provider: restarted.success.provider, reason: reasonTag(error) }
         return [restart, ...track(restarted.success.parts)]
       }))
