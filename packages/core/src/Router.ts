@@ -45,6 +45,7 @@ import {
 } from "effect"
 import { identity } from "effect/Function"
 import type * as Arr from "effect/Array"
+import * as Capabilities from "./Capabilities.ts"
 import * as ChatProvider from "./ChatProvider.ts"
 import type { ChatRequest, Message, ToolCall } from "./ChatRequest.ts"
 import type { ChatResponse } from "./ChatResponse.ts"
@@ -58,6 +59,7 @@ import {
   reasonTag,
   StreamInterrupted,
   Timeout,
+  Unsupported,
   withoutStackTrace
 } from "./ProviderError.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
@@ -201,6 +203,8 @@ interface Slot {
    * neither the time nor the count has moved, the circuit is skipped without an admission.
    */
   readonly knownOpen: Map<string, { readonly until: number; readonly changes: number }>
+  /** Its capabilities can refuse a request (`Capabilities.isLimited`): only then is a request checked. */
+  readonly limited: boolean
   enabled: boolean
   rateLimitedUntil: number
   requests: number
@@ -347,6 +351,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       schedule: RetryPolicy.make(policy),
       models: new Set(),
       knownOpen: new Map(),
+      limited: Capabilities.isLimited(provider.capabilities),
       enabled: entry.enabled ?? true,
       rateLimitedUntil: 0,
       requests: 0,
@@ -407,6 +412,35 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         ? failSkipped
         : Effect.andThen(attemptLine(skipped, index), failSkipped)
     )
+  }
+
+  /**
+   * Records a candidate whose capabilities refuse the request as skipped (no call, no circuit
+   * admission, nothing counted against its health) and fails over.
+   */
+  const refuse = (
+    slot: Slot,
+    model: string,
+    attempts: Array<Attempt>,
+    refusal: Capabilities.Refusal
+  ): Effect.Effect<never, CircuitOpen> => {
+    totals.attempts++
+    slot.skipped++
+    const skipped: Attempt = {
+      provider: slot.name,
+      model,
+      outcome: "skipped",
+      reason: "Unsupported",
+      error: new ProviderError({
+        provider: slot.name,
+        model,
+        reason: new Unsupported({ message: refusal.message, field: refusal.field })
+      }),
+      tries: 0,
+      latencyMillis: 0
+    }
+    attempts.push(skipped)
+    return Effect.andThen(logAttempt(skipped, attempts.length), failSkipped)
   }
 
   const settleFailure = (
@@ -626,8 +660,11 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       : Effect.firstSuccessOf(slots.map((slot) =>
         Effect.clockWith((clock) => {
           const now = clock.currentTimeMillisUnsafe()
-          return now >= deadlineAt
-            ? deadlineExceeded()
+          if (now >= deadlineAt) return deadlineExceeded()
+          // one boolean for a provider that takes every request; the check itself only for the rest
+          const refused = slot.limited ? Capabilities.refusal(slot.provider.capabilities, request) : undefined
+          return refused !== undefined
+            ? refuse(slot, modelOf(slot, request), attempts, refused)
             : attempt(slot, modelOf(slot, request), Effect.suspend(() => run(slot)), attempts, settle, deadlineAt, now).pipe(
               Effect.matchEffect({
                 onSuccess: (tried) => Effect.succeed(Result.succeed({ slot, tried })),

@@ -527,6 +527,80 @@ describe("Router streams", () => {
     }))
 })
 
+describe("Router capability checks", () => {
+  const narrow = { temperature: { min: 0, max: 1 }, maxStopSequences: 1 }
+
+  it.effect("skips a candidate that cannot take the request without calling it, and says why", () =>
+    Effect.gen(function*() {
+      const { breaker, calls, router } = yield* setup([
+        { name: "a", script: [{ reply: "from a" }], capabilities: narrow },
+        { name: "b", script: [{ reply: "from b" }] }
+      ], {}, { failureThreshold: 1 })
+      const response = yield* router.chat({ ...request, temperature: 1.5 })
+      assert.strictEqual(response.provider, "b")
+      assert.strictEqual(yield* calls(0), 0)
+      const [skipped] = response.attempts
+      assert.deepStrictEqual([skipped?.provider, skipped?.outcome, skipped?.reason, skipped?.tries], [
+        "a",
+        "skipped",
+        "Unsupported",
+        0
+      ])
+      const reason = skipped?.error?._tag === "ProviderError" ? skipped.error.reason : undefined
+      assert.strictEqual(reason?._tag, "Unsupported")
+      assert.strictEqual(reason?._tag === "Unsupported" ? reason.field : undefined, "temperature")
+      // a refusal is not the provider's fault: its circuit (threshold 1) stays closed
+      assert.strictEqual((yield* breaker.state("a:test-model"))._tag, "Closed")
+      // a request within its limits goes to it as before
+      assert.strictEqual((yield* router.chat({ ...request, temperature: 1 })).provider, "a")
+    }))
+
+  it.effect("when no candidate can serve the request, AllProvidersFailed lists why each was skipped; no call is made", () =>
+    Effect.gen(function*() {
+      const { calls, router } = yield* setup([
+        { name: "a", script: [{ reply: "from a" }], capabilities: narrow },
+        { name: "b", script: [{ reply: "from b" }], capabilities: { tools: false } }
+      ])
+      const tooled: ChatRequest.ChatRequest = {
+        ...request,
+        stop: ["x", "y"],
+        tools: [{ name: "lookup", parameters: { type: "object" } }]
+      }
+      const error = yield* Effect.flip(router.chat(tooled))
+      assert.strictEqual(error._tag, "AllProvidersFailed")
+      if (error._tag !== "AllProvidersFailed") return
+      assert.deepStrictEqual(error.attempts.map((attempt) => [attempt.provider, attempt.outcome, attempt.reason]), [
+        ["a", "skipped", "Unsupported"],
+        ["b", "skipped", "Unsupported"]
+      ])
+      assert.include(error.message, "a/test-model: Unsupported (2 stop sequences, at most 1 taken)")
+      assert.include(error.message, "b/test-model: Unsupported (tools are not supported)")
+      const streamError = yield* Effect.flip(collect(router.stream(tooled)))
+      assert.strictEqual(streamError._tag, "AllProvidersFailed")
+      assert.strictEqual(yield* calls(0), 0)
+      assert.strictEqual(yield* calls(1), 0)
+    }))
+
+  it.effect("streams skip a refusing candidate before opening it", () =>
+    Effect.gen(function*() {
+      const { calls, router } = yield* setup([
+        { name: "a", script: [{ reply: "from a" }], capabilities: { jsonSchema: false } },
+        { name: "b", script: [{ reply: "from b" }] }
+      ])
+      const parts = yield* collect(router.stream({
+        ...request,
+        responseFormat: { type: "json_schema", name: "answer", schema: { type: "object" } }
+      }))
+      const finish = parts.at(-1)
+      assert.strictEqual(finish?.type === "finish" ? finish.provider : undefined, "b")
+      assert.deepStrictEqual(
+        finish?.type === "finish" ? finish.attempts?.map((attempt) => [attempt.provider, attempt.reason]) : undefined,
+        [["a", "Unsupported"], ["b", undefined]]
+      )
+      assert.strictEqual(yield* calls(0), 0)
+    }))
+})
+
 describe("Router reasoning", () => {
   const reasonedCut = { reply: "one two three", reasoning: ["thinking ", "hard"], reasoningSignature: "sig-a" }
 
