@@ -47,7 +47,7 @@ import { identity } from "effect/Function"
 import type * as Arr from "effect/Array"
 import * as Capabilities from "./Capabilities.ts"
 import * as ChatProvider from "./ChatProvider.ts"
-import type { ChatRequest, Message, ToolCall } from "./ChatRequest.ts"
+import type { ChatRequest, ToolCall } from "./ChatRequest.ts"
 import type { ChatResponse } from "./ChatResponse.ts"
 import * as CircuitBreaker from "./CircuitBreaker.ts"
 import {
@@ -67,20 +67,22 @@ import * as RouterPolicy from "./RouterPolicy.ts"
 import type { StreamPart } from "./StreamPart.ts"
 import * as Spans from "./Spans.ts"
 import * as TimeLimit from "./TimeLimit.ts"
-
-/**
- * A provider stream's pull, with its resources in `scope`: `Stream.toPull` without the semaphore it
- * wraps every pull in (the router pulls one at a time), which cost about 10 µs of the time to
- * the first token. Pulls run with the context of the caller, as they would with `toPull`: the
- * provider's log lines keep the call's annotations and span.
- */
-const pullOf = <A, E>(
-  stream: Stream.Stream<A, E>,
-  scope: Scope.Scope
-): Effect.Effect<Pull.Pull<Arr.NonEmptyReadonlyArray<A>, E, void>> =>
-  Effect.contextWith((context: Context.Context<never>) =>
-    Effect.map(Channel.toPullScoped(stream.channel, scope), (pull) => Effect.provideContext(pull, context))
-  )
+import { attemptLine, logAttempt, nextCallId, traced } from "./internal/router/CallLog.ts"
+import {
+  deadlineHit,
+  failSkipped,
+  failsOver,
+  modelOf,
+  type Opened,
+  percentile,
+  pullOf,
+  recordLatency,
+  type Slot,
+  skippedSentinel,
+  sortSlots,
+  type Tried,
+  withPrefill
+} from "./internal/router/Slot.ts"
 
 // ---------------------------------------------------------------------------
 // options
@@ -172,152 +174,9 @@ export class Router extends Context.Service<Router, {
 // internals
 // ---------------------------------------------------------------------------
 
-const LATENCY_SAMPLES = 256
-
-
-// What a try fails with when the call's deadline, not the attempt's own limit, cut it short.
-// One timer serves both limits (see `within`); this marks which one fired. Never reaches a caller:
-// `failover` turns it into `AllProvidersFailed { deadlineExceeded: true }`.
-const deadlineHit = withoutStackTrace(() =>
-  new ProviderError({ provider: "(deadline)", reason: new Timeout({ message: "deadline", phase: "total" }) })
-)
-
-// What a skip fails with inside `firstSuccessOf`, which only needs *a* failure to move on; the
-// real `CircuitOpen` lives on the attempt (see `skip`). Never reaches a caller.
-const skippedSentinel = withoutStackTrace(() =>
-  new CircuitOpen({ provider: "(skipped)", key: "(skipped)", state: "Open" })
-)
-const failSkipped = Effect.fail(skippedSentinel)
-
-// Counters are plain mutable fields updated inside `Effect.sync`-style code on one JS thread:
-// every update is atomic already, and the hot path stays free of Ref allocations.
-interface Slot {
-  readonly name: string
-  readonly provider: ChatProvider.ChatProvider["Service"]
-  readonly priority: number
-  readonly policy: RouterPolicy.Resolved
-  readonly schedule: Schedule.Schedule<Duration.Duration, ChatError>
-  readonly models: Set<string>
-  /**
-   * Circuits the breaker last answered "open until" for, with its change count then: while
-   * neither the time nor the count has moved, the circuit is skipped without an admission.
-   */
-  readonly knownOpen: Map<string, { readonly until: number; readonly changes: number }>
-  /** Its capabilities can refuse a request (`Capabilities.isLimited`): only then is a request checked. */
-  readonly limited: boolean
-  enabled: boolean
-  rateLimitedUntil: number
-  requests: number
-  successes: number
-  failures: number
-  skipped: number
-  latencies: Array<number>
-  latencyCursor: number
-  lastError: { reason: string; message: string; at: number } | undefined
-}
-
-interface Tried<A> {
-  readonly value: A
-  readonly permit: CircuitBreaker.Permit
-  readonly tries: number
-  readonly started: number
-}
-
-interface Opened {
-  readonly pull: Pull.Pull<Arr.NonEmptyReadonlyArray<StreamPart>, ChatError>
-  readonly scope: Scope.Closeable
-  readonly buffered: Array<StreamPart>
-  readonly finished: boolean
-}
-
 const isEntry = <E, R>(
   item: ProviderEntry<E, R> | Layer.Layer<ChatProvider.ChatProvider, E, R>
 ): item is ProviderEntry<E, R> => !Layer.isLayer(item)
-
-const percentile = (samples: ReadonlyArray<number>, p: number): number | undefined => {
-  if (samples.length === 0) return undefined
-  const sorted = [...samples].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
-}
-
-const modelOf = (slot: Slot, request: ChatRequest): string => request.model ?? slot.provider.defaultModel
-
-// One correlation id per call, on every log line and the span of that call. A process prefix and
-// a counter: unique enough to grep for, and far cheaper than a UUID on the hot path.
-const idPrefix = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0")
-let idCounter = 0
-const nextCallId = (): string => `flx-${idPrefix}-${(idCounter++).toString(36)}`
-
-// Each line is built only when its level is enabled: a skip or a success is logged at Debug,
-// and building the line (message, annotations) would otherwise cost more than the skip itself.
-const logAttempt = (attempt: Attempt, index: number): Effect.Effect<void> =>
-  Effect.withFiber((fiber) => {
-    const level = attempt.outcome === "failure" ? "Warn" : "Debug"
-    return LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), level)
-      ? Effect.void
-      : attemptLine(attempt, index)
-  })
-
-const attemptLine = (attempt: Attempt, index: number): Effect.Effect<void> => {
-  const annotations = {
-    provider: attempt.provider,
-    model: attempt.model ?? "",
-    attempt: index,
-    outcome: attempt.outcome,
-    tries: attempt.tries,
-    latencyMillis: attempt.latencyMillis,
-    ...(attempt.reason === undefined ? {} : { reason: attempt.reason })
-  }
-  const line = attempt.outcome === "success"
-    ? Effect.logDebug("attempt succeeded")
-    : attempt.outcome === "skipped"
-    ? Effect.logDebug(`attempt skipped: ${attempt.error?.message ?? attempt.reason}`)
-    : Effect.logWarning(`attempt failed: ${attempt.error?.message ?? attempt.reason}`)
-  return Effect.annotateLogs(line, annotations)
-}
-
-/** Annotates every log line of one call with its correlation id and runs it in a span. */
-const traced = (name: string, request: ChatRequest) => <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
-  const callId = nextCallId() // per call: `traced` runs when the call is made
-  return Spans.withSpan(Effect.annotateLogs(effect, "callId", callId), name, {
-    "flexiai.call_id": callId,
-    "flexiai.model": request.model ?? "default"
-  })
-}
-
-const failsOver = (error: ChatError, policy: RouterPolicy.Resolved): boolean => {
-  if (error._tag !== "ProviderError") return true
-  switch (error.reason._tag) {
-    case "InvalidRequest":
-      return policy.failoverOnInvalidRequest
-    case "ContentFiltered":
-      return policy.failoverOnContentFiltered
-    default:
-      return error.reason.failsOver
-  }
-}
-
-/** The request with `text` as (the continuation of) an assistant prefill, for the `continue` policy. */
-const withPrefill = (request: ChatRequest, text: string): ChatRequest => {
-  const last = request.messages[request.messages.length - 1]
-  if (last !== undefined && last.role === "assistant" && (last.toolCalls ?? []).length === 0) {
-    const messages = [...request.messages.slice(0, -1), { ...last, content: `${last.content ?? ""}${text}` }]
-    return { ...request, messages: messages as unknown as ChatRequest["messages"] }
-  }
-  const prefill: Message = { role: "assistant", content: text }
-  return { ...request, messages: [...request.messages, prefill] }
-}
-
-const recordLatency = (slot: Slot, millis: number) => {
-  if (slot.latencies.length < LATENCY_SAMPLES) slot.latencies.push(millis)
-  else slot.latencies[slot.latencyCursor] = millis
-  slot.latencyCursor = (slot.latencyCursor + 1) % LATENCY_SAMPLES
-}
-
-const sortSlots = (slots: ReadonlyArray<Slot>): ReadonlyArray<Slot> =>
-  slots.map((slot, index) => ({ slot, index }))
-    .sort((a, b) => a.slot.priority - b.slot.priority || a.index - b.index)
-    .map(({ slot }) => slot)
 
 // ---------------------------------------------------------------------------
 // constructor
