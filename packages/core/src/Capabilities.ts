@@ -12,6 +12,7 @@
  * @since 0.2.0
  */
 import { Schema } from "effect"
+import type { ChatRequest } from "./ChatRequest.ts"
 
 /** An inclusive numeric range. @category schemas */
 export const Range = Schema.Struct({
@@ -71,4 +72,72 @@ export const merge = (base: Capabilities, overrides: Partial<Capabilities> | und
   const merged: Record<string, unknown> = { ...base }
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = value
   return merged as Capabilities
+}
+
+/**
+ * True when these capabilities can refuse some valid request: a flag the router checks is off, or
+ * a limit is set. The router computes it once per provider, so a provider that takes everything
+ * costs no check at all on a call.
+ *
+ * @category predicates
+ */
+export const isLimited = (capabilities: Capabilities): boolean =>
+  !capabilities.tools || !capabilities.images || !capabilities.jsonSchema ||
+  capabilities.temperature !== undefined || capabilities.topP !== undefined ||
+  capabilities.maxStopSequences !== undefined || capabilities.maxOutputTokens !== undefined
+
+/** Why a provider cannot serve a request: the refused field and a sentence naming the limit. @category models */
+export interface Refusal {
+  readonly field: string
+  readonly message: string
+}
+
+const outside = (value: number, range: Range | undefined): boolean =>
+  range !== undefined && (value < range.min || value > range.max)
+
+const hasImages = (request: ChatRequest): boolean => {
+  for (const message of request.messages) {
+    if (message.role === "user" && typeof message.content !== "string") {
+      for (const part of message.content) if (part.type === "image") return true
+    }
+  }
+  return false
+}
+
+/**
+ * The first thing in `request` these capabilities refuse, or `undefined` when they can serve it.
+ * Only fields the request sets are checked (an unset temperature takes the provider's default).
+ * `contextWindow` is not checked: the prompt's token count is not known before the call.
+ *
+ * @category predicates
+ */
+export const refusal = (capabilities: Capabilities, request: ChatRequest): Refusal | undefined => {
+  const { maxTokens, responseFormat, stop, temperature, tools, topP } = request
+  if (temperature !== undefined && outside(temperature, capabilities.temperature)) {
+    const range = capabilities.temperature!
+    return { field: "temperature", message: `temperature ${temperature} is outside ${range.min}–${range.max}` }
+  }
+  if (topP !== undefined && outside(topP, capabilities.topP)) {
+    const range = capabilities.topP!
+    return { field: "topP", message: `topP ${topP} is outside ${range.min}–${range.max}` }
+  }
+  if (stop !== undefined && capabilities.maxStopSequences !== undefined && stop.length > capabilities.maxStopSequences) {
+    return {
+      field: "stop",
+      message: `${stop.length} stop sequences, at most ${capabilities.maxStopSequences} taken`
+    }
+  }
+  if (
+    maxTokens !== undefined && capabilities.maxOutputTokens !== undefined && maxTokens > capabilities.maxOutputTokens
+  ) {
+    return { field: "maxTokens", message: `maxTokens ${maxTokens} is over ${capabilities.maxOutputTokens}` }
+  }
+  if (tools !== undefined && tools.length > 0 && !capabilities.tools) {
+    return { field: "tools", message: "tools are not supported" }
+  }
+  if (responseFormat?.type === "json_schema" && !capabilities.jsonSchema) {
+    return { field: "responseFormat", message: "responseFormat json_schema is not supported" }
+  }
+  if (!capabilities.images && hasImages(request)) return { field: "images", message: "image content is not supported" }
+  return undefined
 }

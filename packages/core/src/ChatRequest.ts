@@ -41,6 +41,27 @@ export type ImagePart = typeof ImagePart.Type
 export const ContentPart = Schema.Union([TextPart, ImagePart])
 export type ContentPart = typeof ContentPart.Type
 
+/**
+ * One block of the model's reasoning (thinking), as a response returns it and as an assistant
+ * message carries it back on the next turn.
+ *
+ * - `signature`: the provider's proof that the block is its own (Anthropic `signature`, Bedrock
+ *   `reasoningText.signature`, Google `thoughtSignature`). Providers that send one refuse, or
+ *   silently drop, reasoning given back without it: keep blocks as they came.
+ * - `redactedData`: an encrypted block the provider would not show (Anthropic `redacted_thinking`,
+ *   Bedrock `redactedContent`); `text` is empty and the data must go back unchanged.
+ *
+ * A signature belongs to one provider: giving a block back to another provider is at best ignored.
+ *
+ * @category schemas
+ */
+export const Reasoning = Schema.Struct({
+  text: Schema.String,
+  signature: Schema.optionalKey(Schema.String),
+  redactedData: Schema.optionalKey(Schema.String)
+})
+export type Reasoning = typeof Reasoning.Type
+
 // ---------------------------------------------------------------------------
 // tools
 // ---------------------------------------------------------------------------
@@ -110,7 +131,7 @@ export const UserMessage = Schema.Struct({
   name: Schema.optionalKey(Schema.String)
 })
 /**
- * An assistant turn: text, tool calls, or both. As the last message it is a prefill the
+ * An assistant turn: text, tool calls, or both, with the reasoning that led to them. As the last message it is a prefill the
  * model continues (only on providers whose capabilities say `assistantPrefill`).
  *
  * @category schemas
@@ -118,7 +139,9 @@ export const UserMessage = Schema.Struct({
 export const AssistantMessage = Schema.Struct({
   role: Schema.Literal("assistant"),
   content: Schema.optionalKey(Schema.NullOr(Schema.String)),
-  toolCalls: Schema.optionalKey(Schema.Array(ToolCall))
+  toolCalls: Schema.optionalKey(Schema.Array(ToolCall)),
+  /** The reasoning the response carried (`ChatResponse.reasoning`), given back as it came. */
+  reasoning: Schema.optionalKey(Schema.Array(Reasoning))
 })
 /** The result of a tool call, answering the assistant's call with the same id. @category schemas */
 export const ToolMessage = Schema.Struct({
@@ -140,11 +163,30 @@ export type ToolMessage = typeof ToolMessage.Type
 // request
 // ---------------------------------------------------------------------------
 
+/**
+ * Body fields `providerOptions` may not set: they are what the request itself says (which model,
+ * which conversation, streamed or not), and a pass-through that overrode them would silently send
+ * another request than the one validated (`messages: []`, or `stream: true` on a `chat` call).
+ */
+const reservedProviderOptions: ReadonlyArray<string> = ["model", "messages", "stream"]
+
 const isValidRequest = Schema.makeFilter<{
   readonly tools?: ReadonlyArray<ToolDefinition>
   readonly toolChoice?: ToolChoice
   readonly messages: ReadonlyArray<Message>
+  readonly providerOptions?: { readonly [provider: string]: { readonly [key: string]: unknown } }
 }>((request) => {
+  const providerOptions = request.providerOptions
+  if (providerOptions !== undefined) {
+    for (const provider in providerOptions) {
+      const options = providerOptions[provider]!
+      for (const key of reservedProviderOptions) {
+        if (Object.hasOwn(options, key)) {
+          return `providerOptions.${provider} may not set "${key}": use the request's own field`
+        }
+      }
+    }
+  }
   const names = new Set((request.tools ?? []).map((tool) => tool.name))
   if (names.size !== (request.tools ?? []).length) return "tool names must be unique"
   const choice = request.toolChoice
@@ -169,7 +211,8 @@ const isValidRequest = Schema.makeFilter<{
  *
  * - `model` overrides the provider's default model for this call.
  * - `providerOptions` passes extra wire fields through, keyed by provider name (or kind):
- *   `{ openai: { logprobs: true } }`. They are merged into that provider's request body as they are.
+ *   `{ openai: { logprobs: true } }`. They are merged into that provider's request body as they are,
+ *   except `model`, `messages` and `stream`, which they may not set (decoding fails naming the key).
  *
  * @category schemas
  */

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { ToolCall } from "./ChatRequest.ts"
+import { Reasoning, ToolCall } from "./ChatRequest.ts"
 import { Attempt } from "./ProviderError.ts"
 
 /**
@@ -40,6 +40,9 @@ export type Usage = typeof Usage.Type
  *   `model` is the model the provider reports, which may be a dated version of the one asked for).
  * - `latencyMillis`: the whole call as the caller saw it, retries and failovers included.
  * - `attempts`: every try in order, the successful one last (empty when a provider is called directly).
+ * - `reasoning`: the model's thinking blocks, where the provider returns them. Give them back in
+ *   the assistant message of the next turn (`{ role: "assistant", content, reasoning }`): providers
+ *   that sign their thinking (Anthropic, Bedrock) need the blocks and signatures unchanged.
  *
  * @category schemas
  */
@@ -47,6 +50,7 @@ export const ChatResponse = Schema.Struct({
   id: Schema.String,
   text: Schema.String,
   toolCalls: Schema.Array(ToolCall),
+  reasoning: Schema.optionalKey(Schema.Array(Reasoning)),
   finishReason: FinishReason,
   rawFinishReason: Schema.optionalKey(Schema.String),
   usage: Schema.optionalKey(Usage),

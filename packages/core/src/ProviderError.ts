@@ -163,6 +163,24 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
   get countsAgainstHealth(): boolean { return false }
 }
 
+/**
+ * The request asks for something this provider does not take (per its capabilities: a temperature
+ * outside its range, more stop sequences than it allows, tools, images or json_schema it lacks,
+ * `maxTokens` over its output limit). The router finds this before dispatch and skips the
+ * provider without a call; another provider may serve the request.
+ *
+ * @category errors
+ */
+export class Unsupported extends Schema.TaggedError<Unsupported>()("Unsupported", {
+  message,
+  /** The request field that the provider cannot take (`temperature`, `tools`, `images`, ...). */
+  field: Schema.String
+}) {
+  get isRetryable(): boolean { return false }
+  get failsOver(): boolean { return true }
+  get countsAgainstHealth(): boolean { return false }
+}
+
 /** The provider answered with something we could not decode (bad JSON, an unknown shape). @category errors */
 export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("MalformedResponse", { message }) {
   get isRetryable(): boolean { return true }
@@ -225,7 +243,8 @@ export const ProviderErrorReason = Schema.Union([
   ContentFiltered,
   NotFound,
   MalformedResponse,
-  StreamInterrupted
+  StreamInterrupted,
+  Unsupported
 ])
 export type ProviderErrorReason = typeof ProviderErrorReason.Type
 
@@ -308,9 +327,14 @@ export class AllProvidersFailed extends Schema.TaggedError<AllProvidersFailed>()
   deadlineExceeded: Schema.optional(Schema.Boolean)
 }) {
   override get message(): string {
-    const list = this.attempts.map((attempt) =>
-      `${attempt.provider}${attempt.model === undefined ? "" : `/${attempt.model}`}: ${attempt.reason ?? attempt.outcome}`
-    ).join("; ")
+    const list = this.attempts.map((attempt) => {
+      const who = `${attempt.provider}${attempt.model === undefined ? "" : `/${attempt.model}`}`
+      // a capability skip says why: the reason tag alone does not tell which field was refused
+      const why = attempt.reason === "Unsupported" && attempt.error?._tag === "ProviderError"
+        ? `Unsupported (${attempt.error.reason.message})`
+        : attempt.reason ?? attempt.outcome
+      return `${who}: ${why}`
+    }).join("; ")
     const head = this.deadlineExceeded === true ? "deadline exceeded" : "all providers failed"
     return `${head} (${this.attempts.length} attempt${this.attempts.length === 1 ? "" : "s"}): ${list}`
   }

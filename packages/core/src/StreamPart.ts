@@ -1,6 +1,6 @@
 /**
- * The parts a chat stream emits. Content parts (`text-delta`, `tool-call-delta`, `tool-call`)
- * carry the answer; `finish` ends every complete stream; `restart` and `resume` are control parts
+ * The parts a chat stream emits. Content parts (`reasoning-delta`, `text-delta`, `tool-call-delta`,
+ * `tool-call`) carry the answer; `finish` ends every complete stream; `restart` and `resume` are control parts
  * the router emits when it switches provider after content was delivered (see `Router`).
  *
  * A stream that ends without a `finish` part was cut: providers and the router turn that into a
@@ -17,6 +17,26 @@ import { Attempt } from "./ProviderError.ts"
 export const TextDelta = Schema.Struct({
   type: Schema.Literal("text-delta"),
   text: Schema.String
+})
+
+/**
+ * A piece of the model's reasoning (thinking), delivered before or between the answer's parts.
+ *
+ * Blocks are delimited by their last delta: the delta that carries `signature` ends the block it
+ * belongs to (providers send the signature after the block's text), and a delta with
+ * `redactedData` is a whole redacted block by itself; the next `reasoning-delta` starts a new
+ * block. Joined this way they give `ChatResponse.reasoning`.
+ *
+ * For the router a reasoning delta is content: the caller has seen it, so a failure after it is
+ * handled by the stream policy like one after text (see `Router`).
+ *
+ * @category schemas
+ */
+export const ReasoningDelta = Schema.Struct({
+  type: Schema.Literal("reasoning-delta"),
+  text: Schema.String,
+  signature: Schema.optionalKey(Schema.String),
+  redactedData: Schema.optionalKey(Schema.String)
 })
 
 /**
@@ -81,9 +101,10 @@ export const Resume = Schema.Struct({
 })
 
 /** @category schemas */
-export const StreamPart = Schema.Union([TextDelta, ToolCallDelta, ToolCallComplete, Finish, Restart, Resume])
+export const StreamPart = Schema.Union([TextDelta, ReasoningDelta, ToolCallDelta, ToolCallComplete, Finish, Restart, Resume])
 export type StreamPart = typeof StreamPart.Type
 export type TextDelta = typeof TextDelta.Type
+export type ReasoningDelta = typeof ReasoningDelta.Type
 export type ToolCallDelta = typeof ToolCallDelta.Type
 export type ToolCallComplete = typeof ToolCallComplete.Type
 export type Finish = typeof Finish.Type
@@ -92,4 +113,5 @@ export type Resume = typeof Resume.Type
 
 /** True for the parts that carry answer content (the point after which a stream can no longer fail over freely). @category utils */
 export const isContent = (part: StreamPart): boolean =>
-  part.type === "text-delta" || part.type === "tool-call-delta" || part.type === "tool-call"
+  part.type === "text-delta" || part.type === "reasoning-delta" || part.type === "tool-call-delta" ||
+  part.type === "tool-call"

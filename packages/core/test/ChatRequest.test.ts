@@ -27,7 +27,12 @@ describe("ChatRequest.decode", () => {
               { type: "image", source: { type: "base64", mediaType: "image/png", data: "iVBORw0KGgo=" } }
             ]
           },
-          { role: "assistant", content: null, toolCalls: [{ id: "call_1", name: "lookup", arguments: "{\"q\":\"x\"}" }] },
+          {
+            role: "assistant",
+            content: null,
+            toolCalls: [{ id: "call_1", name: "lookup", arguments: "{\"q\":\"x\"}" }],
+            reasoning: [{ text: "look it up", signature: "sig" }, { text: "", redactedData: "opaque" }]
+          },
           { role: "tool", toolCallId: "call_1", content: "{\"answer\":42}" }
         ],
         model: "gpt-4o-mini",
@@ -53,6 +58,21 @@ describe("ChatRequest.decode", () => {
       assert.include(yield* rejection({ messages: [user], maxTokens: 0 }), "maxTokens")
       assert.include(yield* rejection({ messages: [user], maxTokens: 1.5 }), "maxTokens")
       assert.include(yield* rejection({ messages: [user], stop: ["a", "b", "c", "d", "e"] }), "stop")
+    }))
+
+  it.effect("rejects providerOptions that would override model, messages or stream, naming the key", () =>
+    Effect.gen(function*() {
+      for (const key of ["model", "messages", "stream"]) {
+        const message = yield* rejection({ messages: [user], providerOptions: { openai: { [key]: [] } } })
+        assert.include(message, `providerOptions.openai may not set "${key}"`)
+      }
+      // a reserved key set to undefined is still an override the provider would merge
+      assert.include(
+        yield* rejection({ messages: [user], providerOptions: { a: { logprobs: true }, b: { stream: undefined } } }),
+        `providerOptions.b may not set "stream"`
+      )
+      const allowed = { messages: [user], providerOptions: { openai: { logprobs: true, modelVersion: "x" } } }
+      assert.deepStrictEqual<unknown>(yield* ChatRequest.decode(allowed), allowed)
     }))
 
   it.effect("rejects malformed messages", () =>

@@ -527,6 +527,182 @@ describe("Router streams", () => {
     }))
 })
 
+describe("Router capability checks", () => {
+  const narrow = { temperature: { min: 0, max: 1 }, maxStopSequences: 1 }
+
+  it.effect("skips a candidate that cannot take the request without calling it, and says why", () =>
+    Effect.gen(function*() {
+      const { breaker, calls, router } = yield* setup([
+        { name: "a", script: [{ reply: "from a" }], capabilities: narrow },
+        { name: "b", script: [{ reply: "from b" }] }
+      ], {}, { failureThreshold: 1 })
+      const response = yield* router.chat({ ...request, temperature: 1.5 })
+      assert.strictEqual(response.provider, "b")
+      assert.strictEqual(yield* calls(0), 0)
+      const [skipped] = response.attempts
+      assert.deepStrictEqual([skipped?.provider, skipped?.outcome, skipped?.reason, skipped?.tries], [
+        "a",
+        "skipped",
+        "Unsupported",
+        0
+      ])
+      const reason = skipped?.error?._tag === "ProviderError" ? skipped.error.reason : undefined
+      assert.strictEqual(reason?._tag, "Unsupported")
+      assert.strictEqual(reason?._tag === "Unsupported" ? reason.field : undefined, "temperature")
+      // a refusal is not the provider's fault: its circuit (threshold 1) stays closed
+      assert.strictEqual((yield* breaker.state("a:test-model"))._tag, "Closed")
+      // a request within its limits goes to it as before
+      assert.strictEqual((yield* router.chat({ ...request, temperature: 1 })).provider, "a")
+    }))
+
+  it.effect("when no candidate can serve the request, AllProvidersFailed lists why each was skipped; no call is made", () =>
+    Effect.gen(function*() {
+      const { calls, router } = yield* setup([
+        { name: "a", script: [{ reply: "from a" }], capabilities: narrow },
+        { name: "b", script: [{ reply: "from b" }], capabilities: { tools: false } }
+      ])
+      const tooled: ChatRequest.ChatRequest = {
+        ...request,
+        stop: ["x", "y"],
+        tools: [{ name: "lookup", parameters: { type: "object" } }]
+      }
+      const error = yield* Effect.flip(router.chat(tooled))
+      assert.strictEqual(error._tag, "AllProvidersFailed")
+      if (error._tag !== "AllProvidersFailed") return
+      assert.deepStrictEqual(error.attempts.map((attempt) => [attempt.provider, attempt.outcome, attempt.reason]), [
+        ["a", "skipped", "Unsupported"],
+        ["b", "skipped", "Unsupported"]
+      ])
+      assert.include(error.message, "a/test-model: Unsupported (2 stop sequences, at most 1 taken)")
+      assert.include(error.message, "b/test-model: Unsupported (tools are not supported)")
+      const streamError = yield* Effect.flip(collect(router.stream(tooled)))
+      assert.strictEqual(streamError._tag, "AllProvidersFailed")
+      assert.strictEqual(yield* calls(0), 0)
+      assert.strictEqual(yield* calls(1), 0)
+    }))
+
+  it.effect("streams skip a refusing candidate before opening it", () =>
+    Effect.gen(function*() {
+      const { calls, router } = yield* setup([
+        { name: "a", script: [{ reply: "from a" }], capabilities: { jsonSchema: false } },
+        { name: "b", script: [{ reply: "from b" }] }
+      ])
+      const parts = yield* collect(router.stream({
+        ...request,
+        responseFormat: { type: "json_schema", name: "answer", schema: { type: "object" } }
+      }))
+      const finish = parts.at(-1)
+      assert.strictEqual(finish?.type === "finish" ? finish.provider : undefined, "b")
+      assert.deepStrictEqual(
+        finish?.type === "finish" ? finish.attempts?.map((attempt) => [attempt.provider, attempt.reason]) : undefined,
+        [["a", "Unsupported"], ["b", undefined]]
+      )
+      assert.strictEqual(yield* calls(0), 0)
+    }))
+})
+
+describe("Router reasoning", () => {
+  const reasonedCut = { reply: "one two three", reasoning: ["thinking ", "hard"], reasoningSignature: "sig-a" }
+
+  it.effect("chat passes the provider's reasoning blocks through", () =>
+    Effect.gen(function*() {
+      const { router } = yield* setup([
+        { name: "a", script: [{ fail: TestChatProvider.overloaded() }] },
+        { name: "b", script: [{ reply: "answer", reasoning: ["why"], reasoningSignature: "sig-b" }] }
+      ], { retry: { maxRetries: 0 } })
+      const response = yield* router.chat(request)
+      assert.strictEqual(response.provider, "b")
+      assert.deepStrictEqual(response.reasoning, [{ text: "why", signature: "sig-b" }])
+    }))
+
+  it.effect("reasoning the caller has seen is delivered content: policy fail ends the stream, no silent failover", () =>
+    Effect.gen(function*() {
+      const { calls, router } = yield* setup([
+        { name: "a", script: [{ ...reasonedCut, cutAfter: 1 }] },
+        { name: "b", script: [{ reply: "backup" }] }
+      ])
+      const received: Array<StreamPart.StreamPart> = []
+      const exit = yield* runTimed(Stream.runForEach(router.stream(request), (part) => Effect.sync(() => received.push(part))))
+      assert.deepStrictEqual(received, [{ type: "reasoning-delta", text: "thinking " }])
+      const error = yield* Effect.flip(Effect.suspend(() => exit))
+      assert.strictEqual(error._tag === "ProviderError" && error.reason._tag, "StreamInterrupted")
+      assert.strictEqual(yield* calls(1), 0)
+    }))
+
+  it.effect("reasoning is the first token: it stops the first-token timeout, later silence is an idle timeout", () =>
+    Effect.gen(function*() {
+      const { router } = yield* setup([
+        { name: "a", script: [{ ...reasonedCut, stallAfter: 1, delay: "1 second" }] },
+        { name: "b", script: [{ reply: "replacement" }] }
+      ], { streamPolicy: "restart", firstTokenTimeout: "2 seconds", idleTimeout: "5 seconds" })
+      const fiber = yield* Effect.forkChild(collect(router.stream(request)))
+      // a first-token timeout would have switched at 2 s; the idle timeout runs from the reasoning at 1 s
+      yield* TestClock.adjust("5999 millis")
+      assert.isUndefined(fiber.pollUnsafe())
+      yield* TestClock.adjust("1 millis")
+      const parts = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(parts[0], { type: "reasoning-delta", text: "thinking " })
+      assert.deepStrictEqual(parts[1], { type: "restart", provider: "b", reason: "Timeout" })
+      assert.strictEqual(textOf(parts), "replacement")
+    }))
+
+  it.effect("policy restart after reasoning: a restart part, then the next provider's whole answer", () =>
+    Effect.gen(function*() {
+      const { router } = yield* setup([
+        { name: "a", script: [{ ...reasonedCut, cutAfter: 2 }] },
+        { name: "b", script: [{ reply: "fresh", reasoning: ["anew"] }] }
+      ], { streamPolicy: "restart" })
+      const exit = yield* runTimed(collect(router.stream(request)))
+      assert.isTrue(Exit.isSuccess(exit))
+      if (!Exit.isSuccess(exit)) return
+      const types = exit.value.map((part) => part.type)
+      assert.deepStrictEqual(types, ["reasoning-delta", "reasoning-delta", "restart", "reasoning-delta", "text-delta", "finish"])
+      assert.strictEqual(textOf(exit.value), "fresh")
+    }))
+
+  it.effect("policy continue with only reasoning delivered restarts: there is no answer text to continue", () =>
+    Effect.gen(function*() {
+      const recorded = yield* TestChatProvider.recorded({ name: "b", script: [{ reply: "one two three" }] })
+      const cut = TestChatProvider.layer({ name: "a", script: [{ ...reasonedCut, cutAfter: 2 }] })
+      const context = yield* Layer.build(
+        Router.layer({ providers: [cut, recorded.layer], policy: { ...noJitter, streamPolicy: "continue" } }).pipe(
+          Layer.provide(breakerLayer())
+        )
+      )
+      const router = Context.get(context, ChatProvider.ChatProvider)
+      const exit = yield* runTimed(collect(router.stream(request)))
+      assert.isTrue(Exit.isSuccess(exit))
+      if (!Exit.isSuccess(exit)) return
+      assert.deepStrictEqual(exit.value.find((part) => part.type === "restart"), {
+        type: "restart",
+        provider: "b",
+        reason: "Connection"
+      })
+      assert.isFalse(exit.value.some((part) => part.type === "resume"))
+      const [call] = yield* recorded.calls
+      assert.deepStrictEqual(call?.request.messages, request.messages) // no empty prefill
+    }))
+
+  it.effect("policy continue after reasoning and text: resumes from the text only, reasoning is not prefilled", () =>
+    Effect.gen(function*() {
+      const recorded = yield* TestChatProvider.recorded({ name: "b", script: [{ reply: "one two three" }] })
+      const cut = TestChatProvider.layer({ name: "a", script: [{ ...reasonedCut, cutAfter: 3 }] })
+      const context = yield* Layer.build(
+        Router.layer({ providers: [cut, recorded.layer], policy: { ...noJitter, streamPolicy: "continue" } }).pipe(
+          Layer.provide(breakerLayer())
+        )
+      )
+      const router = Context.get(context, ChatProvider.ChatProvider)
+      const exit = yield* runTimed(collect(router.stream(request)))
+      assert.isTrue(Exit.isSuccess(exit))
+      if (!Exit.isSuccess(exit)) return
+      assert.isTrue(exit.value.some((part) => part.type === "resume"))
+      assert.strictEqual(textOf(exit.value), "one two three")
+      const [call] = yield* recorded.calls
+      assert.deepStrictEqual(call?.request.messages.at(-1), { role: "assistant", content: "one" })
+    }))
+})
+
 describe("Router logging", () => {
   it.effect("one correlation id per call on every attempt's log line, with provider, model, attempt and latency", () =>
     Effect.gen(function*() {

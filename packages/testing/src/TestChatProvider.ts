@@ -32,6 +32,13 @@ export interface ReplyFields {
   /** How `stream` splits the text; must join to `reply`. Default: words, each with the whitespace before it. */
   readonly chunks?: ReadonlyArray<string> | undefined
   readonly toolCalls?: ReadonlyArray<ChatRequest.ToolCall> | undefined
+  /**
+   * Reasoning the model shows before its answer, as the chunks `stream` emits (`reasoning-delta`
+   * parts, before any text); `chat` returns them joined as one block.
+   */
+  readonly reasoning?: ReadonlyArray<string> | undefined
+  /** The signature of the reasoning block: on `chat`'s block, and on the last reasoning delta. */
+  readonly reasoningSignature?: string | undefined
   /** Default `"stop"`, or `"tool_calls"` when `toolCalls` is not empty. */
   readonly finishReason?: ChatResponse.FinishReason | undefined
   /** Default: prompt words, answer words and their sum. */
@@ -48,7 +55,7 @@ export interface ReplyFields {
 export interface Reply extends ReplyFields {}
 
 /**
- * A stream that breaks: `cutAfter` text chunks are emitted, then the stream fails with
+ * A stream that breaks: `cutAfter` content chunks (reasoning chunks first, then text) are emitted, then the stream fails with
  * `cutWith` (default `Connection("stream cut")`), before any tool call or `finish` part.
  * `chat` fails with the same reason after `delay`.
  *
@@ -60,7 +67,7 @@ export interface CutAfter extends ReplyFields {
 }
 
 /**
- * A stream that goes silent: `stallAfter` text chunks are emitted, then nothing ever again (only
+ * A stream that goes silent: `stallAfter` content chunks (reasoning first, then text) are emitted, then nothing ever again (only
  * an idle timeout or an interruption ends it). `chat` never answers either.
  *
  * @category models
@@ -218,6 +225,8 @@ interface Answer {
   readonly text: string
   readonly chunks: ReadonlyArray<string>
   readonly toolCalls: ReadonlyArray<ChatRequest.ToolCall>
+  readonly reasoning: ReadonlyArray<string>
+  readonly reasoningSignature: string | undefined
   readonly finishReason: ChatResponse.FinishReason
   readonly usage: ChatResponse.Usage
   readonly model: string
@@ -287,6 +296,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       text,
       chunks,
       toolCalls,
+      reasoning: step.reasoning ?? [],
+      reasoningSignature: step.reasoningSignature,
       finishReason: step.finishReason ?? (toolCalls.length > 0 ? "tool_calls" : "stop"),
       usage: step.usage ?? { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
       model: step.model ?? request.model ?? defaultModel
@@ -308,6 +319,12 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       id: `${name}-${index}`,
       text: answer.text,
       toolCalls: answer.toolCalls,
+      ...(answer.reasoning.length === 0 ? {} : {
+        reasoning: [{
+          text: answer.reasoning.join(""),
+          ...(answer.reasoningSignature === undefined ? {} : { signature: answer.reasoningSignature })
+        }]
+      }),
       finishReason: answer.finishReason,
       usage: answer.usage,
       provider: name,
@@ -327,8 +344,16 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       Stream.mapEffect((part, position) => position === 0 ? Effect.succeed(part) : Effect.as(sleepFor(chunkDelay), part))
     )
 
-  const textParts = (chunks: ReadonlyArray<string>): ReadonlyArray<StreamPart.StreamPart> =>
-    chunks.map((text) => ({ type: "text-delta", text }))
+  // reasoning deltas first (the last one signed, when a signature is scripted), then text deltas
+  const contentParts = (answer: Answer): ReadonlyArray<StreamPart.StreamPart> => {
+    const last = answer.reasoning.length - 1
+    const reasoning = answer.reasoning.map((text, position): StreamPart.StreamPart =>
+      position === last && answer.reasoningSignature !== undefined
+        ? { type: "reasoning-delta", text, signature: answer.reasoningSignature }
+        : { type: "reasoning-delta", text }
+    )
+    return [...reasoning, ...answer.chunks.map((text): StreamPart.StreamPart => ({ type: "text-delta", text }))]
+  }
 
   const stream = (request: ChatRequest.ChatRequest): Stream.Stream<StreamPart.StreamPart, ProviderError.ProviderError> =>
     Stream.unwrap(Effect.gen(function*() {
@@ -339,18 +364,18 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       if ("errorBeforeContent" in step) return Stream.fail(failure(request, step.errorBeforeContent, step.model))
       const answer = yield* answerOf(request, step)
       if ("cutAfter" in step) {
-        const sent = answer.chunks.slice(0, Math.max(0, step.cutAfter))
+        const sent = contentParts(answer).slice(0, Math.max(0, step.cutAfter))
         const cut = Stream.fromEffect(
           Effect.andThen(
             sent.length === 0 ? Effect.void : sleepFor(step.chunkDelay),
             Effect.fail(failure(request, step.cutWith ?? connection("stream cut"), answer.model))
           )
         )
-        return Stream.concat(paced(textParts(sent), step.chunkDelay), cut)
+        return Stream.concat(paced(sent, step.chunkDelay), cut)
       }
       if ("stallAfter" in step) {
-        const sent = answer.chunks.slice(0, Math.max(0, step.stallAfter))
-        return Stream.concat(paced(textParts(sent), step.chunkDelay), Stream.never)
+        const sent = contentParts(answer).slice(0, Math.max(0, step.stallAfter))
+        return Stream.concat(paced(sent, step.chunkDelay), Stream.never)
       }
       const toolParts = answer.toolCalls.flatMap((toolCall, index): ReadonlyArray<StreamPart.StreamPart> => [
         { type: "tool-call-delta", index, id: toolCall.id, name: toolCall.name, argumentsDelta: toolCall.arguments },
@@ -363,7 +388,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         provider: name,
         model: answer.model
       }
-      return Stream.concat(paced([...textParts(answer.chunks), ...toolParts], step.chunkDelay), Stream.make(finish))
+      return Stream.concat(paced([...contentParts(answer), ...toolParts], step.chunkDelay), Stream.make(finish))
     }))
 
   const provider = ChatProvider.ChatProvider.of({

@@ -226,6 +226,43 @@ describe("TestChatProvider", () => {
         assert.strictEqual(chatError.message, "stream cut")
       }))
 
+    it.effect("streams scripted reasoning before the text, the last delta signed; chat returns it as one block", () =>
+      Effect.gen(function*() {
+        const { provider } = yield* TestChatProvider.make({
+          name: "thinker",
+          script: [{ reply: "yes", reasoning: ["let me ", "think"], reasoningSignature: "sig-1" }]
+        })
+        const parts = [...yield* Stream.runCollect(provider.stream(ask("well?")))]
+        assert.deepStrictEqual(parts.slice(0, 3), [
+          { type: "reasoning-delta", text: "let me " },
+          { type: "reasoning-delta", text: "think", signature: "sig-1" },
+          { type: "text-delta", text: "yes" }
+        ])
+        assert.strictEqual(parts.at(-1)?.type, "finish")
+        const response = yield* provider.chat(ask("well?"))
+        assert.deepStrictEqual(response.reasoning, [{ text: "let me think", signature: "sig-1" }])
+        assert.strictEqual(response.text, "yes")
+        // no reasoning scripted: no reasoning key at all
+        const plain = yield* TestChatProvider.make({ name: "plain", script: [{ reply: "yes" }] })
+        assert.isFalse("reasoning" in (yield* plain.provider.chat(ask("well?"))))
+      }))
+
+    it.effect("cutAfter counts reasoning chunks first, then text", () =>
+      Effect.gen(function*() {
+        const { provider } = yield* TestChatProvider.make({
+          name: "flaky",
+          script: [{ reply: "one two", reasoning: ["a", "b"], cutAfter: 3 }]
+        })
+        const { fiber, received } = yield* collectInBackground(provider.stream(ask("count")))
+        const exit = yield* Fiber.await(fiber)
+        assert.isTrue(Exit.isFailure(exit))
+        assert.deepStrictEqual(yield* received, [
+          { type: "reasoning-delta", text: "a" },
+          { type: "reasoning-delta", text: "b" },
+          { type: "text-delta", text: "one" }
+        ])
+      }))
+
     it.effect("stallAfter emits N parts then never completes until interrupted", () =>
       Effect.gen(function*() {
         const { provider } = yield* TestChatProvider.make({

@@ -1,0 +1,380 @@
+/**
+ * One attempt on one provider, and failover across candidates: the checks before a call
+ * (disabled, rate limited, open circuit, capabilities), breaker admission, retries inside the
+ * circuit, the attempt's time limit and the call's deadline, and how each outcome is settled and
+ * recorded. Chat and stream failover both run on it.
+ *
+ * Internal. Built once per router (`make`): everything here is a closure over the breaker and the
+ * router's counters, so the hot path reads closure variables, as it did inside `Router.make`.
+ */
+import { Clock, Duration, Effect, LogLevel, type Ref, References, Result, Schedule } from "effect"
+import { identity } from "effect/Function"
+import * as Capabilities from "../../Capabilities.ts"
+import type { ChatRequest } from "../../ChatRequest.ts"
+import type * as CircuitBreaker from "../../CircuitBreaker.ts"
+import {
+  AllProvidersFailed,
+  type Attempt,
+  type ChatError,
+  CircuitOpen,
+  ProviderError,
+  reasonTag,
+  Unsupported,
+  withoutStackTrace
+} from "../../ProviderError.ts"
+import * as RetryPolicy from "../../RetryPolicy.ts"
+import type * as RouterPolicy from "../../RouterPolicy.ts"
+import * as TimeLimit from "../../TimeLimit.ts"
+import { attemptLine, logAttempt } from "./CallLog.ts"
+import {
+  deadlineHit,
+  failSkipped,
+  failsOver,
+  modelOf,
+  recordLatency,
+  type Slot,
+  skippedSentinel,
+  type Tried
+} from "./Slot.ts"
+
+/** The router-wide counters `Router.stats` reports; plain fields, updated on one JS thread. */
+export interface Totals {
+  requests: number
+  attempts: number
+  failovers: number
+  failed: number
+}
+
+export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], totals: Totals) => {
+
+  /**
+   * Records a skipped attempt and fails over. The `CircuitOpen` error is built only if someone
+   * reads the attempt's `error` (a getter that builds it once): the router itself never looks at
+   * it — a skip always fails over, and `AllProvidersFailed` is built from the attempts — and an
+   * open circuit is skipped on every call, so its cost is the skip's.
+   */
+  const skip = (
+    slot: Slot,
+    model: string,
+    attempts: Array<Attempt>,
+    key: string,
+    state: CircuitOpen["state"],
+    retryAfterMillis: number | undefined
+  ): Effect.Effect<never, CircuitOpen> => {
+    const build = () =>
+      new CircuitOpen({
+        provider: slot.name,
+        key,
+        state,
+        ...(retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(retryAfterMillis) })
+      })
+    slot.skipped++
+    let error: CircuitOpen | undefined
+    const skipped = {
+      provider: slot.name,
+      model,
+      outcome: "skipped",
+      reason: "CircuitOpen",
+      tries: 0,
+      latencyMillis: 0
+    } as Attempt
+    Object.defineProperty(skipped, "error", {
+      enumerable: true,
+      get: () => (error ??= withoutStackTrace(build))
+    })
+    attempts.push(skipped)
+    const index = attempts.length
+    return Effect.withFiber((fiber) =>
+      LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
+        ? failSkipped
+        : Effect.andThen(attemptLine(skipped, index), failSkipped)
+    )
+  }
+
+  /**
+   * Records a candidate whose capabilities refuse the request as skipped (no call, no circuit
+   * admission, nothing counted against its health) and fails over.
+   */
+  const refuse = (
+    slot: Slot,
+    model: string,
+    attempts: Array<Attempt>,
+    refusal: Capabilities.Refusal
+  ): Effect.Effect<never, CircuitOpen> => {
+    totals.attempts++
+    slot.skipped++
+    const skipped: Attempt = {
+      provider: slot.name,
+      model,
+      outcome: "skipped",
+      reason: "Unsupported",
+      error: new ProviderError({
+        provider: slot.name,
+        model,
+        reason: new Unsupported({ message: refusal.message, field: refusal.field })
+      }),
+      tries: 0,
+      latencyMillis: 0
+    }
+    attempts.push(skipped)
+    return Effect.andThen(logAttempt(skipped, attempts.length), failSkipped)
+  }
+
+  const settleFailure = (
+    slot: Slot,
+    model: string,
+    permit: CircuitBreaker.Permit,
+    error: ChatError,
+    tries: number,
+    started: number,
+    attempts: Array<Attempt>
+  ) =>
+    Effect.clockWith((clock) => {
+      const retryAfter = RetryPolicy.retryAfterOf(error)
+      if (
+        error._tag === "ProviderError" && error.reason._tag === "RateLimited" && retryAfter !== undefined &&
+        Duration.isGreaterThan(retryAfter, slot.policy.maxRetryAfter)
+      ) {
+        // a long Retry-After: skip this provider until then
+        const until = clock.currentTimeMillisUnsafe() + Duration.toMillis(retryAfter)
+        slot.rateLimitedUntil = Math.max(slot.rateLimitedUntil, until)
+      }
+      const counts = error._tag === "ProviderError" && error.reason.countsAgainstHealth
+      return settleWith(
+        slot,
+        model,
+        permit,
+        counts ? { _tag: "Failure", retryAfter } : { _tag: "Ignored" },
+        {
+          outcome: "failure",
+          reason: reasonTag(error),
+          ...(error._tag === "AllProvidersFailed" ? {} : { error }),
+          tries
+        },
+        started,
+        attempts,
+        error
+      )
+    })
+
+  // Records one finished try: the circuit's outcome, the slot's counters and the attempt line.
+  // `failure` is the error of a failed try (not of one the deadline cut short).
+  const settleWith = (
+    slot: Slot,
+    model: string,
+    permit: CircuitBreaker.Permit,
+    outcome: CircuitBreaker.Outcome,
+    attempt: Omit<Attempt, "provider" | "model" | "latencyMillis">,
+    started: number,
+    attempts: Array<Attempt>,
+    failure?: ChatError
+  ) =>
+    Effect.clockWith((clock) => {
+      const now = clock.currentTimeMillisUnsafe()
+      if (outcome._tag === "Success") slot.successes++
+      if (failure !== undefined) {
+        slot.failures++
+        slot.lastError = { reason: reasonTag(failure), message: failure.message, at: now }
+      }
+      if (outcome._tag === "Success" || failure !== undefined) recordLatency(slot, now - started)
+      const settled: Attempt = { provider: slot.name, model, ...attempt, latencyMillis: now - started }
+      attempts.push(settled)
+      return Effect.andThen(breaker.record(permit, outcome), logAttempt(settled, attempts.length))
+    })
+
+  const settleSuccess = (
+    slot: Slot,
+    model: string,
+    permit: CircuitBreaker.Permit,
+    tries: number,
+    started: number,
+    attempts: Array<Attempt>
+  ) => settleWith(slot, model, permit, { _tag: "Success" }, { outcome: "success", tries }, started, attempts)
+
+  // The deadline cut this try short: not the provider's fault, so the circuit hears nothing
+  const settleDeadline = (
+    slot: Slot,
+    model: string,
+    permit: CircuitBreaker.Permit,
+    tries: number,
+    started: number,
+    attempts: Array<Attempt>
+  ) =>
+    settleWith(
+      slot,
+      model,
+      permit,
+      { _tag: "Ignored" },
+      { outcome: "failure", reason: "DeadlineExceeded", tries },
+      started,
+      attempts
+    )
+
+  /**
+   * Runs `effect` within the attempt's own time limit or the call's deadline, whichever ends
+   * first, with one timer (see `TimeLimit`: a timer per attempt is the router's main cost).
+   */
+  const within = <A>(
+    effect: Effect.Effect<A, ChatError>,
+    limit: Duration.Duration,
+    deadlineAt: number,
+    onLimit: () => ChatError
+  ): Effect.Effect<A, ChatError> =>
+    Effect.clockWith((clock) => {
+      const remaining = deadlineAt - clock.currentTimeMillisUnsafe()
+      if (remaining <= 0) return Effect.fail(deadlineHit)
+      const byDeadline = remaining < Duration.toMillis(limit)
+      return byDeadline
+        ? TimeLimit.within(effect, Duration.millis(remaining), () => deadlineHit)
+        : TimeLimit.within(effect, limit, onLimit)
+    })
+
+  /**
+   * Runs `run` on `slot` with retries, inside the slot's circuit. On success the outcome is
+   * recorded only when `settle` is true (a stream settles later, when it ends).
+   */
+  const attempt = <A>(
+    slot: Slot,
+    model: string,
+    run: Effect.Effect<A, ChatError>,
+    attempts: Array<Attempt>,
+    settle: boolean,
+    deadlineAt: number,
+    now: number
+  ): Effect.Effect<Tried<A>, ChatError> => {
+      // The checks before a call are plain code, not a generator: a skipped provider costs a few
+      // microseconds on every call while its circuit is open.
+      totals.attempts++
+      if (!slot.enabled) return skip(slot, model, attempts, slot.name, "Disabled", undefined)
+      if (slot.rateLimitedUntil > now) {
+        return skip(slot, model, attempts, slot.name, "RateLimited", slot.rateLimitedUntil - now)
+      }
+      const key = `${slot.name}:${model}`
+      const known = slot.knownOpen.get(key)
+      if (known !== undefined) {
+        if (now < known.until && breaker.changesUnsafe() === known.changes) {
+          return skip(slot, model, attempts, key, "Open", known.until - now)
+        }
+        slot.knownOpen.delete(key)
+      }
+      slot.models.add(model)
+      return Effect.matchEffect(breaker.admit(key), {
+        onFailure: (rejected) => {
+          if (rejected.state === "Open" && rejected.retryAfterMillis !== undefined) {
+            slot.knownOpen.set(key, { until: now + rejected.retryAfterMillis, changes: breaker.changesUnsafe() })
+          }
+          return skip(slot, model, attempts, key, rejected.state, rejected.retryAfterMillis)
+        },
+        onSuccess: (permit) => admitted(slot, model, run, attempts, settle, permit, now, deadlineAt)
+      })
+    }
+
+  const admitted = <A>(
+    slot: Slot,
+    model: string,
+    run: Effect.Effect<A, ChatError>,
+    attempts: Array<Attempt>,
+    settle: boolean,
+    permit: CircuitBreaker.Permit,
+    now: number,
+    deadlineAt: number
+  ): Effect.Effect<Tried<A>, ChatError> => {
+    slot.requests++
+    let tries = 0
+    const once = Effect.suspend(() => {
+      tries++
+      return run
+    })
+    return once.pipe(
+      // a retry whose backoff would end past the deadline is not made
+      slot.policy.retry.maxRetries > 0
+        ? Effect.retry(slot.schedule.pipe(Schedule.while(({ duration, now: at }) => at + Duration.toMillis(duration) < deadlineAt)))
+        : identity,
+      Effect.onInterrupt(() =>
+        Effect.gen(function*() {
+          const at = yield* Clock.currentTimeMillis
+          yield* breaker.record(permit, { _tag: "Ignored" })
+          attempts.push({
+            provider: slot.name,
+            model,
+            outcome: "failure",
+            reason: "Interrupted",
+            tries,
+            latencyMillis: at - now
+          })
+        })
+      ),
+      Effect.matchEffect({
+        onFailure: (error) =>
+          error === deadlineHit
+            ? Effect.andThen(settleDeadline(slot, model, permit, tries, now, attempts), Effect.fail(error))
+            : Effect.andThen(settleFailure(slot, model, permit, error, tries, now, attempts), Effect.fail(error)),
+        onSuccess: (value): Effect.Effect<Tried<A>> => {
+          const tried = { value, permit, tries, started: now }
+          return settle ? Effect.as(settleSuccess(slot, model, permit, tries, now, attempts), tried) : Effect.succeed(tried)
+        }
+      })
+    )
+  }
+
+  /**
+   * `firstSuccessOf` over the slots. A failure that should not fail over leaves as a
+   * `Result.fail` value, which `firstSuccessOf` counts as a success and so stops at.
+   */
+  const failover = <A>(
+    slots: ReadonlyArray<Slot>,
+    request: ChatRequest,
+    run: (slot: Slot) => Effect.Effect<A, ChatError>,
+    attempts: Array<Attempt>,
+    settle: boolean,
+    deadlineAt: number
+  ): Effect.Effect<Result.Result<{ readonly slot: Slot; readonly tried: Tried<A> }, ChatError>, AllProvidersFailed> => {
+    const deadlineExceeded = () =>
+      Effect.succeed(Result.fail(new AllProvidersFailed({ attempts: [...attempts], deadlineExceeded: true })))
+    return slots.length === 0
+      ? Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
+      // each candidate is a lazy effect: its attempt starts only if the ones before it failed over
+      : Effect.firstSuccessOf(slots.map((slot) =>
+        Effect.clockWith((clock) => {
+          const now = clock.currentTimeMillisUnsafe()
+          if (now >= deadlineAt) return deadlineExceeded()
+          // one boolean for a provider that takes every request; the check itself only for the rest
+          const refused = slot.limited ? Capabilities.refusal(slot.provider.capabilities, request) : undefined
+          return refused !== undefined
+            ? refuse(slot, modelOf(slot, request), attempts, refused)
+            : attempt(slot, modelOf(slot, request), Effect.suspend(() => run(slot)), attempts, settle, deadlineAt, now).pipe(
+              Effect.matchEffect({
+                onSuccess: (tried) => Effect.succeed(Result.succeed({ slot, tried })),
+                onFailure: (error) =>
+                  error === skippedSentinel
+                    ? Effect.fail(error)
+                    : error === deadlineHit
+                    ? deadlineExceeded()
+                    : failsOver(error, slot.policy)
+                    ? Effect.fail(error)
+                    : Effect.succeed(Result.fail(error))
+              })
+            )
+        })
+      )).pipe(
+        Effect.catch(() => Effect.fail(new AllProvidersFailed({ attempts: [...attempts] })))
+      )
+  }
+
+  const countOutcome = (attempts: ReadonlyArray<Attempt>, failed: boolean) => {
+    totals.failovers += attempts.filter((attempt) => attempt.outcome !== "success").length
+    if (failed) totals.failed++
+  }
+  return { countOutcome, failover, settleFailure, settleSuccess, within }
+}
+
+export type Attempts = ReturnType<typeof makeAttempts>
+
+/** What chat and stream failover are built from: one per router. */
+export interface Deps {
+  readonly breaker: CircuitBreaker.CircuitBreaker["Service"]
+  readonly order: Ref.Ref<ReadonlyArray<Slot>>
+  readonly routerPolicy: RouterPolicy.Resolved
+  readonly totals: Totals
+  readonly attempts: Attempts
+}

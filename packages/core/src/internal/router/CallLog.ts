@@ -1,0 +1,53 @@
+/**
+ * Call identity, attempt log lines and the call span: one correlation id per call on every log
+ * line and span attribute of that call, and one line per attempt built only when its level is
+ * enabled (a skip's line would otherwise cost more than the skip).
+ *
+ * Internal: not exported from the package.
+ */
+import { Effect, LogLevel, References } from "effect"
+import type { ChatRequest } from "../../ChatRequest.ts"
+import type { Attempt } from "../../ProviderError.ts"
+import * as Spans from "../../Spans.ts"
+// One correlation id per call, on every log line and the span of that call. A process prefix and
+// a counter: unique enough to grep for, and far cheaper than a UUID on the hot path.
+export const idPrefix = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0")
+let idCounter = 0
+export const nextCallId = (): string => `flx-${idPrefix}-${(idCounter++).toString(36)}`
+
+// Each line is built only when its level is enabled: a skip or a success is logged at Debug,
+// and building the line (message, annotations) would otherwise cost more than the skip itself.
+export const logAttempt = (attempt: Attempt, index: number): Effect.Effect<void> =>
+  Effect.withFiber((fiber) => {
+    const level = attempt.outcome === "failure" ? "Warn" : "Debug"
+    return LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), level)
+      ? Effect.void
+      : attemptLine(attempt, index)
+  })
+
+export const attemptLine = (attempt: Attempt, index: number): Effect.Effect<void> => {
+  const annotations = {
+    provider: attempt.provider,
+    model: attempt.model ?? "",
+    attempt: index,
+    outcome: attempt.outcome,
+    tries: attempt.tries,
+    latencyMillis: attempt.latencyMillis,
+    ...(attempt.reason === undefined ? {} : { reason: attempt.reason })
+  }
+  const line = attempt.outcome === "success"
+    ? Effect.logDebug("attempt succeeded")
+    : attempt.outcome === "skipped"
+    ? Effect.logDebug(`attempt skipped: ${attempt.error?.message ?? attempt.reason}`)
+    : Effect.logWarning(`attempt failed: ${attempt.error?.message ?? attempt.reason}`)
+  return Effect.annotateLogs(line, annotations)
+}
+
+/** Annotates every log line of one call with its correlation id and runs it in a span. */
+export const traced = (name: string, request: ChatRequest) => <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+  const callId = nextCallId() // per call: `traced` runs when the call is made
+  return Spans.withSpan(Effect.annotateLogs(effect, "callId", callId), name, {
+    "flexiai.call_id": callId,
+    "flexiai.model": request.model ?? "default"
+  })
+}
