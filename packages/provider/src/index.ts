@@ -7,3 +7,5 @@
  * @since 0.2.0
  */
 export * as Mask from "./Mask.ts"
+export * as StatusReasons from "./StatusReasons.ts"
+export * as BodyLimit from "./BodyLimit.ts"
