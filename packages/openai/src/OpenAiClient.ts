@@ -21,7 +21,7 @@ import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderEr
 import * as BodyLimit from "@flexiai/provider/BodyLimit"
 import * as Errors from "./internal/errors.ts"
 import { parseCompletion } from "./internal/decode.ts"
-import { idleTimeout as idleTimeoutOf } from "./internal/idle.ts"
+import { idleTimeout as idleTimeoutOf } from "@flexiai/provider/Idle"
 import * as OpenAiSchema from "./OpenAiSchema.ts"
 
 // ---------------------------------------------------------------------------

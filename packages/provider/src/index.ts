@@ -9,3 +9,8 @@
 export * as Mask from "./Mask.ts"
 export * as StatusReasons from "./StatusReasons.ts"
 export * as BodyLimit from "./BodyLimit.ts"
+export * as Framing from "./Framing.ts"
+export * as Sse from "./Sse.ts"
+export * as Ndjson from "./Ndjson.ts"
+export * as EventStreamFrames from "./EventStreamFrames.ts"
+export * as Idle from "./Idle.ts"
