@@ -18,9 +18,10 @@ import type { HttpClientError, HttpClientResponse } from "effect/http"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import * as TimeLimit from "@flexiai/core/TimeLimit"
 import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
+import * as BodyLimit from "@flexiai/provider/BodyLimit"
 import * as Errors from "./internal/errors.ts"
 import { parseCompletion } from "./internal/decode.ts"
-import { idleTimeout as idleTimeoutOf } from "./internal/idle.ts"
+import { idleTimeout as idleTimeoutOf } from "@flexiai/provider/Idle"
 import * as OpenAiSchema from "./OpenAiSchema.ts"
 
 // ---------------------------------------------------------------------------
@@ -77,6 +78,11 @@ export interface Options {
    * library's own time per call, and a third-party API has no use for our trace ids.
    */
   readonly httpSpans?: boolean | undefined
+  /**
+   * The largest non-streamed body read (a chat completion, the model list), in bytes; past it the
+   * call fails with `MalformedResponse`, which fails over. Default 32 MiB.
+   */
+  readonly maxBodyBytes?: number | undefined
 }
 
 /**
@@ -168,6 +174,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     ...options.headers
   })
   const urlParams = options.urlParams
+  const maxBodyBytes = options.maxBodyBytes ?? BodyLimit.defaultMaxBytes
   // the two header sets a request can have, built once
   const jsonHeaders = Headers.set(baseHeaders, "accept", "application/json")
   const sseHeaders = Headers.set(baseHeaders, "accept", "text/event-stream")
@@ -221,7 +228,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const failStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) =>
     Effect.gen(function*() {
       const headers = headerRecord(response)
-      const body = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
+      // an error page is read within the body cap too; past it (or unreadable) it is mapped by status alone
+      const body = yield* BodyLimit.readText(response, maxBodyBytes).pipe(Effect.orElseSucceed(() => ""))
       const nowMillis = yield* Clock.currentTimeMillis
       return yield* fail(
         Errors.reasonFromResponse({ status: response.status, headers, body, nowMillis, mask, model }),
@@ -260,8 +268,9 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       const call = Effect.flatMap(execute(chatRequest(body, jsonHeaders), model, client), (response) => {
         if (response.status < 200 || response.status >= 300) return failStatus(response, model)
         const requestId = Errors.requestIdOf(response.headers)
-        return Effect.matchEffect(response.text, {
-          onFailure: (error) => Effect.fail(fail(Errors.reasonFromHttpClientError(error, mask), { model, requestId })),
+        return Effect.matchEffect(BodyLimit.readText(response, maxBodyBytes), {
+          onFailure: (error) =>
+            Effect.fail(fail(error._tag === "MalformedResponse" ? error : Errors.reasonFromHttpClientError(error, mask), { model, requestId })),
           onSuccess: (text) => {
             const completion = parseCompletion(text)
             const result = completion === undefined
@@ -331,8 +340,10 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     const response = yield* execute(requestTo("GET", options.modelsPath ?? "/models", jsonHeaders), undefined, client)
       .pipe(Effect.flatMap((response) => checkStatus(response, undefined)))
     const requestId = Errors.requestIdOf(response.headers)
-    const text = yield* response.text.pipe(
-      Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { requestId }))
+    const text = yield* BodyLimit.readText(response, maxBodyBytes).pipe(
+      Effect.mapError((error) =>
+        fail(error._tag === "MalformedResponse" ? error : Errors.reasonFromHttpClientError(error, mask), { requestId })
+      )
     )
     const decoded = decodeModels(text)
     if (decoded._tag === "Failure") {

@@ -29,6 +29,24 @@ const retryAfterMillis = (error: ProviderError.ChatError) => {
 }
 
 describe("status faults", () => {
+  it.effect("an unknown status (418) and OpenRouter's 402 fail over; a 301 is not followed and names its host", () =>
+    Effect.gen(function*() {
+      const teapot = reasonOf(yield* chatError(MockProviderServer.raw("I'm a teapot", { status: 418 })))
+      assert.strictEqual(teapot._tag, "ServerError")
+      assert.isTrue(teapot.failsOver)
+      const credits = reasonOf(
+        yield* chatError(MockProviderServer.error(402, { message: "Insufficient credits", code: 402 }))
+      )
+      assert.strictEqual(credits._tag, "QuotaExceeded")
+      assert.isTrue(credits.failsOver)
+      const moved = reasonOf(
+        yield* chatError(MockProviderServer.raw("", { status: 301, headers: { location: "https://elsewhere.example/v1/chat/completions" } }))
+      )
+      assert.strictEqual(moved._tag, "ServerError")
+      assert.isTrue(moved.failsOver)
+      assert.include(moved.message, "elsewhere.example")
+    }))
+
   it.effect("429 with retry-after seconds and retry-after-ms", () =>
     Effect.gen(function*() {
       assert.strictEqual(retryAfterMillis(yield* chatError(MockProviderServer.rateLimited({ retryAfterSeconds: 7 }))), 7000)
@@ -202,5 +220,54 @@ describe("stream integrity", () => {
       assert.strictEqual(server._tag, "ServerError")
       const length = reasonOf(yield* streamError(MockProviderServer.inBandError({ message: "too long", code: "context_length_exceeded" })))
       assert.strictEqual(length._tag, "ContextLengthExceeded")
+    }))
+})
+
+describe("body limit", () => {
+  // 40 pieces of 64 KiB: 2.5 MiB sent in chunks, no content-length, against a 1 MiB cap
+  const piece = "x".repeat(64 * 1024)
+  const big = Array.from({ length: 40 }, () => piece)
+
+  it.effect("a non-streamed body past the cap is a MalformedResponse that fails over", () =>
+    Effect.gen(function*() {
+      const reason = reasonOf(
+        yield* chatError(MockProviderServer.raw(big), { client: { maxBodyBytes: 1024 * 1024 } })
+      )
+      assert.strictEqual(reason._tag, "MalformedResponse")
+      assert.include(reason.message, "1048576-byte limit")
+      // read piece by piece and stopped: the server announced no length
+      assert.notInclude(reason.message, "announced")
+      assert.isTrue(reason.failsOver)
+    }))
+
+  it.effect("an announced content-length past the cap fails before the body is read", () =>
+    Effect.gen(function*() {
+      const reason = reasonOf(
+        yield* chatError(
+          MockProviderServer.raw(big, {
+            headers: { "content-type": "application/json", "content-length": String(big.length * piece.length) }
+          }),
+          { client: { maxBodyBytes: 1024 * 1024 } }
+        )
+      )
+      assert.strictEqual(reason._tag, "MalformedResponse")
+      assert.include(reason.message, "announced")
+    }))
+
+  it.effect("a body within the cap, sent in pieces without a length, still decodes", () =>
+    Effect.gen(function*() {
+      const completion = JSON.stringify({
+        id: "c",
+        object: "chat.completion",
+        created: 1,
+        model: "m",
+        choices: [{ index: 0, message: { role: "assistant", content: "fine" }, finish_reason: "stop" }]
+      })
+      const { provider } = yield* setup(
+        { replies: [MockProviderServer.raw([completion.slice(0, 20), completion.slice(20)])] },
+        { client: { maxBodyBytes: completion.length } }
+      )
+      const response = yield* provider.chat(request())
+      assert.strictEqual(response.text, "fine")
     }))
 })

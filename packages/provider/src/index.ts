@@ -7,3 +7,11 @@
  * @since 0.2.0
  */
 export * as Mask from "./Mask.ts"
+export * as StatusReasons from "./StatusReasons.ts"
+export * as BodyLimit from "./BodyLimit.ts"
+export * as Framing from "./Framing.ts"
+export * as Sse from "./Sse.ts"
+export * as Ndjson from "./Ndjson.ts"
+export * as EventStreamFrames from "./EventStreamFrames.ts"
+export * as Idle from "./Idle.ts"
+export * as TokenSource from "./TokenSource.ts"

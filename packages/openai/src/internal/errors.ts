@@ -6,24 +6,10 @@
  * (`Incorrect API key provided: sk-proj-****wxyz`): every provider message goes through `mask`
  * before it lands in an error.
  */
-import { Duration, Redacted } from "effect"
+import * as Mask from "@flexiai/provider/Mask"
+import * as StatusReasons from "@flexiai/provider/StatusReasons"
 import type * as ProviderError from "@flexiai/core/ProviderError"
-import {
-  Authentication,
-  Connection,
-  ContentFiltered,
-  ContextLengthExceeded,
-  InvalidRequest,
-  MalformedResponse,
-  NotFound,
-  Overloaded,
-  PermissionDenied,
-  QuotaExceeded,
-  RateLimited,
-  ServerError,
-  Timeout
-} from "@flexiai/core/ProviderError"
-import type { HttpClientError } from "effect/http"
+import { ContentFiltered, ContextLengthExceeded, QuotaExceeded } from "@flexiai/core/ProviderError"
 
 type Reason = ProviderError.ProviderErrorReason
 
@@ -35,53 +21,10 @@ export interface ErrorFields {
   readonly code?: string | number | null | undefined
 }
 
-const REDACTED = "[REDACTED]"
+/** Masks every secret, every 8-character piece of one, and starred key echoes (see `@flexiai/provider/Mask`). */
+export const makeMask = Mask.make
 
-/**
- * Masks every secret, every 8-character piece of one, and anything that looks like a partly
- * starred key (`sk-abcd****wxyz`), so a provider message cannot leak a key.
- */
-export const makeMask = (secrets: ReadonlyArray<Redacted.Redacted<string> | string>) => {
-  const values = secrets.map((secret) => (typeof secret === "string" ? secret : Redacted.value(secret))).filter((value) =>
-    value.length >= 8
-  )
-  const fragments = new Set<string>()
-  for (const value of values) {
-    for (let start = 0; start + 8 <= value.length; start++) fragments.add(value.slice(start, start + 8))
-  }
-  return (text: string): string => {
-    let masked = text
-    for (const value of values) masked = masked.split(value).join(REDACTED)
-    for (const fragment of fragments) masked = masked.split(fragment).join(REDACTED)
-    return masked.replace(/[A-Za-z0-9_\-.]*\*{4,}[A-Za-z0-9_\-.]*/g, REDACTED)
-  }
-}
-
-/** Reads a header case-insensitively from a plain record. */
-const header = (headers: Readonly<Record<string, string | undefined>>, name: string): string | undefined => {
-  const direct = headers[name]
-  if (direct !== undefined) return direct
-  const lower = name.toLowerCase()
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === lower) return value
-  return undefined
-}
-
-/**
- * `retry-after-ms` (OpenAI, milliseconds), else `retry-after` as seconds or an HTTP-date
- * (relative to `nowMillis`; a date in the past means "now").
- */
-export const parseRetryAfter = (
-  headers: Readonly<Record<string, string | undefined>>,
-  nowMillis: number
-): Duration.Duration | undefined => {
-  const millis = header(headers, "retry-after-ms")?.trim()
-  if (millis !== undefined && /^\d+(\.\d+)?$/.test(millis)) return Duration.millis(Number(millis))
-  const value = header(headers, "retry-after")?.trim()
-  if (value === undefined || value === "") return undefined
-  if (/^\d+(\.\d+)?$/.test(value)) return Duration.millis(Number(value) * 1000)
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - nowMillis))
-}
+export const parseRetryAfter = StatusReasons.parseRetryAfter
 
 /**
  * The provider's request id, under the names the family uses. Takes header names in lower case,
@@ -114,6 +57,9 @@ export const errorFieldsOf = (body: string): ErrorFields | undefined => {
     code: typeof code === "string" || typeof code === "number" ? code : undefined
   }
 }
+
+/** The kit's defaults: OpenAI's extra rules (codes in the body) run before the table. */
+const table = StatusReasons.defaults
 
 const contentPolicyCodes = new Set(["content_policy_violation", "content_filter", "responsibleaipolicyviolation"])
 
@@ -153,25 +99,21 @@ export const reasonFromError = (input: {
     return new ContextLengthExceeded({ message })
   }
   if (contentPolicyCodes.has(code) || contentPolicyCodes.has(type)) return new ContentFiltered({ message })
-  if (status === 429) {
-    if (code === "insufficient_quota" || type === "insufficient_quota") return new QuotaExceeded({ message })
-    const retryAfter = parseRetryAfter(input.headers, input.nowMillis)
-    return new RateLimited({ message, ...(retryAfter === undefined ? {} : { retryAfter }) })
-  }
-  if (status === 400 || status === 422 || status === 413) {
+  if (status === 429 && (code === "insufficient_quota" || type === "insufficient_quota")) return new QuotaExceeded({ message })
+  if (
+    (status === 400 || status === 422 || status === 413) &&
     // OpenAI-compatible servers without the code still say so in words (vLLM, Ollama, llama.cpp)
-    if (/maximum context length|context window|context length/i.test(message)) return new ContextLengthExceeded({ message })
-    return new InvalidRequest({ message, ...(typeof fields.param === "string" ? { param: fields.param } : {}) })
-  }
-  if (status === 401) return new Authentication({ message })
-  if (status === 403) return new PermissionDenied({ message })
-  if (status === 404) return new NotFound({ message, ...(input.model === undefined ? {} : { model: input.model }) })
-  if (status === 529 || (status === 503 && /overload/i.test(`${message} ${type} ${code}`))) {
-    const retryAfter = parseRetryAfter(input.headers, input.nowMillis)
-    return new Overloaded({ message, ...(retryAfter === undefined ? {} : { retryAfter }) })
-  }
-  if (status >= 500 || status === 408 || status === 409) return new ServerError({ message, status })
-  return new InvalidRequest({ message, ...(typeof fields.param === "string" ? { param: fields.param } : {}) })
+    /maximum context length|context window|context length/i.test(message)
+  ) return new ContextLengthExceeded({ message })
+  return StatusReasons.reasonFor(table, {
+    status,
+    headers: input.headers,
+    message,
+    detail: `${type} ${code}`,
+    nowMillis: input.nowMillis,
+    model: input.model,
+    param: typeof fields.param === "string" ? fields.param : undefined
+  })
 }
 
 /** The pure mapping of a non-2xx response. */
@@ -194,40 +136,4 @@ export const reasonFromResponse = (input: {
   })
 
 /** Maps an `HttpClientError` that carries no status (network, body decoding). */
-// undici's own time limits (a dispatcher's `connect.timeout`, `headersTimeout`, `bodyTimeout`)
-// surface as transport errors; their codes say which phase ran out
-const undiciTimeoutPhases: Readonly<Record<string, "connect" | "first-byte" | "idle">> = {
-  UND_ERR_CONNECT_TIMEOUT: "connect",
-  UND_ERR_HEADERS_TIMEOUT: "first-byte",
-  UND_ERR_BODY_TIMEOUT: "idle"
-}
-
-const causeCode = (cause: unknown): string | undefined => {
-  for (let current = cause, depth = 0; typeof current === "object" && current !== null && depth < 4; depth++) {
-    const code = (current as { readonly code?: unknown }).code
-    if (typeof code === "string") return code
-    current = (current as { readonly cause?: unknown }).cause
-  }
-  return undefined
-}
-
-export const reasonFromHttpClientError = (error: HttpClientError.HttpClientError, mask: (text: string) => string): Reason => {
-  const reason = error.reason
-  switch (reason._tag) {
-    case "TransportError": {
-      const code = causeCode(reason.cause)
-      const phase = code === undefined ? undefined : undiciTimeoutPhases[code]
-      if (phase !== undefined) return new Timeout({ message: mask(reason.message), phase })
-      return new Connection({ message: mask(reason.message) })
-    }
-    case "InvalidUrlError":
-      return new Connection({ message: mask(reason.message) })
-    case "EncodeError":
-      return new InvalidRequest({ message: mask(reason.message) })
-    case "DecodeError":
-    case "EmptyBodyError":
-      return new MalformedResponse({ message: mask(reason.message) })
-    case "StatusCodeError":
-      return new ServerError({ message: mask(reason.message), status: reason.response.status })
-  }
-}
+export const reasonFromHttpClientError = StatusReasons.reasonFromHttpClientError

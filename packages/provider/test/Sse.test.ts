@@ -4,8 +4,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Sse } from "effect/encoding"
 import * as fc from "fast-check"
-import { makeFramer } from "../src/internal/sse.ts"
-import { splitAt } from "./helpers.ts"
+import * as KitSse from "../src/Sse.ts"
+import { makeFramer } from "../src/Sse.ts"
+import { frameAll, splitAt } from "./helpers.ts"
 
 interface Framed {
   readonly data: string
@@ -59,6 +60,24 @@ describe("SSE framing", () => {
     )
     // the generator reaches events, not only comments and empty ones
     assert.isAbove(nonEmpty, 500)
+  })
+
+  it("over bytes: UTF-8 is decoded inside the framing, a character split between reads included", () => {
+    const encoder = new TextEncoder()
+    fc.assert(
+      fc.property(stream, fc.array(fc.nat(), { maxLength: 12 }), (text, cuts) => {
+        const bytes = encoder.encode(text)
+        const result = frameAll(KitSse.framing(), splitAt(bytes, cuts))
+        assert.isUndefined(result.error)
+        assert.deepStrictEqual(result.events, reference([text]))
+      }),
+      { numRuns: 500 }
+    )
+    // "€" is three bytes: one at a time
+    const bytes = encoder.encode("data: €é\n\n")
+    assert.deepStrictEqual(frameAll(KitSse.framing(), Array.from(bytes, (byte) => Uint8Array.of(byte))).events, [
+      { data: "€é", event: "message" }
+    ])
   })
 
   it("one character at a time, CR and LF of one line end in different pieces", () => {
