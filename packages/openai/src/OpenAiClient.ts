@@ -19,6 +19,7 @@ import * as ProviderError from "@flexiai/core/ProviderError"
 import * as TimeLimit from "@flexiai/core/TimeLimit"
 import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
 import * as BodyLimit from "@flexiai/provider/BodyLimit"
+import * as TokenSource from "@flexiai/provider/TokenSource"
 import * as Errors from "./internal/errors.ts"
 import { parseCompletion } from "./internal/decode.ts"
 import { idleTimeout as idleTimeoutOf } from "@flexiai/provider/Idle"
@@ -83,6 +84,13 @@ export interface Options {
    * call fails with `MalformedResponse`, which fails over. Default 32 MiB.
    */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * A renewed bearer token instead of a static `apiKey` (Azure Entra, a gateway's client
+   * credentials): sent as `Authorization: Bearer`, cached and renewed by the source, and on a 401
+   * refreshed once and the request sent again before the failure counts. Its tokens are masked
+   * like the key.
+   */
+  readonly tokenSource?: TokenSource.TokenSource<ProviderError.ProviderErrorReason> | undefined
 }
 
 /**
@@ -149,11 +157,23 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const httpClient = yield* HttpClient.HttpClient
   const name = options.name ?? "openai"
   const apiUrl = (options.apiUrl ?? "https://api.openai.com/v1").replace(/\/+$/, "")
-  const auth: Auth = options.auth ?? (options.apiKey === undefined ? { type: "none" } : { type: "bearer" })
-  const mask = Errors.makeMask([
+  const auth: Auth = options.auth ??
+    (options.apiKey === undefined && options.tokenSource === undefined ? { type: "none" } : { type: "bearer" })
+  const staticMask = Errors.makeMask([
     ...(options.apiKey === undefined ? [] : [options.apiKey]),
     ...Object.values(options.headers ?? {}).filter((value) => value.length >= 20)
   ])
+  const tokenSource = options.tokenSource
+  // the token a request last went out with, masked too (one mask per token, built when it changes)
+  let tokenMask: { readonly token: string; readonly mask: (text: string) => string } | undefined
+  const mask = tokenSource === undefined
+    ? staticMask
+    : (text: string) => tokenMask === undefined ? staticMask(text) : tokenMask.mask(staticMask(text))
+  const useToken = (token: Redacted.Redacted<string>): string => {
+    const value = Redacted.value(token)
+    if (tokenMask?.token !== value) tokenMask = { token: value, mask: Errors.makeMask([value]) }
+    return `Bearer ${value}`
+  }
   const timeouts = {
     firstByte: toDuration(options.timeouts?.firstByte, defaultTimeouts.firstByte),
     idle: toDuration(options.timeouts?.idle, defaultTimeouts.idle),
@@ -208,9 +228,24 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     model: string | undefined,
     via: HttpClient.HttpClient.With<HttpClientError.HttpClientError, R>
   ) => {
-    const sent = via.execute(request)
-    return (noOverrides ? sent : Effect.provideContext(sent, overrides)).pipe(
-      Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { model })),
+    const send = (request: HttpClientRequest.HttpClientRequest) => {
+      const sent = via.execute(request)
+      return (noOverrides ? sent : Effect.provideContext(sent, overrides)).pipe(
+        Effect.mapError((error) => fail(Errors.reasonFromHttpClientError(error, mask), { model }))
+      )
+    }
+    const withToken = (token: Redacted.Redacted<string>) => send(HttpClientRequest.setHeader(request, "authorization", useToken(token)))
+    const tokenError = (reason: ProviderError.ProviderErrorReason) => fail(reason, { model })
+    const sending = tokenSource === undefined ? send(request) : Effect.flatMap(
+      Effect.mapError(tokenSource.get, tokenError),
+      (token) =>
+        Effect.flatMap(withToken(token), (response) =>
+          response.status === 401
+            // the token may have been revoked or rotated early: one renewal and one more try
+            ? Effect.flatMap(Effect.mapError(tokenSource.refresh(token), tokenError), withToken)
+            : Effect.succeed(response))
+    )
+    return sending.pipe(
       (sending) =>
         TimeLimit.within(sending, timeouts.firstByte, () =>
           fail(

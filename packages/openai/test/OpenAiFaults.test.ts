@@ -3,7 +3,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import { Duration, Effect, Logger, Stream } from "effect"
+import * as TokenSource from "@flexiai/provider/TokenSource"
+import { Duration, Effect, Logger, Redacted, Stream } from "effect"
 import { apiKey, request, setup } from "./helpers.ts"
 
 const reasonOf = (error: ProviderError.ChatError) => {
@@ -269,5 +270,36 @@ describe("body limit", () => {
       )
       const response = yield* provider.chat(request())
       assert.strictEqual(response.text, "fine")
+    }))
+})
+
+describe("token source auth", () => {
+  it.effect("a 401 refreshes the token once and sends the request again", () =>
+    Effect.gen(function*() {
+      let fetches = 0
+      const tokenSource = TokenSource.make(Effect.sync(() => {
+        fetches++
+        return { value: Redacted.make(`entra-token-${fetches}-0123456789abcdef`) }
+      }))
+      const { provider, server } = yield* setup(
+        { replies: [MockProviderServer.unauthorized(), MockProviderServer.text("renewed")] },
+        { client: { apiKey: undefined, tokenSource } }
+      )
+      const response = yield* provider.chat(request())
+      assert.strictEqual(response.text, "renewed")
+      assert.strictEqual(fetches, 2)
+      assert.strictEqual((yield* server.calls).length, 2)
+    }))
+
+  it.effect("a second 401 with the renewed token is the failure, and its message cannot hold the token", () =>
+    Effect.gen(function*() {
+      const token = "entra-token-only-0123456789abcdef"
+      const tokenSource = TokenSource.make(Effect.succeed({ value: Redacted.make(token) }))
+      const echo = MockProviderServer.error(401, { message: `bad token ${token}` })
+      const { provider, server } = yield* setup({ replies: [echo, echo] }, { client: { apiKey: undefined, tokenSource } })
+      const reason = reasonOf(yield* Effect.flip(provider.chat(request())))
+      assert.strictEqual(reason._tag, "Authentication")
+      assert.notInclude(reason.message, token)
+      assert.strictEqual((yield* server.calls).length, 2)
     }))
 })
