@@ -7,3 +7,4 @@
  * @since 0.2.0
  */
 export * as Mask from "./Mask.ts"
+export * as ProviderKind from "./ProviderKind.ts"
