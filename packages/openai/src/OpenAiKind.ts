@@ -1,0 +1,217 @@
+/**
+ * The descriptors of the OpenAI family: `openai`, `azure-openai`, `foundry`, `openrouter`,
+ * `ollama` and `openai-compatible`. Each says which config fields its kind takes, which of them
+ * are secrets, which standard variables fill them in, and how a resolved entry becomes an
+ * `OpenAiChat`/`OpenAiCompatible` layer. Config and `flexiai` know the family only through these.
+ *
+ * Mapping notes that are not obvious from the names:
+ * - `ollama.host` is the server root (`http://localhost:11434`); the OpenAI-compatible API is
+ *   under `/v1`. An explicit `baseUrl` is taken as the `/v1` URL itself.
+ * - `azure-openai.deployment` (default: `model`) is what goes into the request URL, so it is the
+ *   provider's default model.
+ * - The router times every attempt, so the client gets only the limits an entry sets: each limit
+ *   costs a child fiber per call, and two timers for one wait buy nothing. `timeouts.connect` is
+ *   not the client's: `flexiai` gives such an entry an HTTP client of its own.
+ *
+ * @since 0.2.0
+ */
+import type * as Capabilities from "@flexiai/core/Capabilities"
+import * as ProviderKind from "@flexiai/provider/ProviderKind"
+import { Duration, Layer, Schema } from "effect"
+import * as OpenAiChat from "./OpenAiChat.ts"
+import * as OpenAiClient from "./OpenAiClient.ts"
+import * as OpenAiCompatible from "./OpenAiCompatible.ts"
+
+const NonEmpty = Schema.NonEmptyString
+const Secret = Schema.RedactedFromValue(Schema.String).annotate({
+  description: "A secret: env:NAME, file:PATH (relative to this file), keychain:service/account, or the value itself (discouraged)."
+})
+const optional = Schema.optionalKey
+
+/** What Chat Completions can do: no assistant prefill (a trailing assistant message is not continued). @category models */
+export const capabilities: Capabilities.Capabilities = {
+  streaming: true,
+  tools: true,
+  images: true,
+  jsonSchema: true,
+  assistantPrefill: false
+}
+
+const clientTimeouts = (entry: ProviderKind.Common): OpenAiClient.Timeouts => ({
+  firstByte: entry.timeouts.firstByte ?? Duration.infinity,
+  idle: Duration.infinity,
+  total: entry.timeouts.total ?? Duration.infinity
+})
+
+const trimSlash = (url: string): string => url.replace(/\/+$/, "")
+
+/** OpenAI's own API. @category descriptors */
+export const openai = ProviderKind.make({
+  kind: "openai",
+  description: "OpenAI Chat Completions (api.openai.com, or baseUrl).",
+  options: Schema.Struct({}),
+  requiresApiKey: true,
+  secretFields: [],
+  environment: {
+    fields: [
+      { field: "apiKey", variables: ["OPENAI_API_KEY"], secret: true },
+      { field: "baseUrl", variables: ["OPENAI_BASE_URL"] }
+    ],
+    detection: { requires: ["apiKey"], model: "gpt-4o-mini", priority: 10 }
+  },
+  capabilities,
+  listsModels: true,
+  layer: (entry) =>
+    OpenAiChat.layer({ name: entry.name, defaultModel: entry.model, capabilities: entry.capabilities }).pipe(
+      Layer.provide(OpenAiClient.layer({
+        name: entry.name,
+        apiKey: entry.apiKey,
+        apiUrl: entry.baseUrl,
+        defaultModel: entry.model,
+        timeouts: clientTimeouts(entry)
+      }))
+    )
+})
+
+/**
+ * Azure OpenAI: `endpoint` is the resource URL, `deployment` defaults to `model`. Authenticates
+ * with `apiKey` or an Entra ID `bearerToken`.
+ *
+ * @category descriptors
+ */
+export const azureOpenAi = ProviderKind.make({
+  kind: "azure-openai",
+  description: "Azure OpenAI: endpoint is the resource URL, deployment defaults to model; apiKey or an Entra ID bearerToken.",
+  options: Schema.Struct({
+    endpoint: NonEmpty,
+    deployment: optional(NonEmpty),
+    apiVersion: optional(NonEmpty),
+    bearerToken: optional(Secret)
+  }),
+  requiresApiKey: false,
+  secretFields: ["bearerToken"],
+  environment: {
+    fields: [
+      { field: "apiKey", variables: ["AZURE_OPENAI_API_KEY"], secret: true },
+      { field: "endpoint", variables: ["AZURE_OPENAI_ENDPOINT"] },
+      { field: "deployment", variables: ["AZURE_OPENAI_DEPLOYMENT"] },
+      { field: "apiVersion", variables: ["OPENAI_API_VERSION"] }
+    ],
+    detection: { requires: ["apiKey", "endpoint"], model: "gpt-4o-mini", modelFrom: "deployment", priority: 40 }
+  },
+  capabilities,
+  listsModels: true,
+  check: (entry) =>
+    entry.apiKey === undefined && entry.bearerToken === undefined
+      ? { path: "apiKey", message: "missing (set apiKey or bearerToken)" }
+      : undefined,
+  layer: (entry) =>
+    OpenAiCompatible.layerAzure({
+      name: entry.name,
+      defaultModel: entry.deployment ?? entry.model,
+      endpoint: entry.endpoint,
+      apiKey: entry.apiKey,
+      bearerToken: entry.bearerToken,
+      apiVersion: entry.apiVersion,
+      capabilities: entry.capabilities,
+      timeouts: clientTimeouts(entry)
+    })
+})
+
+/** Azure AI Foundry (models served behind an Azure AI endpoint); it has no model list. @category descriptors */
+export const foundry = ProviderKind.make({
+  kind: "foundry",
+  description: "Azure AI Foundry: models served behind an Azure AI endpoint.",
+  options: Schema.Struct({ endpoint: NonEmpty, apiVersion: optional(NonEmpty) }),
+  requiresApiKey: true,
+  secretFields: [],
+  capabilities,
+  // its listModels answers [] without a call: only a chat proves it is up
+  listsModels: false,
+  layer: (entry) =>
+    OpenAiCompatible.layerFoundry({
+      name: entry.name,
+      defaultModel: entry.model,
+      endpoint: entry.endpoint,
+      apiKey: entry.apiKey,
+      apiVersion: entry.apiVersion,
+      capabilities: entry.capabilities,
+      timeouts: clientTimeouts(entry)
+    })
+})
+
+/** OpenRouter; `appUrl` and `appTitle` become its attribution headers. @category descriptors */
+export const openRouter = ProviderKind.make({
+  kind: "openrouter",
+  description: "OpenRouter; appUrl and appTitle become its attribution headers.",
+  options: Schema.Struct({ appUrl: optional(NonEmpty), appTitle: optional(NonEmpty) }),
+  requiresApiKey: true,
+  secretFields: [],
+  environment: {
+    fields: [{ field: "apiKey", variables: ["OPENROUTER_API_KEY"], secret: true }],
+    detection: { requires: ["apiKey"], model: "openai/gpt-4o-mini", priority: 70 }
+  },
+  capabilities,
+  listsModels: true,
+  layer: (entry) =>
+    OpenAiCompatible.layerOpenRouter({
+      name: entry.name,
+      defaultModel: entry.model,
+      // requiresApiKey: config has checked it is set
+      apiKey: entry.apiKey!,
+      apiUrl: entry.baseUrl,
+      referer: entry.appUrl,
+      title: entry.appTitle,
+      capabilities: entry.capabilities,
+      timeouts: clientTimeouts(entry)
+    })
+})
+
+/** Ollama through its OpenAI-compatible /v1; `host` defaults to http://localhost:11434. @category descriptors */
+export const ollama = ProviderKind.make({
+  kind: "ollama",
+  description: "Ollama through its OpenAI-compatible /v1; host defaults to http://localhost:11434.",
+  options: Schema.Struct({ host: optional(NonEmpty) }),
+  requiresApiKey: false,
+  secretFields: [],
+  environment: {
+    fields: [{ field: "host", variables: ["OLLAMA_HOST"] }],
+    detection: { requires: ["host"], model: "llama3.2", priority: 90 }
+  },
+  capabilities,
+  listsModels: true,
+  layer: (entry) =>
+    OpenAiCompatible.layerOllama({
+      name: entry.name,
+      defaultModel: entry.model,
+      apiUrl: entry.baseUrl ?? (entry.host === undefined ? undefined : `${trimSlash(entry.host)}/v1`),
+      apiKey: entry.apiKey,
+      capabilities: entry.capabilities,
+      timeouts: clientTimeouts(entry)
+    })
+})
+
+/** Any server that speaks OpenAI Chat Completions (vLLM, LM Studio, a proxy). @category descriptors */
+export const openAiCompatible = ProviderKind.make({
+  kind: "openai-compatible",
+  description: "Any server that speaks OpenAI Chat Completions (vLLM, LM Studio, a proxy); baseUrl is required.",
+  options: Schema.Struct({}),
+  requiresApiKey: false,
+  requiresBaseUrl: true,
+  secretFields: [],
+  capabilities,
+  listsModels: true,
+  layer: (entry) =>
+    OpenAiCompatible.layerCompatible({
+      name: entry.name,
+      defaultModel: entry.model,
+      // requiresBaseUrl: config has checked it is set
+      apiUrl: entry.baseUrl!,
+      apiKey: entry.apiKey,
+      capabilities: entry.capabilities,
+      timeouts: clientTimeouts(entry)
+    })
+})
+
+/** The whole family, in the order `flexiai` registers it. @category descriptors */
+export const kinds: ReadonlyArray<ProviderKind.Any> = [openai, azureOpenAi, foundry, openRouter, ollama, openAiCompatible]

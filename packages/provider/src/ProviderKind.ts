@@ -1,0 +1,143 @@
+/**
+ * The provider descriptor: everything config and `flexiai` need to know about one provider kind,
+ * exported by the provider package itself. Config builds its schema, its environment detection,
+ * the JSON Schema and the annotated example from the registered descriptors; `flexiai` builds the
+ * provider's layer through `layer`. Adding a provider kind is one descriptor and one line in the
+ * list of bundled descriptors: no other package changes.
+ *
+ * What authors get wrong: `options` holds only the kind's own fields; the fields every kind shares
+ * (`name`, `priority`, `model`, `baseUrl`, `apiKey`, `timeouts`, `retry`, `breaker`, `enabled`,
+ * `capabilities`) are added by config, and `layer` receives them resolved. Every field of `options`
+ * that holds a secret must be in `secretFields`, or a `env:`/`file:` reference in it is taken
+ * literally.
+ *
+ * @since 0.2.0
+ */
+import type * as Capabilities from "@flexiai/core/Capabilities"
+import type * as ChatProvider from "@flexiai/core/ChatProvider"
+import type { Duration, Layer, Redacted, Schema } from "effect"
+import type { HttpClient } from "effect/http"
+
+/** A provider's time limits after config resolved them; unset ones are left to the provider. @category models */
+export interface Timeouts {
+  readonly connect?: Duration.Duration | undefined
+  readonly firstByte?: Duration.Duration | undefined
+  readonly total?: Duration.Duration | undefined
+}
+
+/**
+ * The fields every provider entry has once config resolved it, whatever its kind.
+ *
+ * @category models
+ */
+export interface Common {
+  readonly kind: string
+  readonly name: string
+  readonly model: string
+  readonly baseUrl?: string | undefined
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  readonly timeouts: Timeouts
+  /** The kind's default capabilities with the entry's `capabilities` override merged over them. */
+  readonly capabilities: Capabilities.Capabilities
+}
+
+/** One resolved entry of a kind whose own options decode to `Options`. @category models */
+export type Entry<Options> = Common & Options
+
+/**
+ * A provider field that standard environment variables fill in when the entry leaves it out; the
+ * first variable that is set wins (`GEMINI_API_KEY`, then `GOOGLE_API_KEY`).
+ *
+ * @category models
+ */
+export interface StandardField {
+  readonly field: string
+  readonly variables: ReadonlyArray<string>
+  /** A secret: read as an `env:` reference, so its value is never copied into the config. */
+  readonly secret?: boolean | undefined
+}
+
+/**
+ * How the kind is detected when no source declares a provider: the fields its standard variables
+ * must all fill, the model to use, and where it ranks among detected kinds.
+ *
+ * @category models
+ */
+export interface Detection {
+  /** Fields that must all be filled by standard variables. */
+  readonly requires: ReadonlyArray<string>
+  readonly model: string
+  /** A field used as the model when its variable is set (Azure: the deployment). */
+  readonly modelFrom?: string | undefined
+  /** Fields given a value when their variables are unset. */
+  readonly defaults?: Readonly<Record<string, string>> | undefined
+  /** Rank among detected kinds and the detected entry's priority: first-party APIs low, local servers high. */
+  readonly priority: number
+}
+
+/** The kind's standard environment variables and, if it can be found from them alone, its detection. @category models */
+export interface Environment {
+  readonly fields: ReadonlyArray<StandardField>
+  readonly detection?: Detection | undefined
+}
+
+/**
+ * The descriptor of one provider kind.
+ *
+ * `Fields` are the kind's own config fields; `layer` and `check` receive them decoded, beside the
+ * common ones. Both are methods, so a descriptor of any kind can sit in one
+ * `ReadonlyArray<ProviderKind.Any>`.
+ *
+ * @category models
+ */
+export interface ProviderKind<Fields extends Schema.Struct.Fields = Schema.Struct.Fields> {
+  /** The `kind` value in config (`"openai"`, `"azure-openai"`, …). */
+  readonly kind: string
+  /** One line for the JSON Schema and the docs. */
+  readonly description: string
+  /** The kind's own fields, beyond the common ones. */
+  readonly options: Schema.Struct<Fields>
+  /** Whether `apiKey` must be set (every other common field is optional). */
+  readonly requiresApiKey: boolean
+  /** Whether `baseUrl` must be set (a kind with no public endpoint). */
+  readonly requiresBaseUrl?: boolean | undefined
+  /** Fields of `options` that hold secrets (resolved from env:/file:/keychain: references). */
+  readonly secretFields: ReadonlyArray<string>
+  /** The standard variables the kind reads and how it is detected from them. */
+  readonly environment?: Environment | undefined
+  /** What the kind can do; config may override any of it per provider. */
+  readonly capabilities: Capabilities.Capabilities
+  /**
+   * Whether `listModels` answers from the provider (so the health probe can use it instead of a
+   * one-token chat). A kind whose list is empty without a call says `false`.
+   */
+  readonly listsModels: boolean
+  /**
+   * Cross-field checks the options Schema cannot say alone (Azure: `apiKey` or `bearerToken`):
+   * the problem's path and message, or `undefined`.
+   */
+  check?(entry: Entry<Schema.Struct.Type<Fields>>): { readonly path: string; readonly message: string } | undefined
+  /** The provider's layer from its resolved entry. */
+  layer(entry: Entry<Schema.Struct.Type<Fields>>): Layer.Layer<ChatProvider.ChatProvider, never, HttpClient.HttpClient>
+}
+
+/** A descriptor of any kind. @category models */
+export type Any = ProviderKind
+
+/** Builds a descriptor, inferring its fields from `options` (so `layer` sees them typed). @category constructors */
+export const make = <const Fields extends Schema.Struct.Fields>(descriptor: ProviderKind<Fields>): ProviderKind<Fields> =>
+  descriptor
+
+/**
+ * The descriptor for a kind, the last one registered winning (so a user's own descriptor can
+ * replace a bundled one).
+ *
+ * @category constructors
+ */
+export const find = (registry: ReadonlyArray<Any>, kind: string): Any | undefined => {
+  for (let index = registry.length - 1; index >= 0; index--) {
+    const descriptor = registry[index]!
+    if (descriptor.kind === kind) return descriptor
+  }
+  return undefined
+}
