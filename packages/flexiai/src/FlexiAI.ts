@@ -346,8 +346,8 @@ const makeControl = (
 
     const probe = ({ config, provider }: Built): Effect.Effect<ProviderHealth> =>
       Effect.gen(function*() {
-        // Foundry has no model list (its listModels answers [] without a call): only a chat proves it is up
-        const listing = config.kind === "foundry" ? undefined : provider.listModels
+        // a kind whose list answers without a call (Foundry) says so in its descriptor: only a chat proves it is up
+        const listing = ProviderLayers.listsModels(config.kind) ? provider.listModels : undefined
         const kind: ProviderHealth["probe"] = listing === undefined ? "chat" : "listModels"
         const call: Effect.Effect<unknown, ProbeError> = listing ??
           provider.chat({ messages: [{ role: "user", content: "ping" }], maxTokens: 1 })

@@ -8,6 +8,7 @@
  */
 export * as FlexiAI from "./FlexiAI.ts"
 export * as ProviderLayers from "./ProviderLayers.ts"
+export * as Providers from "./Providers.ts"
 export { ChatProvider, ChatRequest, ChatResponse, CircuitBreaker, ProviderError, Router, RouterPolicy, StreamPart } from "@flexiai/core"
 export { chat, stream } from "@flexiai/core"
 export { FlexiConfig, FlexiConfigError } from "@flexiai/config"

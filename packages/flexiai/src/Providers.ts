@@ -1,0 +1,13 @@
+/**
+ * The provider descriptors `flexiai` bundles: one line per provider package. A kind is available
+ * exactly when a descriptor for it is listed here; nothing else in `flexiai` names a kind.
+ *
+ * @since 0.2.0
+ */
+import { OpenAiKind } from "@flexiai/openai"
+import type * as ProviderKind from "@flexiai/provider/ProviderKind"
+
+/** @category descriptors */
+export const bundled: ReadonlyArray<ProviderKind.Any> = [
+  ...OpenAiKind.kinds
+]
