@@ -10,7 +10,8 @@
  *
  * @since 0.1.0
  */
-import { Duration as Dur, Schema, SchemaTransformation } from "effect"
+import * as CoreCapabilities from "@flexiai/core/Capabilities"
+import { Duration as Dur, Schema, SchemaTransformation, Struct } from "effect"
 
 // ---------------------------------------------------------------------------
 // Building blocks
@@ -120,6 +121,19 @@ export const Logging = Schema.Struct({
 // Providers
 // ---------------------------------------------------------------------------
 
+/**
+ * Per-provider overrides of what its kind declares it can do: any field of
+ * `@flexiai/core/Capabilities`, each optional (derived from that Schema, so the two never drift).
+ * Merged over the kind's defaults; the router checks requests against the result, and `continue`
+ * needs `assistantPrefill: true`.
+ *
+ * @category schemas
+ */
+export const Capabilities = CoreCapabilities.Capabilities.mapFields(Struct.map(Schema.optionalKey)).annotate({
+  identifier: "Capabilities",
+  description: "Overrides of what the provider kind declares it can do (flags) and which parameter values it takes (limits)."
+})
+
 /** Fields every provider kind accepts. */
 const common = {
   name: optional(NonEmpty),
@@ -130,7 +144,8 @@ const common = {
   timeouts: optional(Timeouts),
   retry: optional(Retry),
   breaker: optional(Breaker),
-  enabled: optional(Schema.Boolean)
+  enabled: optional(Schema.Boolean),
+  capabilities: optional(Capabilities)
 }
 
 /** @category schemas */

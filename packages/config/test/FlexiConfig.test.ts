@@ -390,3 +390,43 @@ describe("errors", () => {
       assert.notInclude(error.message, "CANARY")
     }))
 })
+
+describe("per-provider capabilities", () => {
+  it.effect("a provider may override any capability of its kind; the override is kept as written", () =>
+    Effect.gen(function*() {
+      const config = yield* loadWith({}, {
+        file: false,
+        overrides: {
+          providers: [{
+            kind: "openai-compatible",
+            model: "m",
+            baseUrl: "http://127.0.0.1:1/v1",
+            capabilities: { assistantPrefill: true, temperature: { min: 0, max: 1 }, maxStopSequences: 2 }
+          }]
+        }
+      })
+      assert.deepStrictEqual(config.providers[0]?.capabilities, {
+        assistantPrefill: true,
+        temperature: { min: 0, max: 1 },
+        maxStopSequences: 2
+      })
+    }))
+
+  it.effect("an unknown capability or a wrong type is a problem at its path", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(loadWith({}, {
+        file: false,
+        overrides: {
+          providers: [{
+            kind: "openai-compatible",
+            model: "m",
+            baseUrl: "http://127.0.0.1:1/v1",
+            capabilities: { prefill: true, tools: "yes" } as never
+          }]
+        }
+      }))
+      assert.strictEqual(error._tag, "FlexiConfigError")
+      const paths = error.problems.map((problem) => problem.path).sort()
+      assert.deepStrictEqual(paths, ["providers[0].capabilities.prefill", "providers[0].capabilities.tools"])
+    }))
+})

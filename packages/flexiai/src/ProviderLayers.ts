@@ -16,6 +16,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import type { FlexiConfig } from "@flexiai/config"
 import { FlexiConfigError } from "@flexiai/config"
 import type * as ChatProvider from "@flexiai/core/ChatProvider"
+import * as Capabilities from "@flexiai/core/Capabilities"
 import * as ProviderKind from "@flexiai/provider/ProviderKind"
 import { Duration, type Layer } from "effect"
 import type { HttpClient } from "effect/http"
@@ -57,8 +58,8 @@ export const unavailable = (
 
 /**
  * The provider's layer, still needing an `HttpClient`, or `undefined` for a kind without a
- * descriptor (call `unavailable` first to report those). The entry gets the kind's default
- * capabilities.
+ * descriptor (call `unavailable` first to report those). The entry's `capabilities` are the
+ * kind's defaults with the config's override merged over them.
  *
  * @category constructors
  */
@@ -69,7 +70,7 @@ export const chatLayer = (
   const descriptor = ProviderKind.find(registry, provider.kind)
   if (descriptor === undefined) return undefined
   // config decoded the entry with the kind's fields, so it is the descriptor's entry type
-  const entry = { ...provider, capabilities: descriptor.capabilities }
+  const entry = { ...provider, capabilities: Capabilities.merge(descriptor.capabilities, provider.capabilities) }
   return descriptor.layer(entry as unknown as Parameters<ProviderKind.Any["layer"]>[0])
 }
 

@@ -88,4 +88,37 @@ describe("Providers", () => {
         logging: { level: "error" }
       })))
     }))
+
+  it.live("a capability override in config reaches the router: tools off skips the provider for a tool request", () =>
+    Effect.gen(function*() {
+      const primary = yield* MockProviderServer.make({ fallback: MockProviderServer.text("from the primary") })
+      const backup = yield* MockProviderServer.make({ fallback: MockProviderServer.text("from the backup") })
+      yield* Effect.gen(function*() {
+        const tools = [{ name: "lookup", parameters: { type: "object", properties: {} } }]
+        const withTools = yield* ChatProvider.chat({ messages: [{ role: "user", content: "hi" }], tools })
+        assert.strictEqual(withTools.provider, "backup")
+        assert.strictEqual(withTools.attempts[0]?.outcome, "skipped")
+        assert.strictEqual(yield* chatCalls(primary), 0)
+        const plain = yield* ChatProvider.chat("hi")
+        assert.strictEqual(plain.provider, "primary")
+        // the override merged over the kind's defaults: prefill declared by config, the rest kept
+        const router = yield* ChatProvider.ChatProvider
+        assert.isTrue(router.capabilities.assistantPrefill)
+        assert.isTrue(router.capabilities.streaming)
+      }).pipe(Effect.provide(FlexiAI.layer({
+        providers: [
+          {
+            kind: "openai-compatible",
+            name: "primary",
+            model: "m",
+            baseUrl: `${primary.url}/v1`,
+            priority: 1,
+            capabilities: { tools: false, assistantPrefill: true }
+          },
+          { kind: "openai-compatible", name: "backup", model: "m", baseUrl: `${backup.url}/v1`, priority: 2 }
+        ],
+        policy: { retry: { maxRetries: 0 } },
+        logging: { level: "error" }
+      })))
+    }))
 })
