@@ -60,6 +60,13 @@ export interface Options {
   readonly modelsTtl?: Duration.Input | undefined
   /** Time limit for one provider's health probe or model listing. Default 10 seconds. */
   readonly probeTimeout?: Duration.Input | undefined
+  /**
+   * The HTTP client providers send through. Default `NodeHttpClient.layerUndici` from
+   * `@effect/platform-node`; give your own (Effect's `FetchHttpClient.layer`, a client with your
+   * proxy or a `mapRequest`, `@flexiai/provider`'s `UndiciHttpClient.layer`) to change it. A provider
+   * that sets `timeouts.connect` still gets an undici client of its own with that connect timeout.
+   */
+  readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
 }
 
 /**
@@ -506,7 +513,8 @@ export const layer = (
   config: FlexiConfig.Input | FlexiConfig.ResolvedConfig,
   options: Options = {}
 ): Layer.Layer<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError> => {
-  if (isResolved(config)) return fromResolved(config, nameLabel, options).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  const httpClient = options.httpClient ?? NodeHttpClient.layerUndici
+  if (isResolved(config)) return fromResolved(config, nameLabel, options).pipe(Layer.provide(httpClient))
   // From an object the declared positions are known, so problems can say `providers[2]`.
   const declared = config.providers ?? []
   const label: Label = (provider) => {
@@ -514,7 +522,7 @@ export const layer = (
     return index === -1 ? nameLabel(provider, index) : `providers[${index}]`
   }
   return Layer.unwrap(Effect.map(FlexiConfig.fromObject(config), (resolved) => fromResolved(resolved, label, options))).pipe(
-    Layer.provide(NodeHttpClient.layerUndici)
+    Layer.provide(httpClient)
   )
 }
 
@@ -537,7 +545,7 @@ export const layerConfig = (
       FlexiConfig.load({ file: options.file, overrides: options.overrides }),
       (resolved) => fromResolved(resolved, nameLabel, options)
     )
-  ).pipe(Layer.provide(Layer.merge(NodeServices.layer, NodeHttpClient.layerUndici)))
+  ).pipe(Layer.provide(Layer.merge(NodeServices.layer, options.httpClient ?? NodeHttpClient.layerUndici)))
 
 // ---------------------------------------------------------------------------
 // accessors

@@ -7,7 +7,7 @@ import * as ProviderKind from "@flexiai/provider/ProviderKind"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import * as TestChatProvider from "@flexiai/testing/TestChatProvider"
 import { Context, Effect, Layer, Schema } from "effect"
-import { FetchHttpClient } from "effect/http"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import * as FlexiAI from "../src/FlexiAI.ts"
 import * as ProviderLayers from "../src/ProviderLayers.ts"
 import * as Providers from "../src/Providers.ts"
@@ -120,5 +120,26 @@ describe("Providers", () => {
         policy: { retry: { maxRetries: 0 } },
         logging: { level: "error" }
       })))
+    }))
+
+  it.live("providers send through the HTTP client given in options (default: undici)", () =>
+    Effect.gen(function*() {
+      const server = yield* MockProviderServer.make({ fallback: MockProviderServer.text("ok") })
+      // the app's own client: Effect's fetch client with a header of its own on every request
+      const appClient = Layer.effect(
+        HttpClient.HttpClient,
+        Effect.map(
+          Effect.service(HttpClient.HttpClient),
+          (client) => client.pipe(HttpClient.mapRequest(HttpClientRequest.setHeader("x-app-client", "fetch")))
+        )
+      ).pipe(Layer.provide(FetchHttpClient.layer))
+      const config = {
+        providers: [{ kind: "openai-compatible" as const, name: "local", model: "m", baseUrl: `${server.url}/v1` }],
+        logging: { level: "error" as const }
+      }
+      yield* ChatProvider.chat("hi").pipe(Effect.provide(FlexiAI.layer(config, { httpClient: appClient })))
+      yield* ChatProvider.chat("hi").pipe(Effect.provide(FlexiAI.layer(config)))
+      const calls = (yield* server.calls).filter((call) => call.path === "/v1/chat/completions")
+      assert.deepStrictEqual(calls.map((call) => call.headers["x-app-client"]), ["fetch", undefined])
     }))
 })
