@@ -134,8 +134,8 @@ export const Capabilities = CoreCapabilities.Capabilities.mapFields(Struct.map(S
   description: "Overrides of what the provider kind declares it can do (flags) and which parameter values it takes (limits)."
 })
 
-/** Fields every provider kind accepts. */
-const common = {
+/** Fields every provider kind accepts. @category schemas */
+export const common = {
   name: optional(NonEmpty),
   priority: optional(Schema.Int),
   model: NonEmpty,

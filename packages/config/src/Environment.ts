@@ -284,14 +284,16 @@ export const standardFields: Readonly<Record<ProviderKind, ReadonlyArray<Standar
 
 /** How a provider is detected from standard variables alone. @category models */
 export interface Detection {
-  readonly kind: ProviderKind
+  readonly kind: string
   /** Fields that must all be filled by standard variables. */
   readonly requires: ReadonlyArray<string>
   readonly model: string
   /** Field used as the model when set (Azure: the deployment). */
-  readonly modelFrom?: string
+  readonly modelFrom?: string | undefined
   /** Fields given a value when their variables are unset. */
-  readonly defaults?: Readonly<Record<string, string>>
+  readonly defaults?: Readonly<Record<string, string>> | undefined
+  /** Rank among detected kinds and the detected entry's priority (default: 10 × its position). */
+  readonly priority?: number | undefined
 }
 
 /**
@@ -322,11 +324,33 @@ export const detections: ReadonlyArray<Detection> = [
   { kind: "ollama", requires: ["host"], model: "llama3.2" }
 ]
 
+/**
+ * The standard variables of every known kind and the detections, as one value: the built-in tables
+ * below, or those plus what registered provider descriptors add (`Registry.make`).
+ *
+ * @category models
+ */
+export interface Standard {
+  /** The standard variables of one kind. */
+  readonly fields: (kind: string) => ReadonlyArray<StandardField>
+  /** Every kind's standard variables. */
+  readonly all: ReadonlyArray<StandardField>
+  /** In detection order (by priority). */
+  readonly detections: ReadonlyArray<Detection & { readonly priority: number }>
+}
+
+/** The built-in tables as a `Standard`. @category models */
+export const builtinStandard: Standard = {
+  fields: (kind) => (standardFields as Readonly<Record<string, ReadonlyArray<StandardField>>>)[kind] ?? [],
+  all: Object.values(standardFields).flat(),
+  detections: detections.map((detection, position) => ({ ...detection, priority: (position + 1) * 10 }))
+}
+
 /** The standard variables a detection needs, for messages: `AZURE_OPENAI_API_KEY + AZURE_OPENAI_ENDPOINT`. @category formatting */
-export const describeDetection = (detection: Detection): string =>
+export const describeDetection = (detection: Detection, standard: Standard = builtinStandard): string =>
   detection.requires
     .map((required) => {
-      const variables = standardFields[detection.kind].find((entry) => entry.field === required)?.variables ?? []
+      const variables = standard.fields(detection.kind).find((entry) => entry.field === required)?.variables ?? []
       return variables.join(" or ")
     })
     .join(" + ")
@@ -339,11 +363,11 @@ export type StandardValues = ReadonlyMap<string, string | Redacted.Redacted<stri
  *
  * @category reading
  */
-export const readStandard: Effect.Effect<StandardValues> = Effect.gen(function*() {
-  const values = new Map<string, string | Redacted.Redacted<string>>()
-  const seen = new Set<string>()
-  for (const entries of Object.values(standardFields)) {
-    for (const entry of entries) {
+export const readStandard = (standard: Standard = builtinStandard): Effect.Effect<StandardValues> =>
+  Effect.gen(function*() {
+    const values = new Map<string, string | Redacted.Redacted<string>>()
+    const seen = new Set<string>()
+    for (const entry of standard.all) {
       for (const variable of entry.variables) {
         if (seen.has(variable)) continue
         seen.add(variable)
@@ -353,9 +377,8 @@ export const readStandard: Effect.Effect<StandardValues> = Effect.gen(function*(
         if (Option.isSome(value)) values.set(variable, value.value as string | Redacted.Redacted<string>)
       }
     }
-  }
-  return values
-})
+    return values
+  })
 
 /**
  * The standard-variable values for one kind's fields: field → (variable, value).
@@ -363,11 +386,12 @@ export const readStandard: Effect.Effect<StandardValues> = Effect.gen(function*(
  * @category reading
  */
 export const fillsFor = (
-  kind: ProviderKind,
-  values: StandardValues
+  kind: string,
+  values: StandardValues,
+  standard: Standard = builtinStandard
 ): ReadonlyMap<string, { readonly variable: string; readonly value: string | Redacted.Redacted<string> }> => {
   const fills = new Map<string, { readonly variable: string; readonly value: string | Redacted.Redacted<string> }>()
-  for (const entry of standardFields[kind]) {
+  for (const entry of standard.fields(kind)) {
     const variable = entry.variables.find((name) => values.has(name))
     const value = variable === undefined ? undefined : values.get(variable)
     if (variable !== undefined && value !== undefined) fills.set(entry.field, { variable, value })
@@ -381,20 +405,20 @@ export const fillsFor = (
  *
  * @category detection
  */
-export const detect = (values: StandardValues): {
+export const detect = (values: StandardValues, standard: Standard = builtinStandard): {
   readonly assignments: ReadonlyArray<Assignment>
-  readonly partial: ReadonlyArray<{ readonly kind: ProviderKind; readonly missing: ReadonlyArray<string> }>
+  readonly partial: ReadonlyArray<{ readonly kind: string; readonly missing: ReadonlyArray<string> }>
 } => {
   const assignments: Array<Assignment> = []
-  const partial: Array<{ readonly kind: ProviderKind; readonly missing: ReadonlyArray<string> }> = []
+  const partial: Array<{ readonly kind: string; readonly missing: ReadonlyArray<string> }> = []
   let index = 0
-  detections.forEach((detection, position) => {
-    const fills = fillsFor(detection.kind, values)
+  standard.detections.forEach((detection) => {
+    const fills = fillsFor(detection.kind, values, standard)
     const missing = detection.requires.filter((required) => !fills.has(required))
     if (missing.length > 0) {
       const found = detection.requires.some((required) => fills.has(required))
       if (found) {
-        const variables = standardFields[detection.kind]
+        const variables = standard.fields(detection.kind)
         partial.push({
           kind: detection.kind,
           missing: missing.map((name) => variables.find((entry) => entry.field === name)?.variables.join(" or ") ?? name)
@@ -404,10 +428,10 @@ export const detect = (values: StandardValues): {
     }
     const at = (path: string, value: unknown, origin: Origin) =>
       assignments.push({ path: ["providers", index, path], value, origin })
-    const detected: Origin = { _tag: "Env", variable: describeDetection(detection), standard: true }
+    const detected: Origin = { _tag: "Env", variable: describeDetection(detection, standard), standard: true }
     at("kind", detection.kind, detected)
     at("name", detection.kind, detected)
-    at("priority", (position + 1) * 10, detected)
+    at("priority", detection.priority, detected)
     const modelFill = detection.modelFrom === undefined ? undefined : fills.get(detection.modelFrom)
     at("model", typeof modelFill?.value === "string" ? modelFill.value : detection.model, detected)
     for (const [fieldName, fill] of fills) {

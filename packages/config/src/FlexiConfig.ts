@@ -18,9 +18,11 @@
 import { Config, Context, type Duration, Effect, FileSystem, Layer, Logger, type LogLevel, Option, Path, Redacted, References, Schema } from "effect"
 import type * as JsonSchema from "effect/JsonSchema"
 import * as RouterPolicy from "@flexiai/core/RouterPolicy"
+import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import * as ConfigFile from "./ConfigFile.ts"
 import * as ConfigSchema from "./ConfigSchema.ts"
 import * as Environment from "./Environment.ts"
+import * as Registry from "./Registry.ts"
 import { FlexiConfigError, formatPath, type Problem, problemsFromIssue } from "./FlexiConfigError.ts"
 import * as Presets from "./Presets.ts"
 import * as Secrets from "./Secrets.ts"
@@ -117,19 +119,24 @@ type Path = ReadonlyArray<string | number>
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value) && !Redacted.isRedacted(value)
 
-const isSecretPath = (path: Path): boolean =>
+const isSecretPath = (path: Path, registry: Registry.Registry): boolean =>
   path.length === 3 && path[0] === "providers" && typeof path[1] === "number" &&
-  typeof path[2] === "string" && ConfigSchema.secretFields.has(path[2])
+  typeof path[2] === "string" && registry.secretFields.has(path[2])
 
 /** A source's values as one assignment per leaf; secret strings are wrapped as they are read. */
-const flatten = (value: unknown, origin: Environment.Origin, path: Path = []): Array<Environment.Assignment> => {
-  if (Array.isArray(value)) return value.flatMap((element, index) => flatten(element, origin, [...path, index]))
+const flatten = (
+  value: unknown,
+  origin: Environment.Origin,
+  registry: Registry.Registry,
+  path: Path = []
+): Array<Environment.Assignment> => {
+  if (Array.isArray(value)) return value.flatMap((element, index) => flatten(element, origin, registry, [...path, index]))
   if (isPlainObject(value)) {
     return Object.entries(value).flatMap(([key, element]) =>
-      element === undefined ? [] : flatten(element, origin, [...path, key])
+      element === undefined ? [] : flatten(element, origin, registry, [...path, key])
     )
   }
-  if (isSecretPath(path) && typeof value === "string") return [{ path, value: Redacted.make(value), origin }]
+  if (isSecretPath(path, registry) && typeof value === "string") return [{ path, value: Redacted.make(value), origin }]
   const leafOrigin: Environment.Origin = origin._tag === "Code" && Redacted.isRedacted(value)
     ? { _tag: "Code", redacted: true }
     : origin
@@ -168,12 +175,12 @@ const providersOf = (tree: Tree): Array<unknown> => {
 }
 
 /** Standard variables fill in what a declared provider leaves out. */
-const fillFromStandard = (tree: Tree, values: Environment.StandardValues): void => {
+const fillFromStandard = (tree: Tree, values: Environment.StandardValues, registry: Registry.Registry): void => {
   providersOf(tree).forEach((provider, index) => {
     if (!isPlainObject(provider)) return
     const kind = provider["kind"]
-    if (typeof kind !== "string" || !(ConfigSchema.providerKinds as ReadonlyArray<string>).includes(kind)) return
-    for (const [fieldName, fill] of Environment.fillsFor(kind as ConfigSchema.ProviderKind, values)) {
+    if (typeof kind !== "string" || !registry.kinds.includes(kind)) return
+    for (const [fieldName, fill] of Environment.fillsFor(kind, values, registry.standard)) {
       if (provider[fieldName] !== undefined) continue
       assign(tree, [{
         path: ["providers", index, fieldName],
@@ -190,7 +197,8 @@ const fillFromStandard = (tree: Tree, values: Environment.StandardValues): void 
 
 const resolveSecrets = (
   tree: Tree,
-  file: ConfigFile.Loaded | undefined
+  file: ConfigFile.Loaded | undefined,
+  registry: Registry.Registry
 ): Effect.Effect<Array<Problem>, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const path = yield* Path.Path
@@ -199,7 +207,7 @@ const resolveSecrets = (
     for (const [index, provider] of providers.entries()) {
       // A disabled provider is often disabled because its credentials are not on this machine.
       if (!isPlainObject(provider) || provider["enabled"] === false) continue
-      for (const fieldName of ConfigSchema.secretFields) {
+      for (const fieldName of registry.secretFields) {
         const value = provider[fieldName]
         if (!Redacted.isRedacted(value)) continue
         const at = formatPath(["providers", index, fieldName])
@@ -272,8 +280,9 @@ const resolveBreaker = (options: BreakerInput | undefined, base: Presets.Resolve
   jitter: options?.jitter ?? base.jitter
 })
 
-const noProvidersMessage = "no provider configured, and none detected from the environment; declare providers in a " +
-  "config file or set one of: " + Environment.detections.map(Environment.describeDetection).join(", ")
+const noProvidersMessage = (registry: Registry.Registry) =>
+  "no provider configured, and none detected from the environment; declare providers in a config file or set one of: " +
+  registry.standard.detections.map((detection) => Environment.describeDetection(detection, registry.standard)).join(", ")
 
 const decodeOptions = { errors: "all", onExcessProperty: "error" } as const
 
@@ -282,12 +291,13 @@ const finish = (
   tree: Tree,
   earlier: ReadonlyArray<Problem>,
   file: string | undefined,
+  registry: Registry.Registry,
   detected = false
 ): Effect.Effect<ResolvedConfig, FlexiConfigError> =>
   Effect.gen(function*() {
     const fail = (problems: ReadonlyArray<Problem>) =>
       Effect.fail(new FlexiConfigError(file === undefined ? { problems } : { problems, file }))
-    const decoded = yield* Schema.decodeUnknownEffect(ConfigSchema.FlexiConfig)(unwrapSecrets(tree.root), decodeOptions)
+    const decoded = yield* Schema.decodeUnknownEffect(registry.schema)(unwrapSecrets(tree.root), decodeOptions)
       .pipe(Effect.catch((error) => fail([...earlier, ...problemsFromIssue(error.issue).map(withOrigin(tree))])))
     const problems = [...earlier]
     const declared = decoded.providers ?? []
@@ -304,7 +314,7 @@ const finish = (
       }
     })
     const enabled = declared.filter((provider) => provider.enabled !== false)
-    if (declared.length === 0) problems.push({ path: "providers", message: noProvidersMessage })
+    if (declared.length === 0) problems.push({ path: "providers", message: noProvidersMessage(registry) })
     else if (enabled.length === 0) problems.push({ path: "providers", message: "every provider is disabled" })
     if (problems.length > 0) return yield* fail(problems)
 
@@ -351,6 +361,12 @@ export interface LoadOptions {
   readonly file?: string | false | undefined
   /** Values that win over every other source. */
   readonly overrides?: Overrides | undefined
+  /**
+   * Provider descriptors beyond config's own kinds (`@flexiai/provider`'s `ProviderKind`): their
+   * kinds are accepted, their secret fields resolved, their standard variables read and their
+   * detection tried. `FlexiAI.layer`'s `providers` option passes the same ones here.
+   */
+  readonly providers?: ReadonlyArray<ProviderKind.Any> | undefined
 }
 
 /**
@@ -369,6 +385,7 @@ export const load = (
   options: LoadOptions = {}
 ): Effect.Effect<ResolvedConfig, FlexiConfigError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
+    const registry = Registry.make(options.providers ?? [])
     const path = yield* Path.Path
     const fromVariable = options.file === undefined ? yield* readConfigFileVariable : undefined
     const fileName = options.file === false
@@ -377,25 +394,25 @@ export const load = (
     const file = fileName === undefined ? undefined : yield* ConfigFile.read(fileName)
 
     const settings = yield* Environment.readSettings
-    const standard = yield* Environment.readStandard
+    const standard = yield* Environment.readStandard(registry.standard)
     const tree = emptyTree()
-    if (file !== undefined) assign(tree, flatten(file.contents, { _tag: "File", file: file.path }))
+    if (file !== undefined) assign(tree, flatten(file.contents, { _tag: "File", file: file.path }, registry))
     assign(tree, settings.assignments)
-    if (options.overrides !== undefined) assign(tree, flatten(options.overrides, { _tag: "Code", redacted: false }))
+    if (options.overrides !== undefined) assign(tree, flatten(options.overrides, { _tag: "Code", redacted: false }, registry))
 
     const detected = providersOf(tree).length === 0
     if (!detected) {
-      fillFromStandard(tree, standard)
+      fillFromStandard(tree, standard, registry)
     } else {
-      const detected = Environment.detect(standard)
+      const detected = Environment.detect(standard, registry.standard)
       for (const { kind, missing } of detected.partial) {
         yield* Effect.logWarning(`${kind} not detected: ${missing.join(", ")} not set`)
       }
       assign(tree, detected.assignments)
     }
 
-    const secretProblems = yield* resolveSecrets(tree, file)
-    return yield* finish(tree, [...settings.problems, ...secretProblems], file?.path, detected)
+    const secretProblems = yield* resolveSecrets(tree, file, registry)
+    return yield* finish(tree, [...settings.problems, ...secretProblems], file?.path, registry, detected)
   })
 
 const readConfigFileVariable: Effect.Effect<string | undefined> = Config.option(
@@ -408,11 +425,15 @@ const readConfigFileVariable: Effect.Effect<string | undefined> = Config.option(
  *
  * @category loading
  */
-export const fromObject = (input: Input): Effect.Effect<ResolvedConfig, FlexiConfigError> =>
+export const fromObject = (
+  input: Input,
+  options: { readonly providers?: ReadonlyArray<ProviderKind.Any> | undefined } = {}
+): Effect.Effect<ResolvedConfig, FlexiConfigError> =>
   Effect.suspend(() => {
+    const registry = Registry.make(options.providers ?? [])
     const tree = emptyTree()
-    assign(tree, flatten(input, { _tag: "Code", redacted: true }))
-    return finish(tree, [], undefined)
+    assign(tree, flatten(input, { _tag: "Code", redacted: true }, registry))
+    return finish(tree, [], undefined, registry)
   })
 
 /**
@@ -421,8 +442,10 @@ export const fromObject = (input: Input): Effect.Effect<ResolvedConfig, FlexiCon
  *
  * @category schemas
  */
-export const jsonSchema = (): JsonSchema.JsonSchema => {
-  const document = Schema.toJsonSchemaDocument(ConfigSchema.FlexiConfig, { onExcessProperty: "error" })
+export const jsonSchema = (
+  options: { readonly providers?: ReadonlyArray<ProviderKind.Any> | undefined } = {}
+): JsonSchema.JsonSchema => {
+  const document = Schema.toJsonSchemaDocument(Registry.make(options.providers ?? []).schema, { onExcessProperty: "error" })
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     $id: "https://flexiai.dev/schemas/flexiai.schema.json",

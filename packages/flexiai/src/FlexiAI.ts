@@ -39,8 +39,10 @@ import * as Router from "@flexiai/core/Router"
 import type { ChatResponse } from "@flexiai/core/ChatResponse"
 import type { StreamPart } from "@flexiai/core/StreamPart"
 import { Clock, ConfigProvider, Context, Duration, Effect, Exit, Layer, type LogLevel, ManagedRuntime, Scope, Stream } from "effect"
+import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import type { HttpClient } from "effect/http"
 import * as ProviderLayers from "./ProviderLayers.ts"
+import * as Providers from "./Providers.ts"
 
 // ---------------------------------------------------------------------------
 // models
@@ -67,7 +69,19 @@ export interface Options {
    * that sets `timeouts.connect` still gets an undici client of its own with that connect timeout.
    */
   readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
+  /**
+   * Provider descriptors beyond the bundled ones (`Providers.bundled`): a provider package of your
+   * own, or a replacement for a bundled kind (the last descriptor of a kind wins). Config accepts
+   * their kinds, reads their standard variables and detects them; the router builds them like any
+   * other provider.
+   */
+  readonly providers?: ReadonlyArray<ProviderKind.Any> | undefined
 }
+
+const registryOf = (options: Options): ReadonlyArray<ProviderKind.Any> =>
+  options.providers === undefined || options.providers.length === 0
+    ? Providers.bundled
+    : [...Providers.bundled, ...options.providers]
 
 /**
  * A provider's state and counters: the router's status (`Router.ProviderStatus`) plus its kind,
@@ -292,6 +306,7 @@ const makeControl = (
 ) =>
   Effect.gen(function*() {
     const probeTimeout = Duration.fromInputUnsafe(options.probeTimeout ?? "10 seconds")
+    const registry = registryOf(options)
     const healthTtl = Duration.fromInputUnsafe(options.healthTtl ?? "30 seconds")
     const modelsTtl = Duration.fromInputUnsafe(options.modelsTtl ?? "5 minutes")
     const byName = new Map(built.map((entry) => [entry.config.name, entry]))
@@ -354,7 +369,7 @@ const makeControl = (
     const probe = ({ config, provider }: Built): Effect.Effect<ProviderHealth> =>
       Effect.gen(function*() {
         // a kind whose list answers without a call (Foundry) says so in its descriptor: only a chat proves it is up
-        const listing = ProviderLayers.listsModels(config.kind) ? provider.listModels : undefined
+        const listing = ProviderLayers.listsModels(config.kind, registry) ? provider.listModels : undefined
         const kind: ProviderHealth["probe"] = listing === undefined ? "chat" : "listModels"
         const call: Effect.Effect<unknown, ProbeError> = listing ??
           provider.chat({ messages: [{ role: "user", content: "ping" }], maxTokens: 1 })
@@ -440,26 +455,27 @@ const nameLabel: Label = (provider) => `provider "${provider.name}"`
 
 const build = (loaded: FlexiConfig.ResolvedConfig, label: Label, options: Options) =>
   Effect.gen(function*() {
+    const registry = registryOf(options)
     let config = loaded
     if (loaded.detected) {
       // Detected from the environment, not asked for by name: a kind without a provider package
       // yet is left out with a warning rather than refusing the providers that do work.
-      const usable = loaded.providers.filter((provider) => ProviderLayers.isAvailable(provider.kind))
+      const usable = loaded.providers.filter((provider) => ProviderLayers.isAvailable(provider.kind, registry))
       for (const provider of loaded.providers) {
-        if (!ProviderLayers.isAvailable(provider.kind)) {
+        if (!ProviderLayers.isAvailable(provider.kind, registry)) {
           yield* Effect.logWarning(`${provider.kind} detected from the environment but not available yet: left out`)
         }
       }
       if (usable.length > 0) config = { ...loaded, providers: usable }
     }
-    const unavailable = ProviderLayers.unavailable(config.providers, label, config.file)
+    const unavailable = ProviderLayers.unavailable(config.providers, label, config.file, registry)
     if (unavailable !== undefined) return yield* Effect.fail(unavailable)
 
     const scope = yield* Scope.Scope
     const debug = debugLevels.has(config.logging.level)
     const built: Array<Built> = []
     for (const provider of config.providers) {
-      const chatLayer = ProviderLayers.chatLayer(provider)!
+      const chatLayer = ProviderLayers.chatLayer(provider, registry)!
       const http = ProviderLayers.httpClientLayer(provider)
       const context = yield* Layer.buildWithScope(http === undefined ? chatLayer : Layer.provide(chatLayer, http), scope)
       built.push({ config: provider, provider: Context.get(context, ChatProvider.ChatProvider) })
@@ -521,7 +537,7 @@ export const layer = (
     const index = declared.findIndex((entry) => (entry.name ?? entry.kind) === provider.name)
     return index === -1 ? nameLabel(provider, index) : `providers[${index}]`
   }
-  return Layer.unwrap(Effect.map(FlexiConfig.fromObject(config), (resolved) => fromResolved(resolved, label, options))).pipe(
+  return Layer.unwrap(Effect.map(FlexiConfig.fromObject(config, { providers: options.providers }), (resolved) => fromResolved(resolved, label, options))).pipe(
     Layer.provide(httpClient)
   )
 }
@@ -542,7 +558,7 @@ export const layerConfig = (
 ): Layer.Layer<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError> =>
   Layer.unwrap(
     Effect.map(
-      FlexiConfig.load({ file: options.file, overrides: options.overrides }),
+      FlexiConfig.load({ file: options.file, overrides: options.overrides, providers: options.providers }),
       (resolved) => fromResolved(resolved, nameLabel, options)
     )
   ).pipe(Layer.provide(Layer.merge(NodeServices.layer, options.httpClient ?? NodeHttpClient.layerUndici)))
