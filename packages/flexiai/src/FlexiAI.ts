@@ -33,15 +33,15 @@
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { FlexiConfig, type FlexiConfigError } from "@flexiai/config"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
-import type * as ChatRequest from "@flexiai/core/ChatRequest"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as Router from "@flexiai/core/Router"
-import type { ChatResponse } from "@flexiai/core/ChatResponse"
-import type { StreamPart } from "@flexiai/core/StreamPart"
-import { Clock, ConfigProvider, Context, Duration, Effect, Exit, Layer, type LogLevel, ManagedRuntime, Scope, Stream } from "effect"
+import { Context, Duration, Effect, Layer, Scope } from "effect"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import type { HttpClient } from "effect/http"
 import * as ProviderLayers from "./ProviderLayers.ts"
+import { makeBreaker } from "./internal/breaker.ts"
+import { type Built, makeControl } from "./internal/control.ts"
+import { debugLevels, withDebugLines } from "./internal/debugLines.ts"
 import * as Providers from "./Providers.ts"
 
 // ---------------------------------------------------------------------------
@@ -78,10 +78,6 @@ export interface Options {
   readonly providers?: ReadonlyArray<ProviderKind.Any> | undefined
 }
 
-const registryOf = (options: Options): ReadonlyArray<ProviderKind.Any> =>
-  options.providers === undefined || options.providers.length === 0
-    ? Providers.bundled
-    : [...Providers.bundled, ...options.providers]
 
 /**
  * A provider's state and counters: the router's status (`Router.ProviderStatus`) plus its kind,
@@ -178,274 +174,6 @@ export class FlexiAI extends Context.Service<FlexiAI, {
 }>()("flexiai/FlexiAI") {}
 
 // ---------------------------------------------------------------------------
-// breaker
-// ---------------------------------------------------------------------------
-
-const breakerId = (breaker: FlexiConfig.ResolvedConfig["breaker"]): string =>
-  JSON.stringify([
-    breaker.failureThreshold,
-    Duration.toMillis(breaker.openDuration),
-    breaker.backoffFactor,
-    Duration.toMillis(breaker.maxOpenDuration),
-    breaker.jitter
-  ])
-
-/**
- * One breaker when every provider uses the top-level settings; otherwise one per distinct
- * setting behind a breaker that routes each key to its provider's (keys are `provider:model`;
- * the longest matching provider prefix wins, so `a` and `a:b` as names cannot be confused).
- */
-const makeBreaker = (config: FlexiConfig.ResolvedConfig, scope: Scope.Scope) =>
-  Effect.gen(function*() {
-    const byId = new Map<string, CircuitBreaker.CircuitBreaker["Service"]>()
-    const get = (options: FlexiConfig.ResolvedConfig["breaker"]) =>
-      Effect.gen(function*() {
-        const id = breakerId(options)
-        const existing = byId.get(id)
-        if (existing !== undefined) return existing
-        const context = yield* Layer.buildWithScope(CircuitBreaker.layerMemory(options), scope)
-        const breaker = Context.get(context, CircuitBreaker.CircuitBreaker)
-        byId.set(id, breaker)
-        return breaker
-      })
-    const fallback = yield* get(config.breaker)
-    const owners: Array<readonly [prefix: string, breaker: CircuitBreaker.CircuitBreaker["Service"]]> = []
-    for (const provider of config.providers) owners.push([`${provider.name}:`, yield* get(provider.breaker)])
-    if (byId.size === 1) return fallback
-
-    owners.sort((a, b) => b[0].length - a[0].length)
-    const route = (key: string) => owners.find(([prefix]) => key.startsWith(prefix))?.[1] ?? fallback
-    const all = [...byId.values()]
-    return CircuitBreaker.CircuitBreaker.of({
-      admit: (key) => route(key).admit(key),
-      record: (permit, outcome) => route(permit.key).record(permit, outcome),
-      state: (key) => route(key).state(key),
-      states: Effect.map(
-        Effect.forEach(all, (breaker) => breaker.states),
-        (maps) => new Map(maps.flatMap((map) => [...map]))
-      ),
-      reset: (key) => route(key).reset(key),
-      forceOpen: (key, duration) => route(key).forceOpen(key, duration),
-      transitions: Stream.mergeAll(all.map((breaker) => breaker.transitions), { concurrency: "unbounded" }),
-      changesUnsafe: () => all.reduce((sum, breaker) => sum + breaker.changesUnsafe(), 0)
-    })
-  })
-
-// ---------------------------------------------------------------------------
-// debug logging
-// ---------------------------------------------------------------------------
-
-const debugLevels: ReadonlySet<LogLevel.LogLevel> = new Set(["All", "Trace", "Debug"])
-
-const requestLine = (provider: ChatProvider.ChatProvider["Service"], request: ChatRequest.ChatRequest, stream: boolean) =>
-  Effect.logDebug("provider request").pipe(Effect.annotateLogs({
-    provider: provider.name,
-    model: request.model ?? provider.defaultModel,
-    messages: request.messages.length,
-    stream
-  }))
-
-const responseLine = (response: {
-  readonly provider: string
-  readonly model: string
-  readonly finishReason: string
-  readonly usage?: unknown
-}) =>
-  Effect.logDebug("provider response").pipe(Effect.annotateLogs({
-    provider: response.provider,
-    model: response.model,
-    finishReason: response.finishReason,
-    ...(response.usage === undefined ? {} : { usage: response.usage })
-  }))
-
-// The summary goes around each provider (not around the router) so it runs inside the router's
-// per-call scope and carries its `callId`; one line per try, like the attempt lines.
-const withDebugLines = (provider: ChatProvider.ChatProvider["Service"]): ChatProvider.ChatProvider["Service"] =>
-  ChatProvider.ChatProvider.of({
-    ...provider,
-    chat: (request) => Effect.andThen(requestLine(provider, request, false), Effect.tap(provider.chat(request), responseLine)),
-    stream: (request) =>
-      Stream.unwrap(Effect.as(requestLine(provider, request, true), provider.stream(request))).pipe(
-        Stream.tap((part) => part.type === "finish" ? responseLine(part) : Effect.void)
-      )
-  })
-
-// ---------------------------------------------------------------------------
-// control
-// ---------------------------------------------------------------------------
-
-const circuitRank: Record<CircuitBreaker.State["_tag"], number> = { Closed: 0, HalfOpen: 1, Open: 2 }
-
-/** A `ProviderError`, another chat error, or a probe's own timeout. */
-interface ProbeError {
-  readonly _tag: string
-  readonly message: string
-  readonly reason?: { readonly _tag: string } | undefined
-}
-
-const reasonOf = (error: ProbeError) => ({
-  reason: error._tag === "ProviderError" && error.reason !== undefined ? error.reason._tag : error._tag,
-  message: error.message
-})
-
-const probeTimeoutError = (what: string, after: Duration.Duration): ProbeError => ({
-  _tag: "Timeout",
-  message: `${what}: no answer within ${Duration.format(after)}`
-})
-
-interface Built {
-  readonly config: FlexiConfig.ResolvedProvider
-  readonly provider: ChatProvider.ChatProvider["Service"]
-}
-
-const makeControl = (
-  built: ReadonlyArray<Built>,
-  router: Router.Router["Service"],
-  breaker: CircuitBreaker.CircuitBreaker["Service"],
-  options: Options
-) =>
-  Effect.gen(function*() {
-    const probeTimeout = Duration.fromInputUnsafe(options.probeTimeout ?? "10 seconds")
-    const registry = registryOf(options)
-    const healthTtl = Duration.fromInputUnsafe(options.healthTtl ?? "30 seconds")
-    const modelsTtl = Duration.fromInputUnsafe(options.modelsTtl ?? "5 minutes")
-    const byName = new Map(built.map((entry) => [entry.config.name, entry]))
-
-    const withTimeout = <A>(effect: Effect.Effect<A, ProbeError>, what: string): Effect.Effect<A, ProbeError> =>
-      Effect.timeoutOrElse(effect, {
-        duration: probeTimeout,
-        orElse: () => Effect.fail(probeTimeoutError(what, probeTimeout))
-      })
-
-    const status = Effect.map(router.status, (statuses) =>
-      statuses.map((status): ProviderStatus => {
-        const entry = byName.get(status.name)
-        const circuit = status.circuits.reduce<CircuitBreaker.State["_tag"]>(
-          (worst, { state }) => circuitRank[state] > circuitRank[worst] ? state : worst,
-          "Closed"
-        )
-        return {
-          name: status.name,
-          kind: entry?.config.kind ?? "unknown",
-          model: status.defaultModel,
-          priority: status.priority,
-          position: status.position,
-          enabled: status.enabled,
-          circuit,
-          circuits: status.circuits,
-          rateLimitedUntil: status.rateLimitedUntil,
-          requests: status.requests,
-          successes: status.successes,
-          failures: status.failures,
-          skipped: status.skipped,
-          successRate: status.successRate,
-          latencyP50Millis: status.latencyP50Millis,
-          latencyP95Millis: status.latencyP95Millis,
-          lastError: status.lastError === undefined ? undefined : {
-            reason: status.lastError.reason,
-            message: status.lastError.message,
-            at: status.lastError.at,
-            time: new Date(status.lastError.at).toISOString()
-          }
-        }
-      }))
-
-    const stats = Effect.map(Effect.all([router.stats, router.status]), ([totals, statuses]): Stats => ({
-      ...totals,
-      providers: statuses.map(({ failures, name, requests, skipped, successes }) => ({ name, requests, successes, failures, skipped }))
-    }))
-
-    const resetCircuits = (provider?: string) =>
-      Effect.gen(function*() {
-        if (provider !== undefined && !byName.has(provider)) {
-          return yield* new Router.UnknownProvider({ name: provider, known: [...byName.keys()] })
-        }
-        const states = yield* breaker.states
-        for (const key of states.keys()) {
-          if (provider === undefined || key.startsWith(`${provider}:`)) yield* breaker.reset(key)
-        }
-      })
-
-    const probe = ({ config, provider }: Built): Effect.Effect<ProviderHealth> =>
-      Effect.gen(function*() {
-        // a kind whose list answers without a call (Foundry) says so in its descriptor: only a chat proves it is up
-        const listing = ProviderLayers.listsModels(config.kind, registry) ? provider.listModels : undefined
-        const kind: ProviderHealth["probe"] = listing === undefined ? "chat" : "listModels"
-        const call: Effect.Effect<unknown, ProbeError> = listing ??
-          provider.chat({ messages: [{ role: "user", content: "ping" }], maxTokens: 1 })
-        const started = yield* Clock.currentTimeMillis
-        const exit = yield* Effect.exit(withTimeout(call, `${config.name} health probe`))
-        const latencyMillis = (yield* Clock.currentTimeMillis) - started
-        const base = { name: config.name, kind: config.kind, probe: kind, latencyMillis }
-        if (Exit.isSuccess(exit)) return { ...base, ok: true }
-        const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")
-        return {
-          ...base,
-          ok: false,
-          error: error === undefined ? { reason: "Defect", message: "the probe died" } : reasonOf(error.error)
-        }
-      })
-
-    const health = yield* Effect.cachedWithTTL(
-      Effect.gen(function*() {
-        const checkedAt = yield* Clock.currentTimeMillis
-        const providers = yield* Effect.forEach(built, probe, { concurrency: "unbounded" })
-        const up = providers.filter((provider) => provider.ok).length
-        const report: HealthReport = {
-          status: up === providers.length ? "ok" : up === 0 ? "down" : "degraded",
-          checkedAt,
-          providers
-        }
-        return report
-      }),
-      () => healthTtl
-    )
-
-    const listings = yield* Effect.forEach(built, ({ config, provider }) => {
-      const configured: ReadonlyArray<ModelInfo> = [{ id: config.model, provider: config.name, source: "configured" }]
-      const listing = provider.listModels
-      if (listing === undefined) return Effect.succeed(Effect.succeed(configured))
-      const fetch = withTimeout(listing, `${config.name} model list`).pipe(
-        Effect.map((models): ReadonlyArray<ModelInfo> =>
-          models.length === 0 ? configured : models.map((model) => ({
-            id: model.id,
-            ...(model.ownedBy === undefined ? {} : { ownedBy: model.ownedBy }),
-            provider: config.name,
-            source: "listed" as const
-          }))
-        )
-      )
-      // a failed listing is asked again next time: caching it would hide a recovered provider for minutes
-      return Effect.cachedWithTTL(fetch, (exit) => Exit.isSuccess(exit) ? modelsTtl : Duration.zero)
-    })
-
-    const listModels = Effect.map(
-      Effect.forEach(built, ({ config }, index) => Effect.result(listings[index]!).pipe(Effect.map((result) => ({ config, result }))), {
-        concurrency: "unbounded"
-      }),
-      (results): ModelList => ({
-        models: results.flatMap(({ result }) => result._tag === "Success" ? result.success : []),
-        failures: results.flatMap(({ config, result }) =>
-          result._tag === "Failure" ? [{ provider: config.name, ...reasonOf(result.failure) }] : []
-        )
-      })
-    )
-
-    return FlexiAI.of({
-      status,
-      stats,
-      order: router.order,
-      setPrimary: router.setPrimary,
-      reorder: router.reorder,
-      disable: router.disable,
-      enable: router.enable,
-      resetCircuits,
-      health,
-      listModels
-    })
-  })
-
-// ---------------------------------------------------------------------------
 // assembly
 // ---------------------------------------------------------------------------
 
@@ -455,7 +183,7 @@ const nameLabel: Label = (provider) => `provider "${provider.name}"`
 
 const build = (loaded: FlexiConfig.ResolvedConfig, label: Label, options: Options) =>
   Effect.gen(function*() {
-    const registry = registryOf(options)
+    const registry = Providers.withExtra(options.providers)
     let config = loaded
     if (loaded.detected) {
       // Detected from the environment, not asked for by name: a kind without a provider package
@@ -491,7 +219,7 @@ const build = (loaded: FlexiConfig.ResolvedConfig, label: Label, options: Option
       policy: config.policy
     }).pipe(Effect.provideService(CircuitBreaker.CircuitBreaker, breaker))
 
-    const flexi = yield* makeControl(built, control, breaker, options)
+    const flexi = FlexiAI.of(yield* makeControl(built, control, breaker, options))
     return Context.make(ChatProvider.ChatProvider, provider).pipe(Context.add(FlexiAI, flexi))
   })
 
@@ -503,7 +231,8 @@ const fromResolved = (
   // provideMerge: the config's logger applies while building and to the program the layer is provided to
   Layer.effectContext(build(config, label, options)).pipe(Layer.provideMerge(FlexiConfig.layerLogger(config.logging)))
 
-const isResolved = <C extends object>(config: C | FlexiConfig.ResolvedConfig): config is FlexiConfig.ResolvedConfig =>
+/** Whether a config value is already resolved (`FlexiConfig.ResolvedConfig`). @category guards */
+export const isResolved = <C extends object>(config: C | FlexiConfig.ResolvedConfig): config is FlexiConfig.ResolvedConfig =>
   "preset" in config && "logging" in config && "file" in config
 
 /**
@@ -580,118 +309,7 @@ export const health: Effect.Effect<HealthReport, never, FlexiAI> = FlexiAI.use((
 export const listModels: Effect.Effect<ModelList, never, FlexiAI> = FlexiAI.use((flexi) => flexi.listModels)
 
 // ---------------------------------------------------------------------------
-// code not written in Effect
+// code not written in Effect: the promise client, in Client.ts
 // ---------------------------------------------------------------------------
 
-/**
- * A FlexiAI client for promise-based code. Promises reject with the library's typed errors
- * themselves (`ProviderError`, `CircuitOpen`, `AllProvidersFailed`, `FlexiConfigError`): check
- * `error._tag` (and `error.reason._tag` for a `ProviderError`).
- *
- * @category models
- */
-export interface Client {
-  /** Sends a prompt, messages or a request and waits for the answer. */
-  readonly chat: (input: ChatRequest.ChatInput) => Promise<ChatResponse>
-  /**
-   * Streams the answer; `for await` over it. Leaving the loop early (`break`, `return`, a throw)
-   * interrupts the stream and its HTTP request.
-   */
-  readonly stream: (input: ChatRequest.ChatInput) => AsyncIterable<StreamPart>
-  readonly status: () => Promise<ReadonlyArray<ProviderStatus>>
-  readonly stats: () => Promise<Stats>
-  readonly health: () => Promise<HealthReport>
-  readonly listModels: () => Promise<ModelList>
-  readonly setPrimary: (name: string) => Promise<void>
-  readonly disable: (name: string) => Promise<void>
-  readonly enable: (name: string) => Promise<void>
-  readonly resetCircuits: (provider?: string) => Promise<void>
-  /** Builds the client now (otherwise the first call does); rejects with a `FlexiConfigError` for a bad config. */
-  readonly ready: () => Promise<void>
-  /** Closes connections and releases everything; the client is unusable afterwards. */
-  readonly dispose: () => Promise<void>
-  readonly [Symbol.asyncDispose]: () => Promise<void>
-  /** The runtime underneath, to run your own Effects with `ChatProvider` and `FlexiAI` provided. */
-  readonly runtime: ManagedRuntime.ManagedRuntime<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError>
-}
-
-/**
- * `make`'s way of reading the config sources (as `layerConfig`), with `env` standing in for
- * `process.env` (promise code has no `ConfigProvider` to provide).
- *
- * @category models
- */
-export interface SourceOptions extends ConfigOptions {
-  readonly env?: Readonly<Record<string, string | undefined>> | undefined
-}
-
-const definedOnly = (env: Readonly<Record<string, string | undefined>>): Record<string, string> =>
-  Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
-
-const isSourceOptions = (config: FlexiConfig.Input | SourceOptions): config is SourceOptions =>
-  Object.keys(config).length === 0 || "file" in config || "overrides" in config || "env" in config
-
-/**
- * A `Client` over a `ManagedRuntime` of `layer(config)`, or, given `SourceOptions` (or nothing),
- * of `layerConfig(options)`: the file and the environment. Nothing is built until the first
- * call (or `ready()`); call `dispose()` when done.
- *
- * ```ts
- * const client = FlexiAI.make({ file: "flexiai.config.yaml" })
- * const answer = await client.chat("hi")
- * for await (const part of client.stream("tell me more")) if (part.type === "text-delta") process.stdout.write(part.text)
- * await client.dispose()
- * ```
- *
- * @category constructors
- */
-export const make = (
-  config: FlexiConfig.Input | FlexiConfig.ResolvedConfig | SourceOptions = {},
-  options: Options = {}
-): Client => {
-  const clientLayer = isResolved(config)
-    ? layer(config, options)
-    : isSourceOptions(config)
-    ? config.env === undefined
-      ? layerConfig({ ...options, ...config })
-      : layerConfig({ ...options, ...config }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: definedOnly(config.env) }))))
-    : layer(config, options)
-  const runtime = ManagedRuntime.make(clientLayer)
-  const control = <A, E>(f: (flexi: FlexiAI["Service"]) => Effect.Effect<A, E>) => runtime.runPromise(FlexiAI.use(f))
-
-  const stream = (input: ChatRequest.ChatInput): AsyncIterable<StreamPart> => ({
-    [Symbol.asyncIterator]() {
-      // the runtime may still be building: open the Effect stream's iterator on the first `next`
-      let opening: Promise<AsyncIterator<StreamPart>> | undefined
-      const open = () =>
-        opening ??= runtime.context().then((context) =>
-          Stream.toAsyncIterableWith(ChatProvider.stream(input), context)[Symbol.asyncIterator]()
-        )
-      const done: IteratorReturnResult<undefined> = { done: true, value: undefined }
-      return {
-        next: () => open().then((iterator) => iterator.next()),
-        return: () => opening === undefined ? Promise.resolve(done) : opening.then((iterator) => iterator.return?.() ?? done),
-        throw: (error: unknown) =>
-          opening === undefined ? Promise.reject(error) : opening.then((iterator) => iterator.throw?.(error) ?? Promise.reject(error))
-      }
-    }
-  })
-
-  const dispose = () => runtime.dispose()
-  return {
-    chat: (input) => runtime.runPromise(ChatProvider.chat(input)),
-    stream,
-    status: () => control((flexi) => flexi.status),
-    stats: () => control((flexi) => flexi.stats),
-    health: () => control((flexi) => flexi.health),
-    listModels: () => control((flexi) => flexi.listModels),
-    setPrimary: (name) => control((flexi) => flexi.setPrimary(name)),
-    disable: (name) => control((flexi) => flexi.disable(name)),
-    enable: (name) => control((flexi) => flexi.enable(name)),
-    resetCircuits: (provider) => control((flexi) => flexi.resetCircuits(provider)),
-    ready: () => runtime.context().then(() => undefined),
-    dispose,
-    [Symbol.asyncDispose]: dispose,
-    runtime
-  }
-}
+export { type Client, make, type SourceOptions } from "./Client.ts"

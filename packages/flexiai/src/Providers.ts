@@ -11,3 +11,7 @@ import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 export const bundled: ReadonlyArray<ProviderKind.Any> = [
   ...OpenAiKind.kinds
 ]
+
+/** The bundled descriptors followed by `extra` (the last descriptor of a kind wins). @category descriptors */
+export const withExtra = (extra: ReadonlyArray<ProviderKind.Any> | undefined): ReadonlyArray<ProviderKind.Any> =>
+  extra === undefined || extra.length === 0 ? bundled : [...bundled, ...extra]

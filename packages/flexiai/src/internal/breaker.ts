@@ -1,0 +1,59 @@
+/**
+ * The circuit breaker a config describes: one in-memory breaker when every provider shares the
+ * top-level settings; otherwise one per distinct setting behind a routing breaker that sends each
+ * circuit key (`provider:model`) to its provider's, so `states`, `reset` and `transitions` see all.
+ */
+import { FlexiConfig } from "@flexiai/config"
+import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
+import { Context, Duration, Effect, Layer, Scope, Stream } from "effect"
+
+const breakerId = (breaker: FlexiConfig.ResolvedConfig["breaker"]): string =>
+  JSON.stringify([
+    breaker.failureThreshold,
+    Duration.toMillis(breaker.openDuration),
+    breaker.backoffFactor,
+    Duration.toMillis(breaker.maxOpenDuration),
+    breaker.jitter
+  ])
+
+/**
+ * One breaker when every provider uses the top-level settings; otherwise one per distinct
+ * setting behind a breaker that routes each key to its provider's (keys are `provider:model`;
+ * the longest matching provider prefix wins, so `a` and `a:b` as names cannot be confused).
+ */
+export const makeBreaker = (config: FlexiConfig.ResolvedConfig, scope: Scope.Scope) =>
+  Effect.gen(function*() {
+    const byId = new Map<string, CircuitBreaker.CircuitBreaker["Service"]>()
+    const get = (options: FlexiConfig.ResolvedConfig["breaker"]) =>
+      Effect.gen(function*() {
+        const id = breakerId(options)
+        const existing = byId.get(id)
+        if (existing !== undefined) return existing
+        const context = yield* Layer.buildWithScope(CircuitBreaker.layerMemory(options), scope)
+        const breaker = Context.get(context, CircuitBreaker.CircuitBreaker)
+        byId.set(id, breaker)
+        return breaker
+      })
+    const fallback = yield* get(config.breaker)
+    const owners: Array<readonly [prefix: string, breaker: CircuitBreaker.CircuitBreaker["Service"]]> = []
+    for (const provider of config.providers) owners.push([`${provider.name}:`, yield* get(provider.breaker)])
+    if (byId.size === 1) return fallback
+
+    owners.sort((a, b) => b[0].length - a[0].length)
+    const route = (key: string) => owners.find(([prefix]) => key.startsWith(prefix))?.[1] ?? fallback
+    const all = [...byId.values()]
+    return CircuitBreaker.CircuitBreaker.of({
+      admit: (key) => route(key).admit(key),
+      record: (permit, outcome) => route(permit.key).record(permit, outcome),
+      state: (key) => route(key).state(key),
+      states: Effect.map(
+        Effect.forEach(all, (breaker) => breaker.states),
+        (maps) => new Map(maps.flatMap((map) => [...map]))
+      ),
+      reset: (key) => route(key).reset(key),
+      forceOpen: (key, duration) => route(key).forceOpen(key, duration),
+      transitions: Stream.mergeAll(all.map((breaker) => breaker.transitions), { concurrency: "unbounded" }),
+      changesUnsafe: () => all.reduce((sum, breaker) => sum + breaker.changesUnsafe(), 0)
+    })
+  })
+

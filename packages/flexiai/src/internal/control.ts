@@ -1,0 +1,185 @@
+/**
+ * The control service over a built router: status, stats, order, enable/disable, circuits, and the
+ * health and model-list caches. Probes and listings call providers directly, never through the
+ * router, so they neither trip nor close a circuit nor count as requests.
+ */
+import { FlexiConfig } from "@flexiai/config"
+import * as ChatProvider from "@flexiai/core/ChatProvider"
+import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
+import * as Router from "@flexiai/core/Router"
+import { Clock, Duration, Effect, Exit } from "effect"
+import type { FlexiAI, HealthReport, ModelInfo, ModelList, Options, ProviderHealth, ProviderStatus, Stats } from "../FlexiAI.ts"
+import * as ProviderLayers from "../ProviderLayers.ts"
+import * as Providers from "../Providers.ts"
+
+const circuitRank: Record<CircuitBreaker.State["_tag"], number> = { Closed: 0, HalfOpen: 1, Open: 2 }
+
+/** A `ProviderError`, another chat error, or a probe's own timeout. */
+interface ProbeError {
+  readonly _tag: string
+  readonly message: string
+  readonly reason?: { readonly _tag: string } | undefined
+}
+
+const reasonOf = (error: ProbeError) => ({
+  reason: error._tag === "ProviderError" && error.reason !== undefined ? error.reason._tag : error._tag,
+  message: error.message
+})
+
+const probeTimeoutError = (what: string, after: Duration.Duration): ProbeError => ({
+  _tag: "Timeout",
+  message: `${what}: no answer within ${Duration.format(after)}`
+})
+
+export interface Built {
+  readonly config: FlexiConfig.ResolvedProvider
+  readonly provider: ChatProvider.ChatProvider["Service"]
+}
+
+export const makeControl = (
+  built: ReadonlyArray<Built>,
+  router: Router.Router["Service"],
+  breaker: CircuitBreaker.CircuitBreaker["Service"],
+  options: Options
+) =>
+  Effect.gen(function*() {
+    const probeTimeout = Duration.fromInputUnsafe(options.probeTimeout ?? "10 seconds")
+    const registry = Providers.withExtra(options.providers)
+    const healthTtl = Duration.fromInputUnsafe(options.healthTtl ?? "30 seconds")
+    const modelsTtl = Duration.fromInputUnsafe(options.modelsTtl ?? "5 minutes")
+    const byName = new Map(built.map((entry) => [entry.config.name, entry]))
+
+    const withTimeout = <A>(effect: Effect.Effect<A, ProbeError>, what: string): Effect.Effect<A, ProbeError> =>
+      Effect.timeoutOrElse(effect, {
+        duration: probeTimeout,
+        orElse: () => Effect.fail(probeTimeoutError(what, probeTimeout))
+      })
+
+    const status = Effect.map(router.status, (statuses) =>
+      statuses.map((status): ProviderStatus => {
+        const entry = byName.get(status.name)
+        const circuit = status.circuits.reduce<CircuitBreaker.State["_tag"]>(
+          (worst, { state }) => circuitRank[state] > circuitRank[worst] ? state : worst,
+          "Closed"
+        )
+        return {
+          name: status.name,
+          kind: entry?.config.kind ?? "unknown",
+          model: status.defaultModel,
+          priority: status.priority,
+          position: status.position,
+          enabled: status.enabled,
+          circuit,
+          circuits: status.circuits,
+          rateLimitedUntil: status.rateLimitedUntil,
+          requests: status.requests,
+          successes: status.successes,
+          failures: status.failures,
+          skipped: status.skipped,
+          successRate: status.successRate,
+          latencyP50Millis: status.latencyP50Millis,
+          latencyP95Millis: status.latencyP95Millis,
+          lastError: status.lastError === undefined ? undefined : {
+            reason: status.lastError.reason,
+            message: status.lastError.message,
+            at: status.lastError.at,
+            time: new Date(status.lastError.at).toISOString()
+          }
+        }
+      }))
+
+    const stats = Effect.map(Effect.all([router.stats, router.status]), ([totals, statuses]): Stats => ({
+      ...totals,
+      providers: statuses.map(({ failures, name, requests, skipped, successes }) => ({ name, requests, successes, failures, skipped }))
+    }))
+
+    const resetCircuits = (provider?: string) =>
+      Effect.gen(function*() {
+        if (provider !== undefined && !byName.has(provider)) {
+          return yield* new Router.UnknownProvider({ name: provider, known: [...byName.keys()] })
+        }
+        const states = yield* breaker.states
+        for (const key of states.keys()) {
+          if (provider === undefined || key.startsWith(`${provider}:`)) yield* breaker.reset(key)
+        }
+      })
+
+    const probe = ({ config, provider }: Built): Effect.Effect<ProviderHealth> =>
+      Effect.gen(function*() {
+        // a kind whose list answers without a call (Foundry) says so in its descriptor: only a chat proves it is up
+        const listing = ProviderLayers.listsModels(config.kind, registry) ? provider.listModels : undefined
+        const kind: ProviderHealth["probe"] = listing === undefined ? "chat" : "listModels"
+        const call: Effect.Effect<unknown, ProbeError> = listing ??
+          provider.chat({ messages: [{ role: "user", content: "ping" }], maxTokens: 1 })
+        const started = yield* Clock.currentTimeMillis
+        const exit = yield* Effect.exit(withTimeout(call, `${config.name} health probe`))
+        const latencyMillis = (yield* Clock.currentTimeMillis) - started
+        const base = { name: config.name, kind: config.kind, probe: kind, latencyMillis }
+        if (Exit.isSuccess(exit)) return { ...base, ok: true }
+        const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")
+        return {
+          ...base,
+          ok: false,
+          error: error === undefined ? { reason: "Defect", message: "the probe died" } : reasonOf(error.error)
+        }
+      })
+
+    const health = yield* Effect.cachedWithTTL(
+      Effect.gen(function*() {
+        const checkedAt = yield* Clock.currentTimeMillis
+        const providers = yield* Effect.forEach(built, probe, { concurrency: "unbounded" })
+        const up = providers.filter((provider) => provider.ok).length
+        const report: HealthReport = {
+          status: up === providers.length ? "ok" : up === 0 ? "down" : "degraded",
+          checkedAt,
+          providers
+        }
+        return report
+      }),
+      () => healthTtl
+    )
+
+    const listings = yield* Effect.forEach(built, ({ config, provider }) => {
+      const configured: ReadonlyArray<ModelInfo> = [{ id: config.model, provider: config.name, source: "configured" }]
+      const listing = provider.listModels
+      if (listing === undefined) return Effect.succeed(Effect.succeed(configured))
+      const fetch = withTimeout(listing, `${config.name} model list`).pipe(
+        Effect.map((models): ReadonlyArray<ModelInfo> =>
+          models.length === 0 ? configured : models.map((model) => ({
+            id: model.id,
+            ...(model.ownedBy === undefined ? {} : { ownedBy: model.ownedBy }),
+            provider: config.name,
+            source: "listed" as const
+          }))
+        )
+      )
+      // a failed listing is asked again next time: caching it would hide a recovered provider for minutes
+      return Effect.cachedWithTTL(fetch, (exit) => Exit.isSuccess(exit) ? modelsTtl : Duration.zero)
+    })
+
+    const listModels = Effect.map(
+      Effect.forEach(built, ({ config }, index) => Effect.result(listings[index]!).pipe(Effect.map((result) => ({ config, result }))), {
+        concurrency: "unbounded"
+      }),
+      (results): ModelList => ({
+        models: results.flatMap(({ result }) => result._tag === "Success" ? result.success : []),
+        failures: results.flatMap(({ config, result }) =>
+          result._tag === "Failure" ? [{ provider: config.name, ...reasonOf(result.failure) }] : []
+        )
+      })
+    )
+
+    const service: FlexiAI["Service"] = {
+      status,
+      stats,
+      order: router.order,
+      setPrimary: router.setPrimary,
+      reorder: router.reorder,
+      disable: router.disable,
+      enable: router.enable,
+      resetCircuits,
+      health,
+      listModels
+    }
+    return service
+  })
