@@ -6,6 +6,8 @@
  * @since 0.1.0
  */
 export * as OpenAiChat from "./OpenAiChat.ts"
+export * as OpenAiCodec from "./OpenAiCodec.ts"
+export * as OpenAiStream from "./OpenAiStream.ts"
 export * as OpenAiClient from "./OpenAiClient.ts"
 export * as OpenAiSchema from "./OpenAiSchema.ts"
 export * as OpenAiCompatible from "./OpenAiCompatible.ts"

@@ -3,6 +3,8 @@ import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import type * as StreamPart from "@flexiai/core/StreamPart"
 import { Effect, Stream } from "effect"
 import * as OpenAiChat from "../src/OpenAiChat.ts"
+import * as OpenAiCodec from "../src/OpenAiCodec.ts"
+import * as OpenAiStream from "../src/OpenAiStream.ts"
 import { lastBody, request, setup } from "./helpers.ts"
 import { representative } from "./requests.ts"
 
@@ -204,29 +206,37 @@ describe("OpenAiChat responses", () => {
     }))
 })
 
-describe("OpenAiChat pure codec", () => {
+describe("the pure codec and stream machine", () => {
   it("finishReason keeps raw values and maps unknown ones to other", () => {
-    assert.deepStrictEqual(OpenAiChat.finishReason("content_filter"), { finishReason: "content_filter", rawFinishReason: "content_filter" })
-    assert.deepStrictEqual(OpenAiChat.finishReason("length"), { finishReason: "length", rawFinishReason: "length" })
-    assert.deepStrictEqual(OpenAiChat.finishReason("weird"), { finishReason: "other", rawFinishReason: "weird" })
+    assert.deepStrictEqual(OpenAiCodec.finishReason("content_filter"), { finishReason: "content_filter", rawFinishReason: "content_filter" })
+    assert.deepStrictEqual(OpenAiCodec.finishReason("length"), { finishReason: "length", rawFinishReason: "length" })
+    assert.deepStrictEqual(OpenAiCodec.finishReason("weird"), { finishReason: "other", rawFinishReason: "weird" })
   })
 
   it("end() without a finish reason reports the stream as interrupted with the partial text", () => {
-    const state = OpenAiChat.initialState("m", { expectUsage: true })
-    const result = OpenAiChat.step(state, { choices: [{ index: 0, delta: { content: "half" } }] }, "openai")
+    const state = OpenAiStream.initialState("m", { expectUsage: true })
+    const result = OpenAiStream.step(state, { choices: [{ index: 0, delta: { content: "half" } }] }, "openai")
     assert.strictEqual(result._tag, "Parts")
-    const ended = OpenAiChat.end(result.state, "openai")
+    const ended = OpenAiStream.end(result.state, "openai")
     assert.strictEqual(ended._tag, "Interrupted")
     assert.strictEqual(ended._tag === "Interrupted" ? ended.reason.partialText : undefined, "half")
   })
 
   it("finish waits for usage when it is expected, and not otherwise", () => {
     const chunk = { choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }
-    const waiting = OpenAiChat.step(OpenAiChat.initialState("m", { expectUsage: true }), chunk, "p")
+    const waiting = OpenAiStream.step(OpenAiStream.initialState("m", { expectUsage: true }), chunk, "p")
     assert.isFalse(waiting.state.done)
-    const withUsage = OpenAiChat.step(waiting.state, { choices: [], usage: { prompt_tokens: 1, completion_tokens: 2 } }, "p")
+    const withUsage = OpenAiStream.step(waiting.state, { choices: [], usage: { prompt_tokens: 1, completion_tokens: 2 } }, "p")
     assert.isTrue(withUsage.state.done)
-    const immediate = OpenAiChat.step(OpenAiChat.initialState("m", { expectUsage: false }), chunk, "p")
+    const immediate = OpenAiStream.step(OpenAiStream.initialState("m", { expectUsage: false }), chunk, "p")
     assert.isTrue(immediate.state.done)
+  })
+
+  it("OpenAiChat still exports the codec and the stream machine under their former names", () => {
+    assert.strictEqual(OpenAiChat.toWire, OpenAiCodec.toWire)
+    assert.strictEqual(OpenAiChat.fromWire, OpenAiCodec.fromWire)
+    assert.strictEqual(OpenAiChat.resolveQuirks, OpenAiCodec.resolveQuirks)
+    assert.strictEqual(OpenAiChat.step, OpenAiStream.step)
+    assert.strictEqual(OpenAiChat.bytesToParts, OpenAiStream.bytesToParts)
   })
 })

@@ -4,7 +4,7 @@ import { Effect, Stream } from "effect"
 import * as fc from "fast-check"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import * as OpenAiChat from "../src/OpenAiChat.ts"
+import * as OpenAiStream from "../src/OpenAiStream.ts"
 import { testDataDir, splitAt } from "./helpers.ts"
 
 const fixtures = testDataDir("fixtures")
@@ -19,7 +19,7 @@ const recordings: ReadonlyArray<readonly [string, Uint8Array]> = [
 ]
 
 const decode = (chunks: ReadonlyArray<Uint8Array>) =>
-  Effect.runSync(Stream.runCollect(OpenAiChat.bytesToParts(
+  Effect.runSync(Stream.runCollect(OpenAiStream.bytesToParts(
     Stream.fromIterable(chunks),
     { provider: "p", model: "m", expectUsage: true, onMalformedEvent: "fail", mask: (text) => text }
   )))
@@ -52,7 +52,7 @@ describe("time to first token", () => {
         event({ role: "assistant", content: "" }, null) + event({ content: "Hello" }, null) +
           event({ content: " world" }, null) + event({}, "stop") + "data: [DONE]\n\n"
       )
-      const pull = yield* Stream.toPull(OpenAiChat.bytesToParts(
+      const pull = yield* Stream.toPull(OpenAiStream.bytesToParts(
         Stream.make(read),
         { provider: "p", model: "m", expectUsage: false, onMalformedEvent: "fail", mask: (text) => text }
       ))
@@ -72,7 +72,7 @@ describe("an event past the size limit", () => {
         `data: ${JSON.stringify({ id: "c", model: "m", choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`
       // one read: two content events, then a line larger than the 10 MiB limit, still unterminated
       const read = new TextEncoder().encode(event("Hello") + event(" world") + `data: ${"x".repeat(10 * 1024 * 1024 + 1)}`)
-      const pull = yield* Stream.toPull(OpenAiChat.bytesToParts(
+      const pull = yield* Stream.toPull(OpenAiStream.bytesToParts(
         Stream.make(read),
         { provider: "p", model: "m", expectUsage: false, onMalformedEvent: "fail", mask: (text) => text }
       ))
@@ -83,4 +83,12 @@ describe("an event past the size limit", () => {
       assert.deepStrictEqual(texts, ["Hello", " world"])
       assert.strictEqual(error._tag === "ProviderError" ? error.reason._tag : error, "MalformedResponse")
     }).pipe(Effect.scoped))
+})
+
+describe("a body ending mid-frame", () => {
+  it("its last event, without the blank line after it, is still decoded", () => {
+    const event = JSON.stringify({ id: "c", model: "m", choices: [{ index: 0, delta: { content: "Hi" }, finish_reason: "stop" }] })
+    const parts = decode([new TextEncoder().encode(`data: ${event}`)])
+    assert.deepStrictEqual(parts.map((part) => part.type), ["text-delta", "finish"])
+  })
 })

@@ -141,16 +141,28 @@ export const makeFramer = (
  * SSE over bytes, UTF-8 decoded inside (a character split between two reads is held until its
  * last byte arrives).
  *
+ * `lastEvent`: an event the body ends in without its closing empty line is dropped, as the
+ * standard says (`"drop"`, the default), or still handed out (`"keep"`: for APIs whose servers
+ * end mid-frame, as some OpenAI-compatible ones do).
+ *
  * @category constructors
  */
-export const framing = (maxEventSize: number = defaultMaxEventSize): Framing.Framing<Event> => ({
-  make: (onEvent) => {
-    const decoder = new TextDecoder()
-    const text = makeFramer((data, event) => onEvent({ data, event }), maxEventSize)
-    return {
-      feed: (bytes) => text.feed(decoder.decode(bytes, { stream: true })),
-      // an event without its closing empty line is dropped, as the standard says
-      end: () => text.feed(decoder.decode())
+export const framing = (
+  maxEventSize: number = defaultMaxEventSize,
+  options?: { readonly lastEvent?: "drop" | "keep" | undefined }
+): Framing.Framing<Event> => {
+  const keepLast = options?.lastEvent === "keep"
+  return {
+    make: (onEvent) => {
+      const decoder = new TextDecoder()
+      const text = makeFramer((data, event) => onEvent({ data, event }), maxEventSize)
+      return {
+        feed: (bytes) => text.feed(decoder.decode(bytes, { stream: true })),
+        end: () => {
+          const error = text.feed(decoder.decode())
+          return error !== undefined || !keepLast ? error : text.feed("\n\n")
+        }
+      }
     }
   }
-})
+}

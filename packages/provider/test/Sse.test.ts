@@ -86,6 +86,20 @@ describe("SSE framing", () => {
     assert.deepStrictEqual(framed([text]), [{ data: "a\nb", event: "message" }, { data: "c", event: "x" }, { data: "", event: "message" }])
   })
 
+  it("an event the body ends in without its blank line: dropped by default, kept with lastEvent keep", () => {
+    const bytes = new TextEncoder().encode("data: one\n\ndata: two")
+    assert.deepStrictEqual(frameAll(KitSse.framing(), [bytes]).events, [{ data: "one", event: "message" }])
+    assert.deepStrictEqual(frameAll(KitSse.framing(KitSse.defaultMaxEventSize, { lastEvent: "keep" }), [bytes]).events, [
+      { data: "one", event: "message" },
+      { data: "two", event: "message" }
+    ])
+    // a body ending right after a complete event gives no extra one
+    const whole = new TextEncoder().encode("data: one\n\n")
+    assert.deepStrictEqual(frameAll(KitSse.framing(KitSse.defaultMaxEventSize, { lastEvent: "keep" }), [whole]).events, [
+      { data: "one", event: "message" }
+    ])
+  })
+
   it("an event past the size limit is an error, and framing goes on after it", () => {
     const events: Array<string> = []
     const framer = makeFramer((data) => events.push(data), 32)

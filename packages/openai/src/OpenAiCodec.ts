@@ -1,0 +1,256 @@
+/**
+ * The Chat Completions codec: `toWire` (ChatRequest → request body) and `fromWire` (completion →
+ * ChatResponse), with the finish-reason and usage mappings the stream machine shares. Plain
+ * functions, shared by every member of the OpenAI-compatible family; `Quirks` covers what members
+ * do differently.
+ *
+ * What users get wrong: `providerOptions[providerName]` is merged into the body last, as it is,
+ * and the quirks decide field names (`max_completion_tokens` or `max_tokens`): a request body
+ * cannot be compared across members without them.
+ *
+ * @since 0.2.0
+ */
+import type * as ChatRequest from "@flexiai/core/ChatRequest"
+import type * as ChatResponse from "@flexiai/core/ChatResponse"
+import { MalformedResponse } from "@flexiai/core/ProviderError"
+import type * as OpenAiSchema from "./OpenAiSchema.ts"
+
+// ---------------------------------------------------------------------------
+// quirks
+// ---------------------------------------------------------------------------
+
+/**
+ * Where the members of the family differ.
+ *
+ * - `maxTokensField`: OpenAI wants `max_completion_tokens` (reasoning models reject `max_tokens`);
+ *   most compatible servers only know `max_tokens`.
+ * - `streamUsage`: send `stream_options.include_usage` (then the finish waits for the usage chunk).
+ * - `metadata` / `user`: whether the API accepts these fields; when not, they are left out with a warning.
+ *
+ * @category models
+ */
+export interface Quirks {
+  readonly maxTokensField?: "max_completion_tokens" | "max_tokens" | undefined
+  /** An assistant turn with tool calls and no text: `content: null` (OpenAI) or no `content` (Foundry). */
+  readonly emptyAssistantContent?: "null" | "omit" | undefined
+  readonly streamUsage?: boolean | undefined
+  readonly metadata?: boolean | undefined
+  readonly user?: boolean | undefined
+}
+
+/** Quirks with every field decided. @category models */
+export interface ResolvedQuirks {
+  readonly maxTokensField: "max_completion_tokens" | "max_tokens"
+  readonly emptyAssistantContent: "null" | "omit"
+  readonly streamUsage: boolean
+  readonly metadata: boolean
+  readonly user: boolean
+}
+
+/** OpenAI proper. @category models */
+export const openAiQuirks: ResolvedQuirks = {
+  maxTokensField: "max_completion_tokens",
+  emptyAssistantContent: "null",
+  streamUsage: true,
+  metadata: true,
+  user: true
+}
+
+/** Fills the quirks left out (or `undefined`) from OpenAI's. @category models */
+export const resolveQuirks = (quirks: Quirks | undefined): ResolvedQuirks => ({
+  maxTokensField: quirks?.maxTokensField ?? openAiQuirks.maxTokensField,
+  emptyAssistantContent: quirks?.emptyAssistantContent ?? openAiQuirks.emptyAssistantContent,
+  streamUsage: quirks?.streamUsage ?? openAiQuirks.streamUsage,
+  metadata: quirks?.metadata ?? openAiQuirks.metadata,
+  user: quirks?.user ?? openAiQuirks.user
+})
+
+// ---------------------------------------------------------------------------
+// request
+// ---------------------------------------------------------------------------
+
+const contentToWire = (
+  content: ChatRequest.UserMessage["content"]
+): string | ReadonlyArray<OpenAiSchema.ContentPart> =>
+  typeof content === "string" ? content : content.map((part): OpenAiSchema.ContentPart => {
+    if (part.type === "text") return { type: "text", text: part.text }
+    const url = part.source.type === "url" ? part.source.url : `data:${part.source.mediaType};base64,${part.source.data}`
+    return { type: "image_url", image_url: { url, ...(part.detail === undefined ? {} : { detail: part.detail }) } }
+  })
+
+const messageToWire = (message: ChatRequest.Message, quirks: ResolvedQuirks): OpenAiSchema.Message => {
+  switch (message.role) {
+    case "system":
+      return { role: "system", content: message.content }
+    case "user":
+      return { role: "user", content: contentToWire(message.content), ...(message.name === undefined ? {} : { name: message.name }) }
+    case "assistant":
+      return {
+        role: "assistant",
+        ...(message.content === undefined || message.content === null
+          ? quirks.emptyAssistantContent === "omit" ? {} : { content: null }
+          : { content: message.content }),
+        ...(message.toolCalls === undefined || message.toolCalls.length === 0 ? {} : {
+          tool_calls: message.toolCalls.map((call) => ({
+            id: call.id,
+            type: "function" as const,
+            function: { name: call.name, arguments: call.arguments }
+          }))
+        })
+      }
+    case "tool":
+      // the tool message carries no name on this API: tool_call_id identifies the call
+      return { role: "tool", tool_call_id: message.toolCallId, content: message.content }
+  }
+}
+
+const toolChoiceToWire = (choice: ChatRequest.ToolChoice): OpenAiSchema.ToolChoice =>
+  typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } }
+
+const responseFormatToWire = (format: ChatRequest.ResponseFormat): OpenAiSchema.ResponseFormat =>
+  format.type === "json_schema"
+    ? {
+      type: "json_schema",
+      json_schema: {
+        name: format.name,
+        schema: format.schema,
+        ...(format.description === undefined ? {} : { description: format.description }),
+        ...(format.strict === undefined ? {} : { strict: format.strict })
+      }
+    }
+    : { type: format.type }
+
+/** What `toWire` left out because the API cannot express it (logged as warnings). @category models */
+export interface WireResult {
+  readonly body: OpenAiSchema.CreateChatCompletion
+  readonly dropped: ReadonlyArray<string>
+}
+
+/**
+ * The request body for a `ChatRequest`. `providerOptions[providerName]` is merged in last, as it is.
+ *
+ * @category mapping
+ */
+export const toWire = (
+  request: ChatRequest.ChatRequest,
+  model: string,
+  options: { readonly quirks?: Quirks | undefined; readonly providerName?: string | undefined; readonly stream?: boolean | undefined } = {}
+): WireResult => {
+  const quirks = resolveQuirks(options.quirks)
+  const dropped: Array<string> = []
+  const body: Record<string, unknown> = {
+    model,
+    messages: request.messages.map((message) => messageToWire(message, quirks))
+  }
+  if (options.stream === true) {
+    body.stream = true
+    if (quirks.streamUsage) body.stream_options = { include_usage: true }
+  }
+  if (request.temperature !== undefined) body.temperature = request.temperature
+  if (request.topP !== undefined) body.top_p = request.topP
+  if (request.maxTokens !== undefined) body[quirks.maxTokensField] = request.maxTokens
+  if (request.stop !== undefined) body.stop = request.stop
+  if (request.seed !== undefined) body.seed = request.seed
+  if (request.user !== undefined) {
+    if (quirks.user) body.user = request.user
+    else dropped.push("user")
+  }
+  if (request.metadata !== undefined) {
+    if (quirks.metadata) body.metadata = request.metadata
+    else dropped.push("metadata")
+  }
+  if (request.tools !== undefined && request.tools.length > 0) {
+    body.tools = request.tools.map((tool): OpenAiSchema.Tool => ({
+      type: "function",
+      function: {
+        name: tool.name,
+        parameters: tool.parameters,
+        ...(tool.description === undefined ? {} : { description: tool.description }),
+        ...(tool.strict === undefined ? {} : { strict: tool.strict })
+      }
+    }))
+  }
+  if (request.toolChoice !== undefined) body.tool_choice = toolChoiceToWire(request.toolChoice)
+  if (request.responseFormat !== undefined) body.response_format = responseFormatToWire(request.responseFormat)
+  const extra = options.providerName === undefined ? undefined : request.providerOptions?.[options.providerName]
+  return { body: { ...body, ...extra } as OpenAiSchema.CreateChatCompletion, dropped }
+}
+
+// ---------------------------------------------------------------------------
+// response
+// ---------------------------------------------------------------------------
+
+/**
+ * Unified finish reason plus the provider's own value; an unknown value is `"other"`.
+ *
+ * @category mapping
+ */
+export const finishReason = (raw: string | null | undefined): {
+  readonly finishReason: ChatResponse.FinishReason
+  readonly rawFinishReason?: string
+} => {
+  if (raw === null || raw === undefined) return { finishReason: "other" }
+  switch (raw) {
+    case "stop":
+    case "end_turn":
+      return { finishReason: "stop", rawFinishReason: raw }
+    case "length":
+    case "max_tokens":
+      return { finishReason: "length", rawFinishReason: raw }
+    case "tool_calls":
+    case "function_call":
+      return { finishReason: "tool_calls", rawFinishReason: raw }
+    case "content_filter":
+      return { finishReason: "content_filter", rawFinishReason: raw }
+    default:
+      return { finishReason: "other", rawFinishReason: raw }
+  }
+}
+
+/** @category mapping */
+export const usage = (wire: OpenAiSchema.Usage | null | undefined): ChatResponse.Usage | undefined => {
+  if (wire === null || wire === undefined) return undefined
+  const promptTokens = wire.prompt_tokens ?? 0
+  const completionTokens = wire.completion_tokens ?? 0
+  const cached = wire.prompt_tokens_details?.cached_tokens
+  const reasoning = wire.completion_tokens_details?.reasoning_tokens
+  return {
+    promptTokens,
+    completionTokens,
+    totalTokens: wire.total_tokens ?? promptTokens + completionTokens,
+    ...(typeof cached === "number" ? { cachedTokens: cached } : {}),
+    ...(typeof reasoning === "number" ? { reasoningTokens: reasoning } : {})
+  }
+}
+
+/**
+ * A completion as a `ChatResponse` (or the reason it cannot be one). `latencyMillis` is the
+ * caller's measurement; `attempts` is empty (the router fills it).
+ *
+ * @category mapping
+ */
+export const fromWire = (
+  completion: OpenAiSchema.ChatCompletion,
+  context: { readonly provider: string; readonly model: string; readonly latencyMillis: number }
+): ChatResponse.ChatResponse | MalformedResponse => {
+  const choice = completion.choices.find((candidate) => (candidate.index ?? 0) === 0) ?? completion.choices[0]
+  if (choice === undefined) return new MalformedResponse({ message: "chat completion without choices" })
+  const toolCalls = (choice.message.tool_calls ?? []).map((call, index) => ({
+    id: call.id ?? `call_${index}`,
+    name: call.function.name ?? "",
+    arguments: call.function.arguments ?? ""
+  }))
+  const wireUsage = usage(completion.usage)
+  return {
+    id: completion.id ?? "",
+    text: choice.message.content ?? "",
+    toolCalls,
+    ...finishReason(choice.finish_reason),
+    ...(wireUsage === undefined ? {} : { usage: wireUsage }),
+    provider: context.provider,
+    model: completion.model !== undefined && completion.model !== null && completion.model !== "" ? completion.model : context.model,
+    latencyMillis: context.latencyMillis,
+    attempts: []
+  }
+}
+
