@@ -63,20 +63,4 @@ export const testDataDir = (name: "fixtures" | "specs"): string => {
   return directory
 }
 
-/**
- * `whole` cut at `cuts` (taken modulo its length, duplicates dropped): the pieces a network could
- * deliver it in, for the framing property tests.
- */
-export const splitAt = <T extends { readonly length: number; slice(start: number, end: number): T }>(
-  whole: T,
-  cuts: ReadonlyArray<number>
-): Array<T> => {
-  const points = [...new Set(cuts.map((cut) => cut % (whole.length + 1)))].sort((a, b) => a - b)
-  const pieces: Array<T> = []
-  let start = 0
-  for (const point of [...points, whole.length]) {
-    pieces.push(whole.slice(start, point))
-    start = point
-  }
-  return pieces
-}
+export { splitAt } from "@flexiai/testing/Chunks"

@@ -1,22 +1,5 @@
-// Shared helpers for the kit's framing property tests.
-
-/**
- * `whole` cut at `cuts` (taken modulo its length, duplicates dropped): the pieces a network could
- * deliver it in.
- */
-export const splitAt = <T extends { readonly length: number; slice(start: number, end: number): T }>(
-  whole: T,
-  cuts: ReadonlyArray<number>
-): Array<T> => {
-  const points = [...new Set(cuts.map((cut) => cut % (whole.length + 1)))].sort((a, b) => a - b)
-  const pieces: Array<T> = []
-  let start = 0
-  for (const point of [...points, whole.length]) {
-    pieces.push(whole.slice(start, point))
-    start = point
-  }
-  return pieces
-}
+// Shared helpers for the kit's framing property tests (splitAt is @flexiai/testing's Chunks.splitAt).
+export { splitAt } from "@flexiai/testing/Chunks"
 
 /** Runs a framing over `pieces`; the events, and the first error (from `feed` or `end`). */
 export const frameAll = <E>(

@@ -6,4 +6,5 @@
  */
 export * as TestChatProvider from "./TestChatProvider.ts"
 export * as MockProviderServer from "./MockProviderServer.ts"
+export * as Chunks from "./Chunks.ts"
 export * as RecordingTracer from "./RecordingTracer.ts"
