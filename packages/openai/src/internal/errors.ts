@@ -26,6 +26,9 @@ export const makeMask = Mask.make
 
 export const parseRetryAfter = StatusReasons.parseRetryAfter
 
+/** The headers the family puts its request id in, in lower case, first match wins (for the transport). */
+export const requestIdHeaders: ReadonlyArray<string> = ["x-request-id", "apim-request-id", "x-ms-request-id", "request-id"]
+
 /**
  * The provider's request id, under the names the family uses. Takes header names in lower case,
  * as Effect's `Headers` hold them: direct lookups, no scan (a response without an id, as from

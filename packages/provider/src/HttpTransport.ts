@@ -1,0 +1,450 @@
+/**
+ * The HTTP transport every provider builds its client on: base URL, auth (`Auth`), headers,
+ * timeouts, status → reason mapping, body cap, Debug-only body logging, scoped streaming and the
+ * provider's request id. It takes `HttpClient` from context, so apps choose the backend and tests
+ * point it at `MockProviderServer`. A provider supplies only what differs: its extra status rows,
+ * its request-id header names, how its error bodies read.
+ *
+ * Every failure leaves as a `ProviderError` with a classified reason and the provider's request
+ * id; every secret given to it (keys, current and previous tokens, a signer's secrets) is masked
+ * out of provider messages. Gotcha: `timeouts.firstByte` covers connecting *and* waiting for the
+ * response headers; a slow stream after its headers is caught by `timeouts.idle` instead.
+ *
+ * This is the hot path of every call: combinators rather than generators, headers built once for
+ * static auth, the log level read once per call, the request id read only when asked for.
+ *
+ * @since 0.2.0
+ */
+import { Clock, Context, Duration, Effect, type Fiber, LogLevel, Redacted, References, type Scope, Stream } from "effect"
+import { constTrue, identity } from "effect/Function"
+import { Headers, HttpBody, HttpClient, HttpClientRequest } from "effect/http"
+import type { HttpClientError, HttpClientResponse } from "effect/http"
+import * as ProviderError from "@flexiai/core/ProviderError"
+import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
+import * as TimeLimit from "@flexiai/core/TimeLimit"
+import type * as Auth from "./Auth.ts"
+import * as BodyLimit from "./BodyLimit.ts"
+import { idleTimeout as idleTimeoutOf } from "./Idle.ts"
+import * as Mask from "./Mask.ts"
+import * as StatusReasons from "./StatusReasons.ts"
+
+type Reason = ProviderError.ProviderErrorReason
+
+/** What a provider's error mapping sees of a non-2xx response. `mask` scrubs its message. @category models */
+export interface ErrorResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string | undefined>>
+  readonly body: string
+  readonly nowMillis: number
+  readonly mask: Mask.Mask
+  readonly model?: string | undefined
+}
+
+/** The parts of an error body the default mapping reads. @category models */
+export interface ErrorBody {
+  readonly message?: string | undefined
+  readonly param?: string | undefined
+  /** The provider's error code and type, for rows that look at them. */
+  readonly detail?: string | undefined
+}
+
+/** @category models */
+export interface Timeouts {
+  readonly firstByte: Duration.Duration
+  readonly idle: Duration.Duration
+  readonly total: Duration.Duration
+}
+
+/** @category models */
+export interface Options {
+  /** The provider's name in errors. */
+  readonly name: string
+  /** Without a trailing slash; paths are appended to it. */
+  readonly baseUrl: string
+  /** Default `none`. */
+  readonly auth?: Auth.Auth | undefined
+  /** Headers on every request (the provider's own, attribution). Values of 20+ characters are masked too. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Query parameters on every request (Azure's `api-version`). */
+  readonly urlParams?: Readonly<Record<string, string>> | undefined
+  /** `Duration.infinity` switches a limit off. */
+  readonly timeouts: Timeouts
+  /** Effect's own span per request and trace headers to the provider. Default `false`. */
+  readonly httpSpans?: boolean | undefined
+  /** The largest non-streamed body read, in bytes. Default `BodyLimit.defaultMaxBytes`. */
+  readonly maxBodyBytes?: number | undefined
+  /** Default `StatusReasons.defaults`; extend it with `StatusReasons.extend`. */
+  readonly statusTable?: StatusReasons.Table | undefined
+  /** Where the provider puts its request id, in lower case, first match wins. Default `["x-request-id", "request-id"]`. */
+  readonly requestIdHeaders?: ReadonlyArray<string> | undefined
+  /** Reads the message (and param, code) out of an error body, for the default mapping. Default: none, the body's start is the message. */
+  readonly errorBody?: ((body: string) => ErrorBody | undefined) | undefined
+  /** Replaces the default mapping of a non-2xx response (for providers whose body codes decide before the status). */
+  readonly reasonFromResponse?: ((response: ErrorResponse) => Reason) | undefined
+}
+
+/** The provider's request id. Read it once the response is needed: it is looked up on first access. @category models */
+export interface Sent<A> {
+  readonly parsed: A
+  readonly requestId: string | undefined
+}
+
+/** An accepted streaming call: its body's bytes, and the provider's request id. @category models */
+export interface ByteStream {
+  readonly bytes: Stream.Stream<Uint8Array, ProviderError.ProviderError>
+  readonly requestId: string | undefined
+}
+
+/** How a body becomes a value: `undefined` means undecodable (a `MalformedResponse` naming `what`). @category models */
+export interface Decode<A> {
+  readonly decode: (text: string) => A | undefined
+  /** Names the body in the error: `undecodable ${what} (n bytes)`. */
+  readonly what: string
+}
+
+/** @category models */
+export interface HttpTransport {
+  readonly name: string
+  readonly timeouts: Timeouts
+  /** Scrubs every secret the transport was given (and anything that looks like a starred key) out of a text. */
+  readonly mask: Mask.Mask
+  /** A `ProviderError` of this provider. */
+  readonly fail: (reason: Reason, extra?: { readonly model?: string | undefined; readonly requestId?: string | undefined }) => ProviderError.ProviderError
+  /** POSTs `body` as JSON and reads the answer within the body cap and `timeouts.total`. */
+  readonly sendJson: <A>(
+    path: string,
+    body: unknown,
+    options: Decode<A> & { readonly model?: string | undefined }
+  ) => Effect.Effect<Sent<A>, ProviderError.ProviderError>
+  /**
+   * POSTs `body` as JSON; succeeds once the provider accepted it (2xx). The response lives in the
+   * caller's scope: closing the scope ends the request. No whole-stream limit, `timeouts.idle` per read.
+   */
+  readonly openStream: (
+    path: string,
+    body: unknown,
+    options: { readonly model?: string | undefined; readonly accept: string }
+  ) => Effect.Effect<ByteStream, ProviderError.ProviderError, Scope.Scope>
+  /** GETs `path` and reads the answer within the body cap (no total limit: the caller sets one). */
+  readonly get: <A>(path: string, options: Decode<A>) => Effect.Effect<Sent<A>, ProviderError.ProviderError>
+}
+
+const maxLoggedBody = 16_384
+
+const encoder = new TextEncoder()
+const emptyBytes = new Uint8Array(0)
+
+const defaultRequestIdHeaders = ["x-request-id", "request-id"]
+
+/** The mapping used when the provider gives none: the status table over the (masked) error message. */
+const tableReason = (table: StatusReasons.Table, errorBody: ((body: string) => ErrorBody | undefined) | undefined) =>
+(response: ErrorResponse): Reason => {
+  const fields = errorBody?.(response.body)
+  const fallback = response.body.trim() === "" ? `HTTP ${response.status}` : `HTTP ${response.status}: ${response.body.slice(0, 200)}`
+  return StatusReasons.reasonFor(table, {
+    status: response.status,
+    headers: response.headers,
+    message: response.mask(fields?.message ?? fallback),
+    nowMillis: response.nowMillis,
+    model: response.model,
+    param: fields?.param,
+    detail: fields?.detail
+  })
+}
+
+/** Builds the transport, reading `HttpClient` from context. @category constructors */
+export const make = (options: Options): Effect.Effect<HttpTransport, never, HttpClient.HttpClient> =>
+  HttpClient.HttpClient.useSync((client) => makeWith(client, options))
+
+/** Builds the transport over a given client. @category constructors */
+export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpTransport => {
+  const name = options.name
+  const baseUrl = options.baseUrl.replace(/\/+$/, "")
+  const auth: Auth.Auth = options.auth ?? { _tag: "None" }
+  const timeouts = options.timeouts
+  const maxBodyBytes = options.maxBodyBytes ?? BodyLimit.defaultMaxBytes
+  const urlParams = options.urlParams
+  const reasonOfResponse = options.reasonFromResponse ??
+    tableReason(options.statusTable ?? StatusReasons.defaults, options.errorBody)
+
+  const idNames = options.requestIdHeaders ?? defaultRequestIdHeaders
+  // direct lookups in lower case, no scan of the header map
+  const requestIdOf = (headers: Readonly<Record<string, string | undefined>>): string | undefined => {
+    for (let i = 0; i < idNames.length; i++) {
+      const value = headers[idNames[i]!]
+      if (value !== undefined) return value
+    }
+    return undefined
+  }
+
+  const staticMask = Mask.make([
+    ...(auth._tag === "Header" || auth._tag === "Bearer" ? [auth.key] : auth._tag === "Signer" ? auth.secrets : []),
+    ...Object.values(options.headers ?? {}).filter((value) => value.length >= 20)
+  ])
+  // a token source's tokens are masked as they go out: the current one and the one before it (a
+  // late error of a request sent with it), one mask built per change
+  let tokenMask: { readonly token: string; readonly mask: Mask.Mask } | undefined
+  let previousToken: string | undefined
+  const mask: Mask.Mask = auth._tag !== "Token"
+    ? staticMask
+    : (text: string) => tokenMask === undefined ? staticMask(text) : tokenMask.mask(staticMask(text))
+  const useToken = (token: Redacted.Redacted<string>): string => {
+    const value = Redacted.value(token)
+    if (tokenMask?.token !== value) {
+      if (tokenMask !== undefined) previousToken = tokenMask.token
+      tokenMask = { token: value, mask: Mask.make(previousToken === undefined ? [value] : [value, previousToken]) }
+    }
+    return `Bearer ${value}`
+  }
+
+  const redactedNames = auth._tag === "Header"
+    ? ["authorization", "cookie", "set-cookie", "x-api-key", auth.name.toLowerCase()]
+    : auth._tag === "Signer"
+    ? ["authorization", "cookie", "set-cookie", "x-api-key", ...auth.redactedNames.map((header) => header.toLowerCase())]
+    : undefined
+
+  // Static auth: every request carries the same headers, built once here rather than by a
+  // `mapRequest` per request (each header set there copies the header map again).
+  const baseHeaders = Headers.fromInput({
+    ...(auth._tag === "Bearer" ? { authorization: `Bearer ${Redacted.value(auth.key)}` } : {}),
+    ...(auth._tag === "Header" ? { [auth.name]: Redacted.value(auth.key) } : {}),
+    ...options.headers
+  })
+  const jsonHeaders = Headers.set(baseHeaders, "accept", "application/json")
+  const acceptHeaders = new Map<string, Headers.Headers>([["application/json", jsonHeaders]])
+  const headersAccepting = (accept: string): Headers.Headers => {
+    let headers = acceptHeaders.get(accept)
+    if (headers === undefined) {
+      headers = Headers.set(baseHeaders, "accept", accept)
+      acceptHeaders.set(accept, headers)
+    }
+    return headers
+  }
+
+  const requestTo = (method: "GET" | "POST", path: string, headers: Headers.Headers, body: string | undefined) =>
+    HttpClientRequest.make(method)(`${baseUrl}${path}`, {
+      headers,
+      ...(urlParams === undefined ? {} : { urlParams }),
+      ...(body === undefined ? {} : { body: HttpBody.text(body, "application/json") })
+    })
+
+  // What every request runs with: no HTTP span unless asked for, and secret headers redacted
+  // wherever effect prints request headers. One context, merged per request.
+  const overrides = Context.empty().pipe(
+    options.httpSpans === true ? identity : Context.add(HttpClient.TracerDisabledWhen, constTrue),
+    redactedNames === undefined ? identity : Context.add(Headers.CurrentRedactedNames, redactedNames)
+  )
+  const noOverrides = options.httpSpans === true && redactedNames === undefined
+
+  const fail = (reason: Reason, extra: { readonly model?: string | undefined; readonly requestId?: string | undefined } = {}) =>
+    ProviderError.make(name, reason, extra)
+
+  // Streams go through a scoped client: the response lives in the stream's scope. Effect's
+  // unscoped client instead wraps every response to abort the request when its body ends, which
+  // costs an uninterruptible region, a FinalizationRegistry entry and two more stream layers per
+  // request (and a step on every read), all on the way to the first token.
+  const scopedClient = HttpClient.withScope(client)
+
+  /** The request a signer signs and the wire carries: URL with its query, body as bytes. */
+  const signed = (
+    sign: Auth.Signer,
+    method: "GET" | "POST",
+    path: string,
+    headers: Headers.Headers,
+    body: string | undefined
+  ): Effect.Effect<HttpClientRequest.HttpClientRequest, Reason> => {
+    const url = new URL(`${baseUrl}${path}`)
+    if (urlParams !== undefined) for (const [key, value] of Object.entries(urlParams)) url.searchParams.append(key, value)
+    const bytes = body === undefined ? emptyBytes : encoder.encode(body)
+    const wireHeaders: Record<string, string> = { ...headers }
+    if (body !== undefined) wireHeaders["content-type"] = "application/json"
+    return Effect.map(sign({ method, url, headers: wireHeaders, body: bytes }), (added) =>
+      HttpClientRequest.make(method)(url, {
+        headers: Headers.setAll(headers, added),
+        ...(body === undefined ? {} : { body: HttpBody.uint8Array(bytes, "application/json") })
+      }))
+  }
+
+  /** Sends a request and waits for the response headers, within `firstByte`. */
+  const execute = <R>(
+    method: "GET" | "POST",
+    path: string,
+    headers: Headers.Headers,
+    body: string | undefined,
+    model: string | undefined,
+    via: HttpClient.HttpClient.With<HttpClientError.HttpClientError, R>
+  ) => {
+    const send = (request: HttpClientRequest.HttpClientRequest) => {
+      const sent = via.execute(request)
+      return (noOverrides ? sent : Effect.provideContext(sent, overrides)).pipe(
+        Effect.mapError((error) => fail(StatusReasons.reasonFromHttpClientError(error, mask), { model }))
+      )
+    }
+    const authError = (reason: Reason) => fail(reason, { model })
+    let sending: Effect.Effect<HttpClientResponse.HttpClientResponse, ProviderError.ProviderError, R>
+    switch (auth._tag) {
+      case "Token": {
+        const request = requestTo(method, path, headers, body)
+        const source = auth.source
+        const withToken = (token: Redacted.Redacted<string>) => send(HttpClientRequest.setHeader(request, "authorization", useToken(token)))
+        sending = Effect.flatMap(
+          Effect.mapError(source.get, authError),
+          (token) =>
+            Effect.flatMap(withToken(token), (response) =>
+              response.status === 401
+                // the token may have been revoked or rotated early: one renewal and one more try
+                ? Effect.flatMap(Effect.mapError(source.refresh(token), authError), withToken)
+                : Effect.succeed(response))
+        )
+        break
+      }
+      case "Signer": {
+        sending = Effect.flatMap(Effect.mapError(signed(auth.sign, method, path, headers, body), authError), send)
+        break
+      }
+      default:
+        sending = send(requestTo(method, path, headers, body))
+    }
+    return TimeLimit.within(sending, timeouts.firstByte, () =>
+      fail(
+        new Timeout({
+          message: `no response headers within ${Duration.format(timeouts.firstByte)}`,
+          phase: "first-byte",
+          afterMillis: Duration.toMillis(timeouts.firstByte)
+        }),
+        { model }
+      ))
+  }
+
+  /** Fails with the mapped reason of a response that is not 2xx. */
+  const failStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) => {
+    const headers: Record<string, string> = { ...response.headers }
+    // an error page is read within the body cap too; past it (or unreadable) it is mapped by status alone
+    return Effect.flatMap(
+      Effect.zip(BodyLimit.readText(response, maxBodyBytes).pipe(Effect.orElseSucceed(() => "")), Clock.currentTimeMillis),
+      ([body, nowMillis]) =>
+        Effect.fail(fail(reasonOfResponse({ status: response.status, headers, body, nowMillis, mask, model }), {
+          model,
+          requestId: requestIdOf(headers)
+        }))
+    )
+  }
+
+  const checkStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) =>
+    response.status >= 200 && response.status < 300 ? Effect.succeed(response) : failStatus(response, model)
+
+  // Wire bodies are logged at Debug only (they hold prompts and answers), with every secret masked;
+  // the level is read once per call so other levels pay nothing for them.
+  const debugEnabled = (fiber: Fiber.Fiber<unknown, unknown>) =>
+    !LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
+  const requestLine = (path: string, json: string) =>
+    Effect.logDebug("provider http request").pipe(Effect.annotateLogs({ provider: name, path, body: mask(json) }))
+
+  /** Reads a 2xx body within the cap and decodes it; logs it at Debug when `debug`. */
+  const readBody = <A>(
+    response: HttpClientResponse.HttpClientResponse,
+    decoding: Decode<A>,
+    model: string | undefined,
+    debug: boolean
+  ): Effect.Effect<Sent<A>, ProviderError.ProviderError> => {
+    const requestId = requestIdOf(response.headers)
+    return Effect.matchEffect(BodyLimit.readText(response, maxBodyBytes), {
+      onFailure: (error) =>
+        Effect.fail(fail(error._tag === "MalformedResponse" ? error : StatusReasons.reasonFromHttpClientError(error, mask), { model, requestId })),
+      onSuccess: (text) => {
+        const parsed = decoding.decode(text)
+        const result = parsed === undefined
+          ? Effect.fail(fail(new MalformedResponse({ message: `undecodable ${decoding.what} (${text.length} bytes)` }), { model, requestId }))
+          : Effect.succeed({ parsed, requestId })
+        return debug
+          ? Effect.andThen(
+            Effect.logDebug("provider http response").pipe(Effect.annotateLogs({
+              provider: name,
+              status: response.status,
+              requestId,
+              body: mask(text.length > maxLoggedBody ? `${text.slice(0, maxLoggedBody)}… (${text.length} bytes)` : text)
+            })),
+            result
+          )
+          : result
+      }
+    })
+  }
+
+  // Combinators rather than a generator: this runs on every call, and each step counts there.
+  const sendJson = <A>(path: string, body: unknown, decoding: Decode<A> & { readonly model?: string | undefined }) => {
+    const model = decoding.model
+    const call = Effect.withFiber((fiber) => {
+      const debug = debugEnabled(fiber)
+      const json = JSON.stringify(body)
+      const call = Effect.flatMap(
+        execute("POST", path, jsonHeaders, json, model, client),
+        (response) => response.status < 200 || response.status >= 300 ? failStatus(response, model) : readBody(response, decoding, model, debug)
+      )
+      return debug ? Effect.andThen(requestLine(path, json), call) : call
+    })
+    return TimeLimit.within(call, timeouts.total, () =>
+      fail(
+        new Timeout({
+          message: `no complete answer within ${Duration.format(timeouts.total)}`,
+          phase: "total",
+          afterMillis: Duration.toMillis(timeouts.total)
+        }),
+        { model }
+      ))
+  }
+
+  const openStream = (path: string, body: unknown, streamOptions: { readonly model?: string | undefined; readonly accept: string }) =>
+    Effect.withFiber((fiber) => {
+      const model = streamOptions.model
+      const json = JSON.stringify(body)
+      const accepted = Effect.map(
+        Effect.flatMap(execute("POST", path, headersAccepting(streamOptions.accept), json, model, scopedClient), (response) =>
+          checkStatus(response, model)),
+        (response): ByteStream => {
+          // Read when something asks for it (an error, the caller): the response's header map is
+          // built anew on each access, which costs more than the rest of this step.
+          let requestId: string | undefined | null = null
+          const requestIdNow = () => requestId === null ? (requestId = requestIdOf(response.headers)) : requestId
+          // built only when the timeout fires: an error object (with its stack) per request is not free
+          const idleTimeout = () =>
+            fail(
+              new Timeout({
+                message: `no data for ${Duration.format(timeouts.idle)}`,
+                phase: "idle",
+                afterMillis: Duration.toMillis(timeouts.idle)
+              }),
+              { model, requestId: requestIdNow() }
+            )
+          const bytes = response.stream.pipe(
+            // a body that breaks off is a network failure, whatever the backend calls it (undici: DecodeError)
+            Stream.mapError((error) =>
+              fail(new Connection({ message: mask(`the response body broke off: ${error.reason.message}`) }), {
+                model,
+                requestId: requestIdNow()
+              })
+            ),
+            // timed per network read, not per event: a read carries many events
+            (body) => Duration.isFinite(timeouts.idle) ? idleTimeoutOf(body, timeouts.idle, idleTimeout) : body
+          )
+          return {
+            bytes,
+            get requestId() {
+              return requestIdNow()
+            }
+          }
+        }
+      )
+      return debugEnabled(fiber) ? Effect.andThen(requestLine(path, json), accepted) : accepted
+    })
+
+  const get = <A>(path: string, decoding: Decode<A>) =>
+    Effect.withFiber((fiber) =>
+      Effect.flatMap(
+        Effect.flatMap(execute("GET", path, jsonHeaders, undefined, undefined, client), (response) => checkStatus(response, undefined)),
+        (response) => readBody(response, decoding, undefined, debugEnabled(fiber))
+      )
+    )
+
+  return { name, timeouts, mask, fail, sendJson, openStream, get }
+}

@@ -1,0 +1,239 @@
+import { assert, layer } from "@effect/vitest"
+import { Duration, Effect, Exit, Redacted, Stream } from "effect"
+import * as ProviderError from "@flexiai/core/ProviderError"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import * as Auth from "../src/Auth.ts"
+import * as HttpTransport from "../src/HttpTransport.ts"
+import * as StatusReasons from "../src/StatusReasons.ts"
+import * as TokenSource from "../src/TokenSource.ts"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.ts"
+
+interface Seen {
+  readonly method: string
+  readonly url: string
+  /** Raw header pairs as they arrived on the wire (names in lower case). */
+  readonly headers: Record<string, string>
+  readonly body: Uint8Array
+}
+
+type Reply = (seen: Seen) => { readonly status: number; readonly body: string; readonly headers?: Record<string, string> }
+
+/** A node:http server on 127.0.0.1 that records each request's raw headers and body bytes. */
+const serve = (reply: Reply) =>
+  Effect.acquireRelease(
+    Effect.callback<{ readonly url: string; readonly seen: Array<Seen>; readonly close: () => void }>((resume) => {
+      const seen: Array<Seen> = []
+      const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+        const chunks: Array<Buffer> = []
+        request.on("data", (chunk: Buffer) => chunks.push(chunk))
+        request.on("end", () => {
+          const headers: Record<string, string> = {}
+          for (let i = 0; i < request.rawHeaders.length; i += 2) headers[request.rawHeaders[i]!.toLowerCase()] = request.rawHeaders[i + 1]!
+          const one: Seen = { method: request.method ?? "", url: request.url ?? "", headers, body: new Uint8Array(Buffer.concat(chunks)) }
+          seen.push(one)
+          const answer = reply(one)
+          response.writeHead(answer.status, { "content-type": "application/json", ...answer.headers })
+          response.end(answer.body)
+        })
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo
+        resume(Effect.succeed({
+          url: `http://127.0.0.1:${port}`,
+          seen,
+          close: () => {
+            server.closeAllConnections()
+            server.close()
+          }
+        }))
+      })
+    }),
+    (server) => Effect.sync(server.close)
+  )
+
+const timeouts: HttpTransport.Timeouts = { firstByte: Duration.seconds(5), idle: Duration.seconds(5), total: Duration.seconds(10) }
+const text = { decode: (body: string) => body, what: "text" }
+const utf8 = new TextDecoder()
+
+const key = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
+const ok: Reply = () => ({ status: 200, body: "{\"ok\":true}", headers: { "x-request-id": "req_1" } })
+
+/** A server that echoes back the rejected key in its 401 body, as OpenAI does. */
+const rejecting: Reply = (seen) => ({
+  status: 401,
+  body: JSON.stringify({ error: { message: `Incorrect API key provided: ${seen.headers["authorization"] ?? seen.headers["x-api-key"] ?? ""}` } })
+})
+
+const transport = (url: string, auth: Auth.Auth, extra: Partial<HttpTransport.Options> = {}) =>
+  HttpTransport.make({ name: "test", baseUrl: url, auth, timeouts, ...extra })
+
+const errorText = (exit: Exit.Exit<unknown, ProviderError.ProviderError>): string => {
+  assert.isTrue(Exit.isFailure(exit))
+  return JSON.stringify(exit) + String(exit)
+}
+
+layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
+  it.effect("static auth kinds put their header on the wire, and nothing else", () =>
+    Effect.gen(function*() {
+      const server = yield* serve(ok)
+      const none = yield* transport(server.url, Auth.none)
+      const bearer = yield* transport(server.url, Auth.bearer(Redacted.make(key)))
+      const named = yield* transport(server.url, Auth.header("x-api-key", Redacted.make(key)))
+      yield* none.sendJson("/a", { n: 1 }, text)
+      yield* bearer.sendJson("/b", { n: 2 }, text)
+      const sent = yield* named.sendJson("/c", { n: 3 }, text)
+      assert.strictEqual(sent.requestId, "req_1")
+      assert.strictEqual(sent.parsed, "{\"ok\":true}")
+      const [a, b, c] = server.seen
+      assert.isUndefined(a!.headers["authorization"])
+      assert.isUndefined(a!.headers["x-api-key"])
+      assert.strictEqual(b!.headers["authorization"], `Bearer ${key}`)
+      assert.isUndefined(b!.headers["x-api-key"])
+      assert.strictEqual(c!.headers["x-api-key"], key)
+      assert.isUndefined(c!.headers["authorization"])
+      assert.strictEqual(utf8.decode(c!.body), "{\"n\":3}")
+      assert.strictEqual(c!.headers["accept"], "application/json")
+    }))
+
+  it.effect("a token source's token goes out as a bearer; a 401 refreshes it once and the request is sent again", () =>
+    Effect.gen(function*() {
+      let fetches = 0
+      const source = TokenSource.make(Effect.sync(() => ({ value: Redacted.make(`token-number-${++fetches}-abcdefgh`) })))
+      const server = yield* serve((seen) => seen.headers["authorization"] === "Bearer token-number-1-abcdefgh" ? rejecting(seen) : ok(seen))
+      const client = yield* transport(server.url, Auth.token(source))
+      const sent = yield* client.sendJson("/chat", {}, text)
+      assert.strictEqual(sent.parsed, "{\"ok\":true}")
+      assert.deepStrictEqual(server.seen.map((seen) => seen.headers["authorization"]), [
+        "Bearer token-number-1-abcdefgh",
+        "Bearer token-number-2-abcdefgh"
+      ])
+      assert.strictEqual(fetches, 2)
+      // the next call reuses the renewed token: no fetch
+      yield* client.sendJson("/chat", {}, text)
+      assert.strictEqual(fetches, 2)
+      assert.strictEqual(server.seen.length, 3)
+    }))
+
+  it.effect("a token still rejected after its one refresh fails as Authentication, with both tokens masked", () =>
+    Effect.gen(function*() {
+      let fetches = 0
+      const source = TokenSource.make(Effect.sync(() => ({ value: Redacted.make(`token-number-${++fetches}-abcdefgh`) })))
+      const server = yield* serve(rejecting)
+      const client = yield* transport(server.url, Auth.token(source))
+      const exit = yield* Effect.exit(client.sendJson("/chat", {}, text))
+      assert.strictEqual(server.seen.length, 2)
+      assert.strictEqual(fetches, 2)
+      const error = yield* Effect.flip(client.sendJson("/chat", {}, text))
+      assert.strictEqual(error.reason._tag, "Authentication")
+      const shown = errorText(exit) + error.message + client.mask("token-number-1-abcdefgh token-number-2-abcdefgh")
+      assert.notInclude(shown, "token-number-1")
+      assert.notInclude(shown, "token-number-2")
+    }))
+
+  it.effect("a signer sees the exact method, URL, headers and body bytes, and its headers arrive", () =>
+    Effect.gen(function*() {
+      const server = yield* serve(ok)
+      const signed: Array<Auth.SignInput> = []
+      const secret = Redacted.make("aws-secret-access-key-0123456789")
+      const client = yield* transport(
+        server.url,
+        Auth.signer((request) => {
+          signed.push(request)
+          return Effect.succeed({ authorization: `SIG ${request.body.length}`, "x-amz-date": "20260101T000000Z" })
+        }, { secrets: [secret], redactedNames: ["x-amz-security-token"] }),
+        { urlParams: { "api-version": "1" }, headers: { "x-extra": "yes" } }
+      )
+      const body = { text: "héllo ✓" }
+      yield* client.sendJson("/model/x/invoke", body, text)
+      const [request] = signed
+      const [wire] = server.seen
+      assert.strictEqual(request!.method, "POST")
+      assert.strictEqual(request!.url.href, `${server.url}/model/x/invoke?api-version=1`)
+      assert.strictEqual(wire!.url, "/model/x/invoke?api-version=1")
+      assert.strictEqual(request!.headers["x-extra"], "yes")
+      assert.strictEqual(request!.headers["content-type"], "application/json")
+      assert.deepStrictEqual(Array.from(request!.body), Array.from(wire!.body))
+      assert.strictEqual(utf8.decode(wire!.body), JSON.stringify(body))
+      assert.strictEqual(wire!.headers["authorization"], `SIG ${wire!.body.length}`)
+      assert.strictEqual(wire!.headers["x-amz-date"], "20260101T000000Z")
+      assert.strictEqual(wire!.headers["x-extra"], "yes")
+      assert.strictEqual(client.mask("key aws-secret-access-key-0123456789"), "key [REDACTED]")
+    }))
+
+  it.effect("a signer's failure fails the request with its reason, before anything is sent", () =>
+    Effect.gen(function*() {
+      const server = yield* serve(ok)
+      const client = yield* transport(
+        server.url,
+        Auth.signer(() => Effect.fail(new ProviderError.Authentication({ message: "no credentials" })))
+      )
+      const error = yield* Effect.flip(client.sendJson("/x", {}, text))
+      assert.strictEqual(error.reason._tag, "Authentication")
+      assert.strictEqual(server.seen.length, 0)
+    }))
+
+  it.effect("a key echoed by the provider never appears in the error", () =>
+    Effect.gen(function*() {
+      const server = yield* serve(rejecting)
+      for (const auth of [Auth.bearer(Redacted.make(key)), Auth.header("x-api-key", Redacted.make(key))]) {
+        const client = yield* transport(server.url, auth)
+        const exit = yield* Effect.exit(client.sendJson("/x", {}, text))
+        const shown = errorText(exit)
+        assert.include(shown, "Authentication")
+        assert.notInclude(shown, key)
+        assert.notInclude(shown, key.slice(10, 18))
+      }
+    }))
+
+  it.effect("the provider's status rows, request-id names and error-body parser are used", () =>
+    Effect.gen(function*() {
+      const server = yield* serve(() => ({ status: 418, body: "{\"msg\":\"teapot\",\"field\":\"temperature\"}", headers: { "my-id": "m1" } }))
+      const client = yield* transport(server.url, Auth.none, {
+        statusTable: StatusReasons.extend(StatusReasons.defaults, {
+          418: (input) => new ProviderError.InvalidRequest({ message: input.message, ...(input.param === undefined ? {} : { param: input.param }) })
+        }),
+        requestIdHeaders: ["my-id"],
+        errorBody: (body) => {
+          const parsed = JSON.parse(body) as { msg: string; field: string }
+          return { message: parsed.msg, param: parsed.field }
+        }
+      })
+      const error = yield* Effect.flip(client.sendJson("/x", {}, text))
+      assert.strictEqual(error.reason._tag, "InvalidRequest")
+      assert.strictEqual(error.requestId, "m1")
+      assert.include(error.message, "teapot")
+      // without the row, a 418 fails over as a ServerError
+      const plain = yield* transport(server.url, Auth.none)
+      const fallback = yield* Effect.flip(plain.sendJson("/x", {}, text))
+      assert.strictEqual(fallback.reason._tag, "ServerError")
+    }))
+
+  it.effect("a body past the cap is a MalformedResponse; an undecodable one names what it was", () =>
+    Effect.gen(function*() {
+      const server = yield* serve(() => ({ status: 200, body: "x".repeat(2000) }))
+      const small = yield* transport(server.url, Auth.none, { maxBodyBytes: 1000 })
+      const tooBig = yield* Effect.flip(small.sendJson("/x", {}, text))
+      assert.strictEqual(tooBig.reason._tag, "MalformedResponse")
+      const client = yield* transport(server.url, Auth.none)
+      const undecodable = yield* Effect.flip(client.get("/x", { decode: () => undefined, what: "model list" }))
+      assert.strictEqual(undecodable.reason._tag, "MalformedResponse")
+      assert.include(undecodable.message, "undecodable model list (2000 bytes)")
+      assert.strictEqual(server.seen[1]!.method, "GET")
+    }))
+
+  it.effect("openStream streams the body's bytes in the caller's scope, with the accept asked for and a lazy request id", () =>
+    Effect.gen(function*() {
+      const server = yield* serve(() => ({ status: 200, body: "data: 1\n\ndata: 2\n\n", headers: { "request-id": "s1" } }))
+      const client = yield* transport(server.url, Auth.bearer(Redacted.make(key)))
+      const text = yield* Effect.scoped(Effect.gen(function*() {
+        const opened = yield* client.openStream("/stream", { stream: true }, { accept: "text/event-stream" })
+        assert.strictEqual(opened.requestId, "s1")
+        const chunks = yield* Stream.runCollect(opened.bytes)
+        return Array.from(chunks).map((chunk) => utf8.decode(chunk)).join("")
+      }))
+      assert.strictEqual(text, "data: 1\n\ndata: 2\n\n")
+      assert.strictEqual(server.seen[0]!.headers["accept"], "text/event-stream")
+      assert.strictEqual(server.seen[0]!.headers["authorization"], `Bearer ${key}`)
+    }))
+})
