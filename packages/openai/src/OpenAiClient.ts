@@ -181,6 +181,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       ...(options.project === undefined ? {} : { "OpenAI-Project": options.project }),
       ...options.headers
     },
+    // a key the auth does not send (beside a token source, or with `auth: none`) is masked all the same
+    ...(options.apiKey === undefined ? {} : { secrets: [options.apiKey] }),
     urlParams: options.urlParams,
     timeouts,
     httpSpans: options.httpSpans,

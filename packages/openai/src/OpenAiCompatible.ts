@@ -15,6 +15,8 @@ import type { Redacted } from "effect"
 import { Layer } from "effect"
 import type { HttpClient } from "effect/http"
 import type * as ChatProvider from "@flexiai/core/ChatProvider"
+import type * as ProviderError from "@flexiai/core/ProviderError"
+import type * as TokenSource from "@flexiai/provider/TokenSource"
 import * as OpenAiChat from "./OpenAiChat.ts"
 import * as OpenAiClient from "./OpenAiClient.ts"
 
@@ -64,6 +66,12 @@ export interface AzureOptions extends CommonOptions {
   readonly apiKey?: Redacted.Redacted<string> | undefined
   /** A Microsoft Entra ID token, sent as `Authorization: Bearer` (instead of `apiKey`). */
   readonly bearerToken?: Redacted.Redacted<string> | undefined
+  /**
+   * Microsoft Entra ID tokens that are renewed (scope `https://cognitiveservices.azure.com/.default`),
+   * sent as `Authorization: Bearer`; taken over `bearerToken` and `apiKey`. A 401 refreshes the
+   * token once and sends the request again before the failure counts.
+   */
+  readonly tokenSource?: TokenSource.TokenSource<ProviderError.ProviderErrorReason> | undefined
   /** Default `2024-10-21` (GA). */
   readonly apiVersion?: string | undefined
 }
@@ -79,6 +87,7 @@ export const azure = (options: AzureOptions): Preset => ({
     name: options.name ?? "azure",
     apiUrl: `${options.endpoint.replace(/\/+$/, "")}/openai`,
     apiKey: options.bearerToken ?? options.apiKey,
+    ...(options.tokenSource === undefined ? {} : { tokenSource: options.tokenSource }),
     auth: options.bearerToken !== undefined
       ? { type: "bearer" }
       : options.apiKey !== undefined

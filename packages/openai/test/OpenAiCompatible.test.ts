@@ -3,6 +3,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
+import * as TokenSource from "@flexiai/provider/TokenSource"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import { Context, Effect, Layer, Redacted, Stream } from "effect"
 import * as OpenAiChat from "../src/OpenAiChat.ts"
@@ -73,6 +74,23 @@ describe("layerAzure", () => {
       assert.strictEqual(call?.path, "/openai/deployments/my-deploy/chat/completions")
       assert.strictEqual(call?.headers.authorization, "Bearer ****9876")
       assert.isUndefined(call?.headers["api-key"])
+    }))
+
+  it.effect("Entra tokens from a token source: sent as bearer, renewed once on a 401 and the request sent again", () =>
+    Effect.gen(function*() {
+      const server = yield* MockProviderServer.make({ replies: [MockProviderServer.unauthorized(), MockProviderServer.text("from azure")] })
+      let fetches = 0
+      const tokenSource = TokenSource.make(Effect.sync(() => ({ value: Redacted.make(`entra-token-abcdefghijkl000${++fetches}`) })))
+      const context = yield* Layer.build(
+        OpenAiCompatible.layerAzure({ endpoint: server.url, apiKey: key, tokenSource }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+      )
+      const provider = Context.get(context, ChatProvider.ChatProvider)
+      const response = yield* provider.chat(request("hi", { model: "my-deploy" }))
+      assert.strictEqual(response.text, "from azure")
+      const calls = yield* server.calls
+      assert.deepStrictEqual(calls.map((call) => call.headers.authorization), ["Bearer ****0001", "Bearer ****0002"])
+      assert.isUndefined(calls[0]?.headers["api-key"])
+      assert.strictEqual(fetches, 2)
     }))
 
   it.effect("streams complete without usage (no stream_options on 2024-10-21)", () =>

@@ -65,6 +65,8 @@ export interface Options {
   readonly auth?: Auth.Auth | undefined
   /** Headers on every request (the provider's own, attribution). Values of 20+ characters are masked too. */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /** More secrets to mask out of provider messages (a key the auth does not send, a client secret). */
+  readonly secrets?: ReadonlyArray<Redacted.Redacted<string> | string> | undefined
   /** Query parameters on every request (Azure's `api-version`). */
   readonly urlParams?: Readonly<Record<string, string>> | undefined
   /** `Duration.infinity` switches a limit off. */
@@ -179,7 +181,8 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
 
   const staticMask = Mask.make([
     ...(auth._tag === "Header" || auth._tag === "Bearer" ? [auth.key] : auth._tag === "Signer" ? auth.secrets : []),
-    ...Object.values(options.headers ?? {}).filter((value) => value.length >= 20)
+    ...Object.values(options.headers ?? {}).filter((value) => value.length >= 20),
+    ...(options.secrets ?? [])
   ])
   // a token source's tokens are masked as they go out: the current one and the one before it (a
   // late error of a request sent with it), one mask built per change

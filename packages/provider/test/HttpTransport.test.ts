@@ -159,6 +159,9 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       assert.strictEqual(wire!.headers["x-amz-date"], "20260101T000000Z")
       assert.strictEqual(wire!.headers["x-extra"], "yes")
       assert.strictEqual(client.mask("key aws-secret-access-key-0123456789"), "key [REDACTED]")
+      // a secret given beside the auth is masked too
+      const unsent = yield* transport(server.url, Auth.none, { secrets: [Redacted.make(key)] })
+      assert.strictEqual(unsent.mask(`echo ${key}`), "echo [REDACTED]")
     }))
 
   it.effect("a signer's failure fails the request with its reason, before anything is sent", () =>
