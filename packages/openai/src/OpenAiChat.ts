@@ -19,7 +19,8 @@ import type { Capabilities } from "@flexiai/core/ChatProvider"
 import { MalformedResponse } from "@flexiai/core/ProviderError"
 import { fromWire, type Quirks, resolveQuirks, toWire } from "./OpenAiCodec.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
-import { pullParts } from "./OpenAiStream.ts"
+import * as StreamDecoder from "@flexiai/provider/StreamDecoder"
+import * as OpenAiStream from "./OpenAiStream.ts"
 
 export {
   finishReason,
@@ -120,15 +121,15 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       Effect.flatMap(prepare(request, true), ({ body, model }) =>
         Effect.flatMap(Scope.provide(client.streamChatCompletion(body), scope), (accepted) =>
           Effect.map(Channel.toPullScoped(accepted.bytes.channel, scope), (bytes) =>
-            pullParts(bytes, {
+            StreamDecoder.pullParts(bytes, {
               provider: name,
               model,
-              expectUsage: quirks.streamUsage,
-              onMalformedEvent,
               get requestId() {
                 return accepted.requestId
               },
-              mask: client.mask
+              framing: OpenAiStream.framing,
+              machine: OpenAiStream.machine({ provider: name, model, expectUsage: quirks.streamUsage, mask: client.mask }),
+              onMalformedEvent
             }))))))
     return renamed ? Stream.mapError(parts, relabel) : parts
   }

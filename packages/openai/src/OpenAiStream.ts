@@ -12,13 +12,13 @@
  *
  * @since 0.2.0
  */
-import { Clock, Effect, type Pull, type Stream } from "effect"
-import type * as Arr from "effect/Array"
+import { Clock, Effect, type Stream } from "effect"
 import type * as ChatResponse from "@flexiai/core/ChatResponse"
 import type * as ProviderError from "@flexiai/core/ProviderError"
 import type { StreamInterrupted } from "@flexiai/core/ProviderError"
 import type * as StreamPart from "@flexiai/core/StreamPart"
 import * as Accumulators from "@flexiai/provider/Accumulators"
+import type * as Framing from "@flexiai/provider/Framing"
 import * as Sse from "@flexiai/provider/Sse"
 import * as StreamDecoder from "@flexiai/provider/StreamDecoder"
 import { parseChunk } from "./internal/decode.ts"
@@ -153,37 +153,50 @@ const done: StreamDecoder.Step<never> = { _tag: "Done" }
  *
  * @category constructors
  */
-export const machine = (context: StreamContext): StreamDecoder.Machine<Sse.Event, StreamState> => {
-  const provider = context.provider
-  const inBandError = (fields: OpenAiSchema.ErrorObject) =>
-    Effect.map(Clock.currentTimeMillis, (nowMillis) =>
-      Errors.reasonFromError({
-        status: undefined,
-        headers: {},
-        fields,
-        fallbackMessage: "error event in the stream",
-        nowMillis,
-        mask: context.mask,
-        model: context.model
-      }))
+export const machine = (
+  context: Pick<StreamContext, "provider" | "model" | "expectUsage" | "mask">
+): StreamDecoder.Machine<Sse.Event, StreamState> => {
+  // Closures per stream are few, and hold these rather than `context`: each is retained for as
+  // long as the stream is open (heap per open stream).
+  const { mask, model, provider } = context
   return {
-    initial: initialState(context.model, { expectUsage: context.expectUsage }),
+    initial: initialState(model, { expectUsage: context.expectUsage }),
     step: (state, event): StreamDecoder.Step<StreamState> => {
       const data = event.data
       if (data === "[DONE]" || data.trim() === "[DONE]") return done
       const chunk = parseChunk(data)
       if (chunk === undefined) return { _tag: "Malformed", message: `undecodable stream event (${data.length} bytes)` }
       const result = step(state, chunk, provider)
-      return result._tag === "Parts" ? result : { _tag: "Error", reason: inBandError(result.error) }
+      if (result._tag === "Parts") return result
+      const fields = result.error
+      return {
+        _tag: "Error",
+        reason: Effect.map(Clock.currentTimeMillis, (nowMillis) =>
+          Errors.reasonFromError({
+            status: undefined,
+            headers: {},
+            fields,
+            fallbackMessage: "error event in the stream",
+            nowMillis,
+            mask,
+            model
+          }))
+      }
     },
     end: (state) => end(state, provider),
-    lost: (state, cause): StreamInterrupted | undefined =>
-      Accumulators.hasContent(state.text, state.toolCalls) ? Accumulators.interrupted(state.text, state.toolCalls, cause) : undefined
+    lost
   }
 }
 
-// A last event without its blank line is still an event (servers that end mid-frame).
-const framing = Sse.framing(Sse.defaultMaxEventSize, { lastEvent: "keep" })
+const lost = (state: StreamState, cause: string): StreamInterrupted | undefined =>
+  Accumulators.hasContent(state.text, state.toolCalls) ? Accumulators.interrupted(state.text, state.toolCalls, cause) : undefined
+
+/**
+ * SSE, where a last event without its blank line is still an event (servers that end mid-frame).
+ *
+ * @category constants
+ */
+export const framing: Framing.Framing<Sse.Event> = Sse.framing(Sse.defaultMaxEventSize, { lastEvent: "keep" })
 
 const decoderOptions = (context: StreamContext): StreamDecoder.Options<Sse.Event, StreamState> => ({
   provider: context.provider,
@@ -207,9 +220,3 @@ export const bytesToParts = <R>(
   bytes: Stream.Stream<Uint8Array, ProviderError.ProviderError, R>,
   context: StreamContext
 ): Stream.Stream<StreamPart.StreamPart, ProviderError.ProviderError, R> => StreamDecoder.decode(bytes, decoderOptions(context))
-
-/** The pull behind `bytesToParts`, over a pull of the body's bytes. @category mapping */
-export const pullParts = (
-  pull: Pull.Pull<Arr.NonEmptyReadonlyArray<Uint8Array>, ProviderError.ProviderError, void>,
-  context: StreamContext
-): StreamDecoder.PartsPull => StreamDecoder.pullParts(pull, decoderOptions(context))

@@ -125,9 +125,10 @@ export const pullParts = <Event, State>(
   const provider = options.provider
   const machine = options.machine
   const failOnMalformed = options.onMalformedEvent === "fail"
-  // for errors only: the request id may be read lazily
-  const extra = () => ({ model: options.model, requestId: options.requestId })
-  const failWith = (reason: ProviderError.ProviderErrorReason) => Effect.fail(ProviderError.make(provider, reason, extra()))
+  // the request id is read only here, when an error is built: it may be computed lazily
+  const errorOf = (reason: ProviderError.ProviderErrorReason) =>
+    ProviderError.make(provider, reason, { model: options.model, requestId: options.requestId })
+  const failWith = (reason: ProviderError.ProviderErrorReason) => Effect.fail(errorOf(reason))
   let state = machine.initial
   let finished = false
   // The answer is complete (finish part, or `Done`): the body is about to end, and reading it
@@ -304,7 +305,7 @@ export const pullParts = <Event, State>(
         finished = true
         const lost = error.value
         const cut = lost.reason._tag === "Connection" ? machine.lost(state, `Connection: ${lost.reason.message}`) : undefined
-        return Effect.fail(cut === undefined ? lost : ProviderError.make(provider, cut, extra()))
+        return Effect.fail(cut === undefined ? lost : errorOf(cut))
       },
       onDone: onEnd
     })
