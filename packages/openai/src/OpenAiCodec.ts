@@ -241,9 +241,11 @@ export const fromWire = (
     arguments: call.function.arguments ?? ""
   }))
   const wireUsage = usage(completion.usage)
+  const reasoning = choice.message.reasoning ?? choice.message.reasoning_content
   return {
     id: completion.id ?? "",
     text: choice.message.content ?? "",
+    ...(typeof reasoning === "string" && reasoning !== "" ? { reasoning: [{ text: reasoning }] } : {}),
     toolCalls,
     ...finishReason(choice.finish_reason),
     ...(wireUsage === undefined ? {} : { usage: wireUsage }),

@@ -117,6 +117,10 @@ export const ChatCompletion = Schema.Struct({
     index: optional(Schema.Number),
     message: Schema.Struct({
       content: optional(Schema.String),
+      // reasoning text: OpenRouter's `reasoning`, DeepSeek's and vLLM's `reasoning_content`
+      // https://openrouter.ai/docs/use-cases/reasoning-tokens, https://api-docs.deepseek.com/guides/reasoning_model
+      reasoning: optional(Schema.String),
+      reasoning_content: optional(Schema.String),
       refusal: optional(Schema.String),
       tool_calls: optional(Schema.Array(ResponseToolCall))
     }),
@@ -145,6 +149,9 @@ export const ChatCompletionChunk = Schema.Struct({
     index: optional(Schema.Number),
     delta: optional(Schema.Struct({
       content: optional(Schema.String),
+      // as on `ChatCompletion`'s message: OpenRouter `reasoning`, DeepSeek/vLLM `reasoning_content`
+      reasoning: optional(Schema.String),
+      reasoning_content: optional(Schema.String),
       tool_calls: optional(Schema.Array(Schema.Struct({
         index: optional(Schema.Number),
         id: optional(Schema.String),

@@ -81,6 +81,9 @@ export const step = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk
   for (const choice of chunk.choices ?? []) {
     if ((choice.index ?? 0) !== 0) continue
     const delta = choice.delta
+    // reasoning comes before the answer text it leads to (OpenRouter, DeepSeek)
+    const reasoning = delta?.reasoning ?? delta?.reasoning_content
+    if (typeof reasoning === "string" && reasoning !== "") parts.push({ type: "reasoning-delta", text: reasoning })
     if (typeof delta?.content === "string" && delta.content !== "") {
       parts.push({ type: "text-delta", text: delta.content })
       next = { ...next, text: next.text + delta.content }

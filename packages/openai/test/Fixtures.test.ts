@@ -143,6 +143,34 @@ describe("recorded OpenAI-compatible responses", () => {
       })
     }))
 
+  it.effect("deepseek reasoning_content deltas are reasoning-delta parts, ahead of the answer, never text", () =>
+    Effect.gen(function*() {
+      const chunks = lines("openai-compatible/vercel__deepseek-tool-call.chunks.txt")
+      const expected = chunks.map((chunk) => chunk.choices[0]?.delta?.reasoning_content ?? "").join("")
+      const { provider } = yield* setup({ replies: [MockProviderServer.fixture(path("openai-compatible/vercel__deepseek-tool-call.chunks.txt"))] })
+      const parts = yield* Stream.runCollect(provider.stream(request()))
+      assert.isAbove(expected.length, 10)
+      assert.strictEqual(parts.map((part) => (part.type === "reasoning-delta" ? part.text : "")).join(""), expected)
+      assert.notInclude(textOf(parts), expected.slice(0, 10))
+    }))
+
+  it.effect("openrouter reasoning stream: delta.reasoning as reasoning-delta parts, content as text", () =>
+    Effect.gen(function*() {
+      const events = lines("openrouter/openrouter-provider__stream-reasoning.response.jsonl")
+        .flatMap((line) => (line.json === undefined ? [] : [line.json]))
+      const reasoning = events.map((chunk) => chunk.choices?.[0]?.delta?.reasoning ?? "").join("")
+      const content = events.map((chunk) => chunk.choices?.[0]?.delta?.content ?? "").join("")
+      const { provider } = yield* setup({
+        replies: [MockProviderServer.fixture(path("openrouter/openrouter-provider__stream-reasoning.response.jsonl"), { chunkDelayMillis: 0 })]
+      })
+      const parts = yield* Stream.runCollect(provider.stream(request()))
+      assert.isAbove(reasoning.length, 10)
+      assert.strictEqual(parts.map((part) => (part.type === "reasoning-delta" ? part.text : "")).join(""), reasoning)
+      assert.strictEqual(textOf(parts), content)
+      // reasoning comes first
+      assert.isBelow(parts.findIndex((part) => part.type === "reasoning-delta"), parts.findIndex((part) => part.type === "text-delta"))
+    }))
+
   it.effect("azure model-router chunks: empty first chunk with prompt_filter_results, content filter fields", () =>
     Effect.gen(function*() {
       const chunks = lines("azure/vercel__azure-model-router.1.chunks.txt")

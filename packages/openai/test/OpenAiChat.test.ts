@@ -232,6 +232,18 @@ describe("the pure codec and stream machine", () => {
     assert.isTrue(immediate.state.done)
   })
 
+  it("fromWire keeps reasoning text (OpenRouter reasoning, DeepSeek reasoning_content) as one block", () => {
+    const context = { provider: "p", model: "m", latencyMillis: 1 }
+    const completion = (message: Record<string, unknown>) =>
+      OpenAiCodec.fromWire({ choices: [{ message: { content: "4", ...message }, finish_reason: "stop" }] }, context)
+    const openRouter = completion({ reasoning: "2 and 2 make 4" })
+    const deepSeek = completion({ reasoning_content: "adding" })
+    assert.deepStrictEqual(!(openRouter instanceof Error) && openRouter.reasoning, [{ text: "2 and 2 make 4" }])
+    assert.deepStrictEqual(!(deepSeek instanceof Error) && deepSeek.reasoning, [{ text: "adding" }])
+    const none = completion({ reasoning: null })
+    assert.isTrue(!(none instanceof Error) && none.reasoning === undefined)
+  })
+
   it("OpenAiChat still exports the codec and the stream machine under their former names", () => {
     assert.strictEqual(OpenAiChat.toWire, OpenAiCodec.toWire)
     assert.strictEqual(OpenAiChat.fromWire, OpenAiCodec.fromWire)

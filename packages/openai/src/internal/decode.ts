@@ -63,6 +63,8 @@ const isCompletionChoice = (value: unknown): boolean =>
   optionalOf(value["finish_reason"], isString) &&
   isObject(value["message"]) &&
   optionalOf(value["message"]["content"], isString) &&
+  optionalOf(value["message"]["reasoning"], isString) &&
+  optionalOf(value["message"]["reasoning_content"], isString) &&
   optionalOf(value["message"]["refusal"], isString) &&
   optionalOf(value["message"]["tool_calls"], (calls) => Array.isArray(calls) && calls.every(isResponseToolCall))
 
@@ -73,6 +75,8 @@ const isChoice = (value: unknown): boolean =>
   optionalOf(value["delta"], (delta) =>
     isObject(delta) &&
     optionalOf(delta["content"], isString) &&
+    optionalOf(delta["reasoning"], isString) &&
+    optionalOf(delta["reasoning_content"], isString) &&
     optionalOf(delta["tool_calls"], (calls) => Array.isArray(calls) && calls.every(isToolCallDelta)))
 
 const isErrorObject = (value: unknown): boolean =>
