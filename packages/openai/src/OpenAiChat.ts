@@ -51,12 +51,17 @@ export interface Options {
   readonly onMalformedEvent?: "skip" | "fail" | undefined
 }
 
-const defaultCapabilities: Capabilities = {
+/**
+ * What Chat Completions can do: no assistant prefill (a trailing assistant message is not
+ * continued). The OpenAI family's descriptors (`OpenAiKind`) declare these too.
+ *
+ * @category models
+ */
+export const defaultCapabilities: Capabilities = {
   streaming: true,
   tools: true,
   images: true,
   jsonSchema: true,
-  // Chat Completions has no assistant prefill: a trailing assistant message is not continued
   assistantPrefill: false
 }
 

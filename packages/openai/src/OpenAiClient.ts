@@ -15,7 +15,6 @@
 import { Config, Context, Duration, Effect, Layer, type Redacted, Schema, type Scope, type Stream } from "effect"
 import type { HttpClient } from "effect/http"
 import type * as ProviderError from "@flexiai/core/ProviderError"
-import { Timeout } from "@flexiai/core/ProviderError"
 import * as KitAuth from "@flexiai/provider/Auth"
 import * as HttpTransport from "@flexiai/provider/HttpTransport"
 import type * as TokenSource from "@flexiai/provider/TokenSource"
@@ -199,11 +198,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         id: model.id,
         ...(typeof model.owned_by === "string" ? { ownedBy: model.owned_by } : {})
       }))
-    ),
-    Effect.timeoutOrElse({
-      duration: timeouts.total,
-      orElse: () => Effect.fail(transport.fail(new Timeout({ message: "model list took too long", phase: "total" })))
-    })
+    )
   )
 
   return OpenAiClient.of({

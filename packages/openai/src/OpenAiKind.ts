@@ -28,14 +28,8 @@ const Secret = Schema.RedactedFromValue(Schema.String).annotate({
 })
 const optional = Schema.optionalKey
 
-/** What Chat Completions can do: no assistant prefill (a trailing assistant message is not continued). @category models */
-export const capabilities: Capabilities.Capabilities = {
-  streaming: true,
-  tools: true,
-  images: true,
-  jsonSchema: true,
-  assistantPrefill: false
-}
+/** What Chat Completions can do: `OpenAiChat.defaultCapabilities`, the one statement of it. @category models */
+export const capabilities: Capabilities.Capabilities = OpenAiChat.defaultCapabilities
 
 const clientTimeouts = (entry: ProviderKind.Common): OpenAiClient.Timeouts => ({
   firstByte: entry.timeouts.firstByte ?? Duration.infinity,

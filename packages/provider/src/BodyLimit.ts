@@ -13,6 +13,7 @@
 import { Effect, Stream } from "effect"
 import type { HttpClientError, HttpClientResponse } from "effect/http"
 import { MalformedResponse } from "@flexiai/core/ProviderError"
+import { concat } from "./internal/bytes.ts"
 
 /** 32 MiB. @category constants */
 export const defaultMaxBytes = 32 * 1024 * 1024
@@ -22,17 +23,6 @@ export const tooLarge = (maxBytes: number, seen?: number): MalformedResponse =>
   new MalformedResponse({
     message: `the response body is larger than the ${maxBytes}-byte limit${seen === undefined ? "" : ` (${seen} bytes announced)`}`
   })
-
-const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]!
-  const whole = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    whole.set(chunk, offset)
-    offset += chunk.length
-  }
-  return whole
-}
 
 const decoder = new TextDecoder()
 

@@ -127,7 +127,7 @@ export interface HttpTransport {
     body: unknown,
     options: { readonly model?: string | undefined; readonly accept: string }
   ) => Effect.Effect<ByteStream, ProviderError.ProviderError, Scope.Scope>
-  /** GETs `path` and reads the answer within the body cap (no total limit: the caller sets one). */
+  /** GETs `path` and reads the answer within the body cap and `timeouts.total`. */
   readonly get: <A>(path: string, options: Decode<A>) => Effect.Effect<Sent<A>, ProviderError.ProviderError>
 }
 
@@ -242,6 +242,14 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
   const fail = (reason: Reason, extra: { readonly model?: string | undefined; readonly requestId?: string | undefined } = {}) =>
     ProviderError.make(name, reason, extra)
 
+  /** The error for a limit that ran out (built only then: an error with its stack is not free). */
+  const timedOut = (
+    phase: "first-byte" | "total" | "idle",
+    limit: Duration.Duration,
+    message: string,
+    extra: { readonly model?: string | undefined; readonly requestId?: string | undefined }
+  ) => fail(new Timeout({ message: `${message} ${Duration.format(limit)}`, phase, afterMillis: Duration.toMillis(limit) }), extra)
+
   // Streams go through a scoped client: the response lives in the stream's scope. Effect's
   // unscoped client instead wraps every response to abort the request when its body ends, which
   // costs an uninterruptible region, a FinalizationRegistry entry and two more stream layers per
@@ -309,14 +317,7 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
         sending = send(requestTo(method, path, headers, body))
     }
     return TimeLimit.within(sending, timeouts.firstByte, () =>
-      fail(
-        new Timeout({
-          message: `no response headers within ${Duration.format(timeouts.firstByte)}`,
-          phase: "first-byte",
-          afterMillis: Duration.toMillis(timeouts.firstByte)
-        }),
-        { model }
-      ))
+      timedOut("first-byte", timeouts.firstByte, "no response headers within", { model }))
   }
 
   /** Fails with the mapped reason of a response that is not 2xx. */
@@ -386,15 +387,7 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
       )
       return debug ? Effect.andThen(requestLine(path, json), call) : call
     })
-    return TimeLimit.within(call, timeouts.total, () =>
-      fail(
-        new Timeout({
-          message: `no complete answer within ${Duration.format(timeouts.total)}`,
-          phase: "total",
-          afterMillis: Duration.toMillis(timeouts.total)
-        }),
-        { model }
-      ))
+    return TimeLimit.within(call, timeouts.total, () => timedOut("total", timeouts.total, "no complete answer within", { model }))
   }
 
   const openStream = (path: string, body: unknown, streamOptions: { readonly model?: string | undefined; readonly accept: string }) =>
@@ -410,15 +403,7 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
           let requestId: string | undefined | null = null
           const requestIdNow = () => requestId === null ? (requestId = requestIdOf(response.headers)) : requestId
           // built only when the timeout fires: an error object (with its stack) per request is not free
-          const idleTimeout = () =>
-            fail(
-              new Timeout({
-                message: `no data for ${Duration.format(timeouts.idle)}`,
-                phase: "idle",
-                afterMillis: Duration.toMillis(timeouts.idle)
-              }),
-              { model, requestId: requestIdNow() }
-            )
+          const idleTimeout = () => timedOut("idle", timeouts.idle, "no data for", { model, requestId: requestIdNow() })
           const bytes = response.stream.pipe(
             // a body that breaks off is a network failure, whatever the backend calls it (undici: DecodeError)
             Stream.mapError((error) =>
@@ -441,12 +426,17 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
       return debugEnabled(fiber) ? Effect.andThen(requestLine(path, json), accepted) : accepted
     })
 
+  // bounded by `timeouts.total` like `sendJson`, so a provider's listing needs no limit of its own
   const get = <A>(path: string, decoding: Decode<A>) =>
-    Effect.withFiber((fiber) =>
-      Effect.flatMap(
-        Effect.flatMap(execute("GET", path, jsonHeaders, undefined, undefined, client), (response) => checkStatus(response, undefined)),
-        (response) => readBody(response, decoding, undefined, debugEnabled(fiber))
-      )
+    TimeLimit.within(
+      Effect.withFiber((fiber) =>
+        Effect.flatMap(
+          Effect.flatMap(execute("GET", path, jsonHeaders, undefined, undefined, client), (response) => checkStatus(response, undefined)),
+          (response) => readBody(response, decoding, undefined, debugEnabled(fiber))
+        )
+      ),
+      timeouts.total,
+      () => timedOut("total", timeouts.total, "no complete answer within", {})
     )
 
   return { name, timeouts, mask, fail, sendJson, openStream, get }

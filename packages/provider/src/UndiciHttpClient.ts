@@ -31,6 +31,7 @@ import type * as Pull from "effect/Pull"
 import type * as Schema from "effect/Schema"
 import { Readable } from "node:stream"
 import { Agent, type Dispatcher } from "undici"
+import { concat } from "./internal/bytes.ts"
 
 /**
  * `dispatcher`: send through this one (not closed with the layer); otherwise the layer makes an
@@ -306,19 +307,6 @@ class Exchange implements Dispatcher.DispatchHandler {
       return Effect.flatMap(this.waitForData, () => this.readAll())
     })
   }
-}
-
-const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]!
-  let length = 0
-  for (const chunk of chunks) length += chunk.byteLength
-  const all = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    all.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return all
 }
 
 const utf8 = new TextDecoder()

@@ -1,5 +1,6 @@
 import { assert, layer } from "@effect/vitest"
-import { Duration, Effect, Exit, Redacted, Stream } from "effect"
+import { Duration, Effect, Exit, Fiber, Redacted, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -238,5 +239,35 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       assert.strictEqual(text, "data: 1\n\ndata: 2\n\n")
       assert.strictEqual(server.seen[0]!.headers["accept"], "text/event-stream")
       assert.strictEqual(server.seen[0]!.headers["authorization"], `Bearer ${key}`)
+    }))
+
+  it.effect("get is bounded by timeouts.total: a body that never ends is a Timeout of phase total", () =>
+    Effect.gen(function*() {
+      // headers and a first piece of body, then nothing
+      const server = yield* Effect.acquireRelease(
+        Effect.callback<{ readonly url: string; readonly close: () => void }>((resume) => {
+          const http = createServer((_request, response) => {
+            response.writeHead(200, { "content-type": "application/json" })
+            response.write("{\"data\":")
+          })
+          http.listen(0, "127.0.0.1", () => {
+            const { port } = http.address() as AddressInfo
+            resume(Effect.succeed({ url: `http://127.0.0.1:${port}`, close: () => {
+              http.closeAllConnections()
+              http.close()
+            } }))
+          })
+        }),
+        (handle) => Effect.sync(handle.close)
+      )
+      // the other limits longer, so only the total one can end it
+      const client = yield* transport(server.url, Auth.none, {
+        timeouts: { firstByte: Duration.minutes(1), idle: Duration.minutes(1), total: Duration.seconds(10) }
+      })
+      const fiber = yield* Effect.forkChild(Effect.flip(client.get("/models", { decode: (body: string) => body, what: "model list" })))
+      yield* TestClock.adjust("11 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error.reason._tag, "Timeout")
+      assert.strictEqual(error.reason._tag === "Timeout" ? error.reason.phase : undefined, "total")
     }))
 })

@@ -11,45 +11,16 @@
  *
  * @since 0.1.0
  */
-import { crc32 } from "node:zlib"
+import * as EventStreamFrames from "@flexiai/provider/EventStreamFrames"
 import { argumentFragments, argumentsObject, type Encoder, isRecord } from "../MockEncoder.ts"
-
-const utf8 = new TextEncoder()
 
 /**
  * One AWS event-stream frame with string headers (type 7) and `payload`.
  *
  * @category encoders
  */
-export const eventStreamFrame = (headers: Readonly<Record<string, string>>, payload: string | Uint8Array): Uint8Array => {
-  const body = typeof payload === "string" ? utf8.encode(payload) : payload
-  const encoded = Object.entries(headers).map(([name, value]) => {
-    const key = utf8.encode(name)
-    const text = utf8.encode(value)
-    const header = new Uint8Array(1 + key.length + 1 + 2 + text.length)
-    header[0] = key.length
-    header.set(key, 1)
-    header[1 + key.length] = 7
-    new DataView(header.buffer).setUint16(2 + key.length, text.length)
-    header.set(text, 4 + key.length)
-    return header
-  })
-  const headersLength = encoded.reduce((sum, header) => sum + header.length, 0)
-  const total = 12 + headersLength + body.length + 4
-  const frame = new Uint8Array(total)
-  const view = new DataView(frame.buffer)
-  view.setUint32(0, total)
-  view.setUint32(4, headersLength)
-  view.setUint32(8, crc32(frame.subarray(0, 8)))
-  let at = 12
-  for (const header of encoded) {
-    frame.set(header, at)
-    at += header.length
-  }
-  frame.set(body, at)
-  view.setUint32(total - 4, crc32(frame.subarray(0, total - 4)))
-  return frame
-}
+export const eventStreamFrame: (headers: Readonly<Record<string, string>>, payload: string | Uint8Array) => Uint8Array =
+  EventStreamFrames.encode
 
 const event = (type: string, payload: unknown): Uint8Array =>
   eventStreamFrame(
