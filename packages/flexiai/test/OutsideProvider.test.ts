@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { FlexiConfig } from "@flexiai/config"
 import { ChatProvider } from "@flexiai/core"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import { ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { ConfigProvider, Effect, Layer, Redacted, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -133,5 +133,67 @@ describe("a provider package from outside, through its descriptor", () => {
     assert.include(text, "\"echo\"")
     assert.include(text, "The tests' echo provider")
     assert.notInclude(JSON.stringify(FlexiConfig.jsonSchema()), "The tests' echo provider")
+  })
+
+  // The echo provider is built on the kit (HttpTransport, NDJSON framing, StreamDecoder): the
+  // kit's guarantees hold for a format nobody in this repository wrote a decoder for
+  describe("its stream, through the kit's decoder", () => {
+    const withEchoThenBackup = (echo: { readonly url: string }, backup: { readonly url: string }, streamPolicy: "fail" | "restart") =>
+      FlexiAI.layer({
+        providers: [
+          { kind: "echo", name: "echo", model: "echo-1", baseUrl: echo.url, apiKey: Redacted.make(echoKey), priority: 1 } as never,
+          { kind: "openai-compatible", name: "backup", model: "m", baseUrl: `${backup.url}/v1`, priority: 2 }
+        ],
+        policy: { retry: { maxRetries: 0 }, streamPolicy },
+        logging: { level: "none" }
+      }, { providers })
+
+    it.live("streams NDJSON lines as text deltas and a finish", () =>
+      Effect.gen(function*() {
+        const echo = yield* echoServer({ replies: [MockProviderServer.text("one two three")] })
+        const backup = yield* MockProviderServer.make({ fallback: MockProviderServer.text("from openai") })
+        const parts = yield* Stream.runCollect(ChatProvider.stream("hi")).pipe(Effect.provide(withEchoThenBackup(echo, backup, "fail")))
+        assert.deepStrictEqual(parts.filter((part) => part.type === "text-delta").map((part) => part.text), ["one ", "two ", "three"])
+        const last = parts.at(-1)
+        assert.strictEqual(last?.type, "finish")
+        assert.strictEqual(last?.type === "finish" ? last.provider : undefined, "echo")
+        const [call] = yield* echoCalls(echo)
+        assert.strictEqual((call?.body as { stream?: unknown }).stream, true)
+      }))
+
+    it.live("a cut after content restarts on the OpenAI backup (policy restart)", () =>
+      Effect.gen(function*() {
+        const echo = yield* echoServer({ replies: [MockProviderServer.cutAfter(2)] })
+        const backup = yield* MockProviderServer.make({ fallback: MockProviderServer.text("from openai") })
+        const parts = yield* Stream.runCollect(ChatProvider.stream("hi")).pipe(Effect.provide(withEchoThenBackup(echo, backup, "restart")))
+        const restart = parts.find((part) => part.type === "restart")
+        assert.strictEqual(restart?.type === "restart" ? restart.provider : undefined, "backup")
+        const afterRestart = parts.slice(parts.indexOf(restart!) + 1)
+        assert.strictEqual(afterRestart.filter((part) => part.type === "text-delta").map((part) => part.text).join(""), "from openai")
+      }))
+
+    it.live("a body that ends without its done line fails as StreamInterrupted with the partial text (policy fail)", () =>
+      Effect.gen(function*() {
+        const echo = yield* echoServer({ replies: [MockProviderServer.withoutDone("half an answer")] })
+        const backup = yield* MockProviderServer.make({ fallback: MockProviderServer.text("from openai") })
+        const error = yield* Effect.flip(Stream.runCollect(ChatProvider.stream("hi")).pipe(Effect.provide(withEchoThenBackup(echo, backup, "fail"))))
+        assert.strictEqual(error._tag, "ProviderError")
+        const reason = error._tag === "ProviderError" ? error.reason : undefined
+        assert.strictEqual(reason?._tag, "StreamInterrupted")
+        assert.strictEqual(reason?._tag === "StreamInterrupted" ? reason.partialText : undefined, "half an answer")
+      }))
+
+    it.live("a malformed first line and a 429 are classified by the kit and fail over before any content", () =>
+      Effect.gen(function*() {
+        const echo = yield* echoServer({ replies: [MockProviderServer.malformedEvent("never shown", 0), MockProviderServer.rateLimited({ retryAfterSeconds: 30 })] })
+        const backup = yield* MockProviderServer.make({ fallback: MockProviderServer.text("from openai") })
+        yield* Effect.gen(function*() {
+          const first = yield* Stream.runCollect(ChatProvider.stream("one"))
+          assert.strictEqual(first.filter((part) => part.type === "text-delta").map((part) => part.text).join(""), "from openai")
+          const second = yield* ChatProvider.chat("two")
+          assert.strictEqual(second.provider, "backup")
+          assert.deepStrictEqual(second.attempts.map((attempt) => [attempt.provider, attempt.reason]), [["echo", "RateLimited"], ["backup", undefined]])
+        }).pipe(Effect.provide(withEchoThenBackup(echo, backup, "fail")))
+      }))
   })
 })

@@ -1,30 +1,51 @@
-// A provider package written only for the tests: "echo", a made-up JSON wire format unlike
-// OpenAI's (POST /echo/generate { model, prompt } → { output, model }), with its own codec,
-// client on Effect's HttpClient, descriptor, and MockProviderServer encoder. Nothing in config or
-// flexiai knows it: it reaches them only as a descriptor passed in `providers`.
+// A provider package written only for the tests: "echo", a made-up wire format unlike OpenAI's
+// (POST /echo/generate { model, prompt, stream? } → { output, model }, or when streaming an NDJSON
+// body of { delta } lines ended by { done, model }, with { error } lines for in-band errors). It is
+// built the way a real provider package is: the kit's HttpTransport (auth header, status table,
+// body cap, masking), its NDJSON framing and generic StreamDecoder with a small state machine, its
+// Accumulators, one descriptor, and a MockProviderServer encoder. Nothing in config or flexiai
+// knows it: it reaches them only as a descriptor passed in `providers`. The provider README's
+// "Writing a provider" walks through this file.
 import * as ChatProvider from "@flexiai/core/ChatProvider"
 import type * as ChatRequest from "@flexiai/core/ChatRequest"
 import type * as ChatResponse from "@flexiai/core/ChatResponse"
 import * as ProviderError from "@flexiai/core/ProviderError"
+import * as Accumulators from "@flexiai/provider/Accumulators"
+import * as Auth from "@flexiai/provider/Auth"
+import * as HttpTransport from "@flexiai/provider/HttpTransport"
+import * as Ndjson from "@flexiai/provider/Ndjson"
 import * as ProviderKind from "@flexiai/provider/ProviderKind"
+import * as StreamDecoder from "@flexiai/provider/StreamDecoder"
 import * as MockEncoder from "@flexiai/testing/MockEncoder"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import { Effect, Layer, Redacted, Schema, Stream } from "effect"
-import { HttpBody, HttpClient, HttpClientRequest } from "effect/http"
+import { Duration, Effect, Layer, type Redacted, Schema, Stream } from "effect"
 
 // ---------------------------------------------------------------------------
-// codec
+// codec: the request and the answer on the wire
 // ---------------------------------------------------------------------------
 
 /** The request body: the model and the conversation flattened into one prompt. */
-export const toWire = (request: ChatRequest.ChatRequest, model: string) => ({
+export const toWire = (request: ChatRequest.ChatRequest, model: string, stream: boolean) => ({
   model,
   prompt: request.messages
     .map((message) => `${message.role}: ${typeof message.content === "string" ? message.content : ""}`)
-    .join("\n")
+    .join("\n"),
+  ...(stream ? { stream: true } : {})
 })
 
 const Answer = Schema.Struct({ output: Schema.String, model: Schema.String })
+const decodeAnswer = Schema.decodeUnknownOption(Schema.fromJsonString(Answer))
+
+/** One NDJSON line of a streamed answer. */
+const Line = Schema.Union([
+  Schema.Struct({ delta: Schema.String }),
+  Schema.Struct({ done: Schema.Literal(true), model: Schema.String }),
+  Schema.Struct({ error: Schema.String })
+])
+const decodeLine = Schema.decodeUnknownOption(Schema.fromJsonString(Line))
+
+const ErrorBody = Schema.Struct({ message: Schema.String })
+const decodeErrorBody = Schema.decodeUnknownOption(Schema.fromJsonString(ErrorBody))
 
 export const fromWire = (answer: typeof Answer.Type, provider: string, latencyMillis: number): ChatResponse.ChatResponse => ({
   id: "",
@@ -38,49 +59,98 @@ export const fromWire = (answer: typeof Answer.Type, provider: string, latencyMi
 })
 
 // ---------------------------------------------------------------------------
-// provider
+// stream machine: what differs from every other provider's stream
 // ---------------------------------------------------------------------------
 
-const make = (options: { readonly name: string; readonly model: string; readonly baseUrl: string; readonly apiKey: Redacted.Redacted<string> }) =>
-  Effect.map(Effect.service(HttpClient.HttpClient), (client): ChatProvider.ChatProvider["Service"] => {
-    const fail = (reason: ProviderError.ProviderErrorReason) => Effect.fail(ProviderError.make(options.name, reason))
-    const chat = (request: ChatRequest.ChatRequest) => {
-      const model = request.model ?? options.model
-      return client.execute(
-        HttpClientRequest.post(`${options.baseUrl}/echo/generate`, {
-          headers: { "x-echo-key": Redacted.value(options.apiKey) },
-          body: HttpBody.text(JSON.stringify(toWire(request, model)), "application/json")
-        })
-      ).pipe(
-        Effect.mapError((error) => ProviderError.make(options.name, new ProviderError.Connection({ message: error.message }))),
-        Effect.flatMap((response) =>
-          response.status >= 500
-            ? fail(new ProviderError.ServerError({ message: `HTTP ${response.status}`, status: response.status }))
-            : Effect.flatMap(
-              Effect.orElseSucceed(response.json, () => undefined),
-              (body) => {
-                const decoded = Schema.decodeUnknownExit(Answer)(body)
-                return decoded._tag === "Success"
-                  ? Effect.succeed(fromWire(decoded.value, options.name, 0))
-                  : fail(new ProviderError.MalformedResponse({ message: "not an echo answer" }))
-              }
-            )
-        )
-      )
+interface StreamState {
+  readonly text: string
+}
+
+const machine = (provider: string): StreamDecoder.Machine<string, StreamState> => ({
+  initial: { text: "" },
+  step: (state, line) => {
+    const decoded = decodeLine(line)
+    if (decoded._tag === "None") return { _tag: "Malformed", message: "undecodable echo line" }
+    const event = decoded.value
+    if ("delta" in event) {
+      return { _tag: "Parts", state: { text: state.text + event.delta }, parts: [{ type: "text-delta", text: event.delta }] }
     }
-    return ChatProvider.ChatProvider.of({
+    if ("done" in event) {
+      return { _tag: "Parts", state, parts: [Accumulators.finishPart({ finishReason: "stop" }, undefined, provider, event.model)] }
+    }
+    // an in-band error arrives inside a 200 body: the status it carries is that one
+    return { _tag: "Error", reason: Effect.succeed(new ProviderError.ServerError({ message: event.error, status: 200 })) }
+  },
+  // the body ended without its `done` line: never a complete answer
+  end: (state) => ({ _tag: "Interrupted", reason: Accumulators.interrupted(state.text, Accumulators.noToolCalls, "the body ended before its done line") }),
+  lost: (state, cause) =>
+    Accumulators.hasContent(state.text, Accumulators.noToolCalls) ? Accumulators.interrupted(state.text, Accumulators.noToolCalls, cause) : undefined
+})
+
+// ---------------------------------------------------------------------------
+// provider: the transport does HTTP, auth, statuses, limits and masking
+// ---------------------------------------------------------------------------
+
+const capabilities = { streaming: true, tools: false, images: false, jsonSchema: false, assistantPrefill: false }
+
+const make = (options: {
+  readonly name: string
+  readonly model: string
+  readonly baseUrl: string
+  readonly apiKey: Redacted.Redacted<string>
+  readonly timeouts: ProviderKind.Timeouts
+}) =>
+  Effect.map(
+    HttpTransport.make({
       name: options.name,
-      defaultModel: options.model,
-      capabilities: { streaming: true, tools: false, images: false, jsonSchema: false, assistantPrefill: false },
-      chat,
-      stream: (request) =>
-        Stream.unwrap(Effect.map(chat(request), (answer) =>
-          Stream.make(
-            { type: "text-delta" as const, text: answer.text },
-            { type: "finish" as const, finishReason: "stop" as const, provider: answer.provider, model: answer.model }
-          )))
-    })
-  })
+      baseUrl: options.baseUrl.replace(/\/+$/, ""),
+      auth: Auth.header("x-echo-key", options.apiKey),
+      timeouts: {
+        firstByte: options.timeouts.firstByte ?? Duration.infinity,
+        idle: Duration.infinity,
+        total: options.timeouts.total ?? Duration.infinity
+      },
+      errorBody: (body) => {
+        const decoded = decodeErrorBody(body)
+        return decoded._tag === "Some" ? { message: decoded.value.message } : undefined
+      }
+    }),
+    (transport): ChatProvider.ChatProvider["Service"] =>
+      ChatProvider.ChatProvider.of({
+        name: options.name,
+        defaultModel: options.model,
+        capabilities,
+        chat: (request) => {
+          const model = request.model ?? options.model
+          return Effect.map(
+            transport.sendJson("/echo/generate", toWire(request, model, false), {
+              decode: (text) => {
+                const decoded = decodeAnswer(text)
+                return decoded._tag === "Some" ? decoded.value : undefined
+              },
+              what: "echo answer",
+              model
+            }),
+            (sent) => fromWire(sent.parsed, options.name, 0)
+          )
+        },
+        stream: (request) => {
+          const model = request.model ?? options.model
+          return Stream.unwrap(Effect.map(
+            transport.openStream("/echo/generate", toWire(request, model, true), { model, accept: "application/x-ndjson" }),
+            (opened) =>
+              StreamDecoder.decode(opened.bytes, {
+                provider: options.name,
+                model,
+                requestId: opened.requestId,
+                framing: Ndjson.framing(),
+                machine: machine(options.name),
+                onMalformedEvent: "fail"
+              })
+          ))
+        }
+      })
+  )
 
 /** The descriptor: all config and flexiai ever learn about the kind. */
 export const EchoKind = ProviderKind.make({
@@ -97,36 +167,43 @@ export const EchoKind = ProviderKind.make({
     ],
     detection: { requires: ["apiKey", "baseUrl"], model: "echo-1", priority: 5 }
   },
-  capabilities: { streaming: true, tools: false, images: false, jsonSchema: false, assistantPrefill: false },
+  capabilities,
   listsModels: false,
   layer: (entry) =>
     Layer.effect(
       ChatProvider.ChatProvider,
-      make({ name: entry.name, model: entry.model, baseUrl: entry.baseUrl!, apiKey: entry.apiKey! })
+      make({ name: entry.name, model: entry.model, baseUrl: entry.baseUrl!, apiKey: entry.apiKey!, timeouts: entry.timeouts })
     )
 })
 
 // ---------------------------------------------------------------------------
-// the mock server's encoder for the format
+// the mock server's encoder for the format: its faults then work for echo too
 // ---------------------------------------------------------------------------
 
 const prompt = (request: MockEncoder.IncomingRequest): string =>
   MockEncoder.isRecord(request.body) && typeof request.body.prompt === "string" ? request.body.prompt : ""
+
+const line = (payload: unknown): string => `${JSON.stringify(payload)}\n`
 
 export const echoEncoder: MockEncoder.Encoder = {
   name: "echo",
   chat: (request) => request.method === "POST" && request.path === "/echo/generate",
   models: () => false,
   modelOf: (request) => MockEncoder.isRecord(request.body) && typeof request.body.model === "string" ? request.body.model : undefined,
-  isStream: () => false,
+  isStream: (request) => MockEncoder.isRecord(request.body) && request.body.stream === true,
   // the server's echo fallback answers with this
   lastUserText: (request) => prompt(request).split("\n").at(-1)?.replace(/^user: /, "") ?? "",
   completion: (answer) => ({ output: answer.pieces.join(""), model: answer.model }),
-  frames: (answer) => ({ head: [], content: answer.pieces.map((piece) => `${piece}\n`), tail: [], done: undefined }),
-  streamContentType: "text/plain",
+  frames: (answer) => ({
+    head: [],
+    content: answer.pieces.map((delta) => line({ delta })),
+    tail: [],
+    done: line({ done: true, model: answer.model })
+  }),
+  streamContentType: "application/x-ndjson",
   malformedFrame: "{not json\n",
-  errorBody: (status, error) => ({ status, message: error.message }),
-  errorFrame: (error) => `${JSON.stringify({ error: error.message })}\n`,
+  errorBody: (_status, error) => ({ message: error.message }),
+  errorFrame: (error) => line({ error: error.message }),
   modelList: (models) => ({ models })
 }
 
