@@ -29,8 +29,9 @@
  * @since 0.1.0
  */
 import type { Scope } from "effect"
-import { Clock, Context, Data, Duration, Effect, Exit, Layer, PubSub, Random, Ref, Stream } from "effect"
+import { Clock, Context, Data, Duration, Effect, Exit, Layer, PubSub, Random, Ref, Schema, Stream, Struct } from "effect"
 import type { Take } from "effect"
+import * as OptionSchema from "./OptionSchema.ts"
 
 /** @category models */
 export type State =
@@ -66,25 +67,61 @@ export type Outcome =
   | { readonly _tag: "Failure"; readonly retryAfter?: Duration.Duration | undefined }
   | { readonly _tag: "Ignored" }
 
-/** @category models */
-export interface Options {
-  /** Consecutive health failures that open a closed circuit. Default 5. */
-  readonly failureThreshold?: number | undefined
-  /** Open duration after the first trip. Default 60 seconds. */
-  readonly openDuration?: Duration.Input | undefined
-  /** Each further trip without a close in between multiplies the open duration by this. Default 2. */
-  readonly backoffFactor?: number | undefined
-  /** Cap on the open duration (a Retry-After may still exceed it). Default 10 minutes. */
-  readonly maxOpenDuration?: Duration.Input | undefined
-  /** Relative jitter on the open duration, 0..1 (0.2 = ±20%). Default 0.2. */
-  readonly jitter?: number | undefined
-  /**
-   * How long a half-open probe may stay out before it counts as lost and the next caller probes
-   * instead (used by `layerMemory`). A probe whose outcome is never recorded would otherwise keep
-   * the circuit half-open, turning every caller away. Default 2 minutes.
-   */
-  readonly probeLease?: Duration.Input | undefined
-}
+const AtLeastOne = Schema.Number.check(Schema.isFinite(), Schema.isGreaterThanOrEqualTo(1))
+
+/**
+ * The breaker's options, every field filled in. Described once here; `OptionsSchema` (the config
+ * file's `breaker`), `Options`, `Resolved` and `defaults` are derived from it.
+ *
+ * @category schemas
+ */
+export const ResolvedSchema = Schema.Struct({
+  failureThreshold: OptionSchema.option(
+    Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+    "Consecutive health failures that open a closed circuit.",
+    5
+  ),
+  openDuration: OptionSchema.duration("Open duration after the first trip.", "60 seconds"),
+  backoffFactor: OptionSchema.option(
+    AtLeastOne,
+    "Each further trip without a close in between multiplies the open duration by this.",
+    2
+  ),
+  maxOpenDuration: OptionSchema.duration("Cap on the open duration (a Retry-After may still exceed it).", "10 minutes"),
+  jitter: OptionSchema.option(
+    Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
+    "Relative jitter on the open duration, 0..1 (0.2 = ±20%).",
+    0.2
+  ),
+  // A probe whose outcome is never recorded would otherwise keep the circuit half-open, turning
+  // every caller away.
+  probeLease: OptionSchema.duration(
+    "How long a half-open probe may stay out before it counts as lost and the next caller probes instead (in-memory store).",
+    "2 minutes"
+  )
+})
+
+/**
+ * The options as a config file writes them: any field of `ResolvedSchema`, each optional.
+ *
+ * @category schemas
+ */
+export const OptionsSchema = ResolvedSchema.mapFields(Struct.map(Schema.optionalKey)).annotate({
+  description: "Circuit breaker: opens after consecutive health failures, half-opens after the open duration."
+})
+
+/** Options with every field filled in. @category models */
+export type Resolved = typeof ResolvedSchema.Type
+
+/** Options as code passes them: every field optional, durations as any `Duration.Input`. @category models */
+export type Options = OptionSchema.Input<Resolved>
+
+/** Every field's default, read from `ResolvedSchema`'s annotations. @category constructors */
+export const defaults: Resolved = OptionSchema.defaultsOf(ResolvedSchema)
+
+/** Fills every missing field of `options` from `base` (default: `defaults`). @category constructors */
+export const resolve = (options: Options | undefined, base: Resolved = defaults): Resolved =>
+  OptionSchema.fill(options, base)
 
 /**
  * The breaker service.
@@ -225,8 +262,6 @@ const halfOpenEntry = (
   steady: probing ? Effect.fail(new Rejected({ key, state: "HalfOpen", retryAfterMillis: undefined })) : undefined
 })
 
-const defaultProbeLease = Duration.minutes(2)
-
 /**
  * A refusal from an open circuit. The router skips open circuits on its hot path and never needs
  * a stack for this expected answer, while capturing one costs more than the whole decision, so
@@ -252,11 +287,9 @@ const durationMillis = (duration: Duration.Duration): number => Math.max(0, Math
  * @category constructors
  */
 export const makeStoreMemoryWith = (
-  options: { readonly probeLease?: Duration.Input | undefined } = {}
+  options: Pick<Options, "probeLease"> = {}
 ): Effect.Effect<BreakerStore["Service"]> => {
-  const probeLeaseMillis = durationMillis(
-    options.probeLease === undefined ? defaultProbeLease : Duration.fromInputUnsafe(options.probeLease)
-  )
+  const probeLeaseMillis = durationMillis(resolve(options).probeLease)
   return Effect.map(
   Ref.make<ReadonlyMap<string, Entry>>(new Map()),
   (entries) => {
@@ -399,14 +432,15 @@ export const makeStoreMemory: Effect.Effect<BreakerStore["Service"]> = makeStore
 export const layerStoreMemory: Layer.Layer<BreakerStore> = Layer.effect(BreakerStore, makeStoreMemory)
 
 /** The in-memory store with a chosen probe lease. @category layers */
-export const layerStoreMemoryWith = (options: { readonly probeLease?: Duration.Input | undefined }): Layer.Layer<BreakerStore> =>
+export const layerStoreMemoryWith = (options: Pick<Options, "probeLease">): Layer.Layer<BreakerStore> =>
   Layer.effect(BreakerStore, makeStoreMemoryWith(options))
 
 // ---------------------------------------------------------------------------
 // Service
 // ---------------------------------------------------------------------------
 
-interface Resolved {
+/** What the service computes with: the options in millis. */
+interface Settings {
   readonly failureThreshold: number
   readonly openMillis: number
   readonly backoffFactor: number
@@ -418,13 +452,15 @@ const ensure = (valid: boolean, message: string): void => {
   if (!valid) throw new RangeError(`CircuitBreaker options: ${message}`)
 }
 
-const resolve = (options: Options): Resolved => {
-  const resolved: Resolved = {
-    failureThreshold: options.failureThreshold ?? 5,
-    openMillis: Duration.toMillis(Duration.fromInputUnsafe(options.openDuration ?? "60 seconds")),
-    backoffFactor: options.backoffFactor ?? 2,
-    maxOpenMillis: Duration.toMillis(Duration.fromInputUnsafe(options.maxOpenDuration ?? "10 minutes")),
-    jitter: options.jitter ?? 0.2
+// Code may pass any values (the schema checks only what a config decodes), so the ranges are checked here.
+const settingsOf = (options: Options): Settings => {
+  const filled = resolve(options)
+  const resolved: Settings = {
+    failureThreshold: filled.failureThreshold,
+    openMillis: Duration.toMillis(filled.openDuration),
+    backoffFactor: filled.backoffFactor,
+    maxOpenMillis: Duration.toMillis(filled.maxOpenDuration),
+    jitter: filled.jitter
   }
   ensure(
     Number.isInteger(resolved.failureThreshold) && resolved.failureThreshold >= 1,
@@ -443,7 +479,7 @@ const resolve = (options: Options): Resolved => {
  * (which the cap does not limit: the provider said when it will answer again).
  */
 const openMillisFor = (
-  resolved: Resolved,
+  resolved: Settings,
   openings: number,
   random: number,
   retryAfter: Duration.Duration | undefined
@@ -481,7 +517,7 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<CircuitBreaker["Service"], never, BreakerStore | Scope.Scope> =>
   Effect.gen(function*() {
-    const resolved = resolve(options)
+    const resolved = settingsOf(options)
     const store = yield* BreakerStore
     const pubsub = yield* PubSub.sliding<Take.Take<Transition>>(1024)
     yield* Effect.addFinalizer(() => PubSub.end(pubsub, Exit.void))

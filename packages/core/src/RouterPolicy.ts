@@ -1,31 +1,19 @@
 /**
- * The router's policy as plain data: retries, Retry-After handling, timeouts, the overall
- * deadline, the stream policy and which reasons stop instead of failing over. Every field is
- * optional and has a documented default (`defaults`), so a config file, a preset and code can all
- * produce one and `resolve` fills in the rest.
+ * The router's policy: retries, Retry-After handling, timeouts, the overall deadline, the stream
+ * policy and which reasons stop instead of failing over. Described once, as `ResolvedSchema` (every
+ * field, each with its description and default); the rest is derived from it: `PolicySchema`, the
+ * optional config-file form `@flexiai/config` reads (and its JSON Schema and `FLEXIAI_POLICY_*`
+ * variables), `Policy`, what code passes (durations as any `Duration.Input`), `Resolved`, the
+ * filled-in form, and `defaults`. A new field added to `ResolvedSchema` is a config field, a JSON
+ * Schema property and an environment variable with no other change; the router reads it from
+ * `Resolved`.
  *
  * @since 0.1.0
  */
-import { Duration } from "effect"
+import { Schema, Struct } from "effect"
+import * as OptionSchema from "./OptionSchema.ts"
 
-/**
- * Retries on the same provider: exponential backoff with jitter, capped attempts, only for
- * retryable reasons, never shorter than a `RateLimited.retryAfter`.
- *
- * @category models
- */
-export interface RetryOptions {
-  /** Retries after the first try (0 disables retrying). Default 2. */
-  readonly maxRetries?: number | undefined
-  /** First backoff delay. Default 200 ms. */
-  readonly initialDelay?: Duration.Input | undefined
-  /** Backoff multiplier. Default 2. */
-  readonly factor?: number | undefined
-  /** Cap on one backoff delay. Default 10 seconds. */
-  readonly maxDelay?: Duration.Input | undefined
-  /** Jitter the delays (×0.8–1.2). Default true. */
-  readonly jitter?: boolean | undefined
-}
+const { duration, option } = OptionSchema
 
 /**
  * What happens when a stream breaks after content was delivered:
@@ -35,87 +23,95 @@ export interface RetryOptions {
  * - `continue`: a `resume` part, then the next provider that supports assistant prefill continues
  *   the same answer (falls back to `restart` when none does, or a tool call was open).
  *
- * @category models
+ * @category schemas
  */
-export type StreamPolicy = "fail" | "restart" | "continue"
+export const StreamPolicy = Schema.Literals(["fail", "restart", "continue"])
 
 /** @category models */
-export interface Policy {
-  readonly retry?: RetryOptions | undefined
-  /** A 429 whose Retry-After is at most this is waited out on the same provider; a longer one fails over at once and the provider is skipped until then. Default 5 seconds. */
-  readonly maxRetryAfter?: Duration.Input | undefined
-  /** Time limit for one try of one provider (for a stream: until its first content part). Default 60 seconds. */
-  readonly attemptTimeout?: Duration.Input | undefined
-  /** Time limit for the whole call, every failover included; interrupts in-flight work. Default 120 seconds. */
-  readonly deadline?: Duration.Input | undefined
-  /** Streams: time from the request to the first content part. Default 30 seconds. */
-  readonly firstTokenTimeout?: Duration.Input | undefined
-  /** Streams: longest silence between two parts. Default 30 seconds. */
-  readonly idleTimeout?: Duration.Input | undefined
-  /** Default `fail`. */
-  readonly streamPolicy?: StreamPolicy | undefined
-  /** Fail over on `InvalidRequest` (a provider-specific 400) instead of stopping. Default false. */
-  readonly failoverOnInvalidRequest?: boolean | undefined
-  /** Fail over on `ContentFiltered` instead of stopping. Default false. */
-  readonly failoverOnContentFiltered?: boolean | undefined
-}
+export type StreamPolicy = typeof StreamPolicy.Type
+
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const AtLeastOne = Schema.Number.check(Schema.isFinite(), Schema.isGreaterThanOrEqualTo(1))
+
+/**
+ * Retries on the same provider, every field filled in: exponential backoff with jitter, capped
+ * attempts, only for retryable reasons, never shorter than a `RateLimited.retryAfter`.
+ *
+ * @category schemas
+ */
+export const ResolvedRetrySchema = Schema.Struct({
+  maxRetries: option(NonNegativeInt, "Retries after the first try (0 disables retrying).", 2),
+  initialDelay: duration("First backoff delay.", "200 millis"),
+  factor: option(AtLeastOne, "Backoff multiplier.", 2),
+  maxDelay: duration("Cap on one backoff delay.", "10 seconds"),
+  jitter: option(Schema.Boolean, "Jitter the delays (×0.8–1.2).", true)
+})
+
+/**
+ * The router's policy, every field filled in.
+ *
+ * @category schemas
+ */
+export const ResolvedSchema = Schema.Struct({
+  retry: ResolvedRetrySchema,
+  maxRetryAfter: duration(
+    "A 429 whose Retry-After is at most this is waited out on the same provider; a longer one fails over at once and the provider is skipped until then.",
+    "5 seconds"
+  ),
+  attemptTimeout: duration(
+    "Time limit for one try of one provider (for a stream: until its first content part).",
+    "60 seconds"
+  ),
+  deadline: duration(
+    "Time limit for the whole call, every failover included; interrupts in-flight work.",
+    "120 seconds"
+  ),
+  firstTokenTimeout: duration("Streams: time from the request to the first content part.", "30 seconds"),
+  idleTimeout: duration("Streams: longest silence between two parts.", "30 seconds"),
+  streamPolicy: option(
+    StreamPolicy,
+    "What a stream that breaks after content does: fail with the partial output, restart on the next provider, or continue the same answer there (needs assistant prefill).",
+    "fail"
+  ),
+  failoverOnInvalidRequest: option(
+    Schema.Boolean,
+    "Fail over on InvalidRequest (a provider-specific 400) instead of stopping.",
+    false
+  ),
+  failoverOnContentFiltered: option(Schema.Boolean, "Fail over on ContentFiltered instead of stopping.", false)
+})
+
+/**
+ * Retry options as a config file writes them: any field of `ResolvedRetrySchema`, each optional.
+ *
+ * @category schemas
+ */
+export const RetrySchema = ResolvedRetrySchema.mapFields(Struct.map(Schema.optionalKey)).annotate({
+  description: "Retries on the same provider: exponential backoff with jitter, only for retryable reasons."
+})
+
+/**
+ * The policy as a config file writes it: any field of `ResolvedSchema`, each optional (`retry`
+ * field by field). Decoded, it is a `Policy`.
+ *
+ * @category schemas
+ */
+export const PolicySchema = ResolvedSchema.mapFields((fields) => ({
+  ...Struct.map(fields, Schema.optionalKey),
+  retry: Schema.optionalKey(RetrySchema)
+}))
 
 /** A policy with every field filled in. @category models */
-export interface Resolved {
-  readonly retry: {
-    readonly maxRetries: number
-    readonly initialDelay: Duration.Duration
-    readonly factor: number
-    readonly maxDelay: Duration.Duration
-    readonly jitter: boolean
-  }
-  readonly maxRetryAfter: Duration.Duration
-  readonly attemptTimeout: Duration.Duration
-  readonly deadline: Duration.Duration
-  readonly firstTokenTimeout: Duration.Duration
-  readonly idleTimeout: Duration.Duration
-  readonly streamPolicy: StreamPolicy
-  readonly failoverOnInvalidRequest: boolean
-  readonly failoverOnContentFiltered: boolean
-}
+export type Resolved = typeof ResolvedSchema.Type
 
-/** @category constructors */
-export const defaults: Resolved = {
-  retry: {
-    maxRetries: 2,
-    initialDelay: Duration.millis(200),
-    factor: 2,
-    maxDelay: Duration.seconds(10),
-    jitter: true
-  },
-  maxRetryAfter: Duration.seconds(5),
-  attemptTimeout: Duration.seconds(60),
-  deadline: Duration.seconds(120),
-  firstTokenTimeout: Duration.seconds(30),
-  idleTimeout: Duration.seconds(30),
-  streamPolicy: "fail",
-  failoverOnInvalidRequest: false,
-  failoverOnContentFiltered: false
-}
+/** Retry options as code passes them: every field optional, delays as any `Duration.Input`. @category models */
+export type RetryOptions = OptionSchema.Input<Resolved["retry"]>
 
-const duration = (input: Duration.Input | undefined, fallback: Duration.Duration): Duration.Duration =>
-  input === undefined ? fallback : Duration.fromInputUnsafe(input)
+/** A policy as code passes it: every field optional, durations as any `Duration.Input`. @category models */
+export type Policy = OptionSchema.Input<Resolved>
+
+/** Every field's default, read from `ResolvedSchema`'s annotations. @category constructors */
+export const defaults: Resolved = OptionSchema.defaultsOf(ResolvedSchema)
 
 /** Fills every missing field of `policy` from `base` (default: `defaults`). @category constructors */
-export const resolve = (policy: Policy | undefined, base: Resolved = defaults): Resolved => ({
-  retry: {
-    maxRetries: policy?.retry?.maxRetries ?? base.retry.maxRetries,
-    initialDelay: duration(policy?.retry?.initialDelay, base.retry.initialDelay),
-    factor: policy?.retry?.factor ?? base.retry.factor,
-    maxDelay: duration(policy?.retry?.maxDelay, base.retry.maxDelay),
-    jitter: policy?.retry?.jitter ?? base.retry.jitter
-  },
-  maxRetryAfter: duration(policy?.maxRetryAfter, base.maxRetryAfter),
-  attemptTimeout: duration(policy?.attemptTimeout, base.attemptTimeout),
-  deadline: duration(policy?.deadline, base.deadline),
-  firstTokenTimeout: duration(policy?.firstTokenTimeout, base.firstTokenTimeout),
-  idleTimeout: duration(policy?.idleTimeout, base.idleTimeout),
-  streamPolicy: policy?.streamPolicy ?? base.streamPolicy,
-  failoverOnInvalidRequest: policy?.failoverOnInvalidRequest ?? base.failoverOnInvalidRequest,
-  failoverOnContentFiltered: policy?.failoverOnContentFiltered ?? base.failoverOnContentFiltered
-})
+export const resolve = (policy: Policy | undefined, base: Resolved = defaults): Resolved => OptionSchema.fill(policy, base)
