@@ -11,38 +11,30 @@
  * @since 0.1.0
  */
 import * as CoreCapabilities from "@flexiai/core/Capabilities"
-import { Duration as Dur, Schema, SchemaTransformation, Struct } from "effect"
+import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
+import * as OptionSchema from "@flexiai/core/OptionSchema"
+import * as RouterPolicy from "@flexiai/core/RouterPolicy"
+import { Schema, Struct } from "effect"
+import { defaultPreset } from "./Presets.ts"
 
 // ---------------------------------------------------------------------------
 // Building blocks
 // ---------------------------------------------------------------------------
 
-/** `Duration.fromInput`'s string form, without negative values. */
-const DURATION_PATTERN = /^\d+(?:\.\d+)?\s+(?:nanos?|micros?|millis?|seconds?|minutes?|hours?|days?|weeks?)$/u
-
-/** The message every duration field reports, so one bad value yields one line, not one per union member. */
-export const durationExpected = "a duration (milliseconds, or a string such as \"5 seconds\" or \"500 millis\")"
-
 /**
- * A duration as written in config: milliseconds, or a string such as `"5 seconds"` / `"500 millis"`.
+ * The message every duration field reports (defined with the duration schema in core).
  *
  * @category schemas
  */
-export const Duration = Schema.Union([
-  Schema.Number.check(Schema.isFinite(), Schema.isGreaterThanOrEqualTo(0)),
-  Schema.String.check(Schema.isPattern(DURATION_PATTERN))
-]).annotate({
-  expected: durationExpected,
-  description: "Milliseconds, or a number and a unit: \"500 millis\", \"5 seconds\", \"2 minutes\"."
-}).pipe(
-  Schema.decodeTo(
-    Schema.Duration,
-    SchemaTransformation.transform<Dur.Duration, number | string>({
-      decode: (input: number | string) => Dur.fromInputUnsafe(input as Dur.Input),
-      encode: (duration: Dur.Duration) => Dur.toMillis(duration)
-    })
-  )
-)
+export const durationExpected = OptionSchema.durationExpected
+
+/**
+ * A duration as written in config: milliseconds, or a string such as `"5 seconds"` / `"500 millis"`
+ * (`@flexiai/core/OptionSchema`'s, which the policy and breaker schemas use too).
+ *
+ * @category schemas
+ */
+export const Duration = OptionSchema.Duration
 
 /**
  * A secret as written in config: `env:NAME`, `file:PATH`, `keychain:service/account`, or (with a
@@ -55,31 +47,17 @@ export const Secret = Schema.RedactedFromValue(Schema.String).annotate({
 })
 
 const NonEmpty = Schema.NonEmptyString
-const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-const AtLeastOne = Schema.Number.check(Schema.isFinite(), Schema.isGreaterThanOrEqualTo(1))
 const optional = Schema.optionalKey
 
 // ---------------------------------------------------------------------------
-// Policy pieces (mirror @flexiai/core RouterPolicy and CircuitBreaker options)
+// Policy pieces (the schemas @flexiai/core describes them with)
 // ---------------------------------------------------------------------------
 
-/** `RouterPolicy.RetryOptions`. @category schemas */
-export const Retry = Schema.Struct({
-  maxRetries: optional(NonNegativeInt),
-  initialDelay: optional(Duration),
-  factor: optional(AtLeastOne),
-  maxDelay: optional(Duration),
-  jitter: optional(Schema.Boolean)
-})
+/** `RouterPolicy.RetrySchema`. @category schemas */
+export const Retry = RouterPolicy.RetrySchema
 
-/** `CircuitBreaker.Options`. @category schemas */
-export const Breaker = Schema.Struct({
-  failureThreshold: optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
-  openDuration: optional(Duration),
-  backoffFactor: optional(AtLeastOne),
-  maxOpenDuration: optional(Duration),
-  jitter: optional(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
-})
+/** `CircuitBreaker.OptionsSchema`. @category schemas */
+export const Breaker = CircuitBreaker.OptionsSchema
 
 /** Per-provider HTTP time limits. @category schemas */
 export const Timeouts = Schema.Struct({
@@ -94,18 +72,16 @@ export const presetNames = ["fast", "balanced", "reliable"] as const
 /** @category models */
 export type PresetName = typeof presetNames[number]
 
-/** A preset plus any `RouterPolicy.Policy` field, which overrides the preset. @category schemas */
+/** A preset plus any field of `RouterPolicy.PolicySchema`, which overrides the preset. @category schemas */
 export const Policy = Schema.Struct({
-  preset: optional(Schema.Literals(presetNames)),
-  retry: optional(Retry),
-  maxRetryAfter: optional(Duration),
-  attemptTimeout: optional(Duration),
-  deadline: optional(Duration),
-  firstTokenTimeout: optional(Duration),
-  idleTimeout: optional(Duration),
-  streamPolicy: optional(Schema.Literals(["fail", "restart", "continue"])),
-  failoverOnInvalidRequest: optional(Schema.Boolean),
-  failoverOnContentFiltered: optional(Schema.Boolean)
+  preset: optional(
+    OptionSchema.option(
+      Schema.Literals(presetNames),
+      "The named policy the other fields are laid over: fast (interactive), balanced, reliable (batch).",
+      defaultPreset
+    )
+  ),
+  ...RouterPolicy.PolicySchema.fields
 })
 
 /** @category models */

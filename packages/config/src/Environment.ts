@@ -17,7 +17,9 @@
  *
  * @since 0.1.0
  */
-import { Config, ConfigProvider, Effect, Option, type Redacted } from "effect"
+import * as OptionSchema from "@flexiai/core/OptionSchema"
+import { Config, ConfigProvider, Effect, Option, type Redacted, Schema, SchemaAST } from "effect"
+import * as ConfigSchema from "./ConfigSchema.ts"
 import type { ProviderKind } from "./ConfigSchema.ts"
 
 /** How a variable's text becomes a config value. @category models */
@@ -31,37 +33,64 @@ export interface Field {
 
 const field = (path: string, type: FieldType): Field => ({ path: path.split("."), type })
 
-const retryFields = (prefix: string): Array<Field> => [
-  field(`${prefix}retry.maxRetries`, "int"),
-  field(`${prefix}retry.initialDelay`, "duration"),
-  field(`${prefix}retry.factor`, "number"),
-  field(`${prefix}retry.maxDelay`, "duration"),
-  field(`${prefix}retry.jitter`, "boolean")
-]
+const hasCheck = (checks: ReadonlyArray<SchemaAST.Check<unknown>> | undefined, id: string): boolean =>
+  checks?.some((check) =>
+    (check.annotations?.representation as { readonly id?: unknown } | undefined)?.id === id ||
+    (check._tag === "FilterGroup" && hasCheck(check.checks, id))
+  ) ?? false
 
-const breakerFields = (prefix: string): Array<Field> => [
-  field(`${prefix}breaker.failureThreshold`, "int"),
-  field(`${prefix}breaker.openDuration`, "duration"),
-  field(`${prefix}breaker.backoffFactor`, "number"),
-  field(`${prefix}breaker.maxOpenDuration`, "duration"),
-  field(`${prefix}breaker.jitter`, "number")
-]
+/** How a leaf's variable is read, from the leaf's schema. */
+const leafType = (ast: SchemaAST.AST): FieldType | undefined => {
+  if (OptionSchema.isDuration(ast)) return "duration"
+  switch (ast._tag) {
+    case "Boolean":
+      return "boolean"
+    case "String":
+      return "string"
+    case "Number":
+      return hasCheck(ast.checks, "effect/schema/isInt") ? "int" : "number"
+    case "Literal":
+      return "enum"
+    case "Union":
+      return ast.types.every((member) => member._tag === "Literal") ? "enum" : undefined
+    default:
+      return undefined
+  }
+}
 
-/** Top-level fields with a `FLEXIAI_` variable. @category models */
+/**
+ * The environment fields of a config struct, found by walking its schema: one per leaf, nested
+ * structs joined into the path (`retry.maxRetries`), typed by the leaf's schema (an integer →
+ * `int`, a `Duration` → `duration`, literals → `enum`, …). So a field added to a schema, such as
+ * `@flexiai/core`'s `RouterPolicy.ResolvedSchema`, has its variable with no change here. A leaf no
+ * variable can spell is a bug in the schema and throws when this module loads.
+ *
+ * @category models
+ */
+export const fieldsOf = (schema: Schema.Top, path: ReadonlyArray<string>): Array<Field> => fieldsAt(schema.ast, path)
+
+const fieldsAt = (ast: SchemaAST.AST, path: ReadonlyArray<string>): Array<Field> => {
+  if (ast._tag !== "Objects") throw new Error(`Environment.fieldsOf: ${path.join(".")} is not a struct`)
+  return ast.propertySignatures.flatMap((property): Array<Field> => {
+    const at = [...path, String(property.name)]
+    if (property.type._tag === "Objects") return fieldsAt(property.type, at)
+    const type = leafType(property.type)
+    if (type === undefined) throw new Error(`Environment.fieldsOf: no variable type for ${at.join(".")}`)
+    return [{ path: at, type }]
+  })
+}
+
+/** `<prefix>retry.*`, from `ConfigSchema.Retry` (providerFields uses it with prefix ""). */
+const retryFields = (prefix: string): Array<Field> => fieldsOf(ConfigSchema.Retry, `${prefix}retry`.split("."))
+
+/** `<prefix>breaker.*`, from `ConfigSchema.Breaker`. */
+const breakerFields = (prefix: string): Array<Field> => fieldsOf(ConfigSchema.Breaker, `${prefix}breaker`.split("."))
+
+/** Top-level fields with a `FLEXIAI_` variable: every leaf of `policy`, `breaker` and `logging`. @category models */
 export const settingsFields: ReadonlyArray<Field> = [
-  field("policy.preset", "enum"),
-  ...retryFields("policy."),
-  field("policy.maxRetryAfter", "duration"),
-  field("policy.attemptTimeout", "duration"),
-  field("policy.deadline", "duration"),
-  field("policy.firstTokenTimeout", "duration"),
-  field("policy.idleTimeout", "duration"),
-  field("policy.streamPolicy", "enum"),
-  field("policy.failoverOnInvalidRequest", "boolean"),
-  field("policy.failoverOnContentFiltered", "boolean"),
+  ...fieldsOf(ConfigSchema.Policy, ["policy"]),
   ...breakerFields(""),
-  field("logging.level", "enum"),
-  field("logging.format", "enum")
+  ...fieldsOf(ConfigSchema.Logging, ["logging"])
 ]
 
 /** Provider fields with a `FLEXIAI_PROVIDERS_<index>_` variable (any kind). @category models */

@@ -17,6 +17,7 @@
  */
 import { Config, Context, type Duration, Effect, FileSystem, Layer, Logger, type LogLevel, Option, Path, Redacted, References, Schema } from "effect"
 import type * as JsonSchema from "effect/JsonSchema"
+import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as RouterPolicy from "@flexiai/core/RouterPolicy"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import * as ConfigFile from "./ConfigFile.ts"
@@ -270,16 +271,6 @@ const logLevels: Readonly<Record<typeof ConfigSchema.logLevels[number], LogLevel
   none: "None"
 }
 
-type BreakerInput = typeof ConfigSchema.Breaker.Type
-
-const resolveBreaker = (options: BreakerInput | undefined, base: Presets.ResolvedBreaker): Presets.ResolvedBreaker => ({
-  failureThreshold: options?.failureThreshold ?? base.failureThreshold,
-  openDuration: options?.openDuration ?? base.openDuration,
-  backoffFactor: options?.backoffFactor ?? base.backoffFactor,
-  maxOpenDuration: options?.maxOpenDuration ?? base.maxOpenDuration,
-  jitter: options?.jitter ?? base.jitter
-})
-
 const noProvidersMessage = (registry: Registry.Registry) =>
   "no provider configured, and none detected from the environment; declare providers in a config file or set one of: " +
   registry.standard.detections.map((detection) => Environment.describeDetection(detection, registry.standard)).join(", ")
@@ -321,14 +312,14 @@ const finish = (
     const preset = decoded.policy?.preset ?? Presets.defaultPreset
     const { preset: _preset, ...policyOverrides } = decoded.policy ?? {}
     const policy = RouterPolicy.resolve(policyOverrides, Presets.presets[preset])
-    const breaker = resolveBreaker(decoded.breaker, Presets.breakerDefaults)
+    const breaker = CircuitBreaker.resolve(decoded.breaker, Presets.breakerDefaults)
     const providers = enabled
       .map((provider): ResolvedProvider => ({
         ...provider,
         name: provider.name ?? provider.kind,
         priority: provider.priority ?? defaultPriority,
         retry: RouterPolicy.resolve({ retry: provider.retry }, policy).retry,
-        breaker: resolveBreaker(provider.breaker, breaker),
+        breaker: CircuitBreaker.resolve(provider.breaker, breaker),
         timeouts: { ...provider.timeouts }
       }) as ResolvedProvider)
       // Array.prototype.sort is stable: equal priorities keep their declared order.

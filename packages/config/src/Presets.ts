@@ -8,9 +8,14 @@
  * - `reliable`: for batch work; more retries, longer timeouts and deadline, and a broken stream
  *   restarts on the next provider instead of failing.
  *
+ * Each preset is a `RouterPolicy.Resolved`, the type `RouterPolicy.ResolvedSchema` describes, so a
+ * field added there is a type error here until every preset sets it (a test also checks each
+ * preset's values against the schema's ranges).
+ *
  * @since 0.1.0
  */
 import { Duration } from "effect"
+import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as RouterPolicy from "@flexiai/core/RouterPolicy"
 import type { PresetName } from "./ConfigSchema.ts"
 
@@ -61,20 +66,8 @@ export const presets: Readonly<Record<PresetName, RouterPolicy.Resolved>> = { fa
 /** The preset used when none is named. @category presets */
 export const defaultPreset: PresetName = "balanced"
 
-/** Circuit breaker options with every field filled in. @category models */
-export interface ResolvedBreaker {
-  readonly failureThreshold: number
-  readonly openDuration: Duration.Duration
-  readonly backoffFactor: number
-  readonly maxOpenDuration: Duration.Duration
-  readonly jitter: number
-}
+/** Circuit breaker options with every field filled in (`@flexiai/core`'s `CircuitBreaker.Resolved`). @category models */
+export type ResolvedBreaker = CircuitBreaker.Resolved
 
-/** The defaults `@flexiai/core`'s `CircuitBreaker.Options` documents. @category presets */
-export const breakerDefaults: ResolvedBreaker = {
-  failureThreshold: 5,
-  openDuration: Duration.seconds(60),
-  backoffFactor: 2,
-  maxOpenDuration: Duration.minutes(10),
-  jitter: 0.2
-}
+/** The breaker's defaults, `CircuitBreaker.defaults` (no preset changes them). @category presets */
+export const breakerDefaults: ResolvedBreaker = CircuitBreaker.defaults

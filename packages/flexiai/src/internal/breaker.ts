@@ -5,16 +5,11 @@
  */
 import { FlexiConfig } from "@flexiai/config"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
-import { Context, Duration, Effect, Layer, Scope, Stream } from "effect"
+import { Context, Effect, Layer, Schema, Scope, Stream } from "effect"
 
+// Every field, as the schema encodes it (durations in millis), so a new option separates breakers too.
 const breakerId = (breaker: FlexiConfig.ResolvedConfig["breaker"]): string =>
-  JSON.stringify([
-    breaker.failureThreshold,
-    Duration.toMillis(breaker.openDuration),
-    breaker.backoffFactor,
-    Duration.toMillis(breaker.maxOpenDuration),
-    breaker.jitter
-  ])
+  JSON.stringify(Schema.encodeSync(CircuitBreaker.ResolvedSchema)(breaker))
 
 /**
  * One breaker when every provider uses the top-level settings; otherwise one per distinct
