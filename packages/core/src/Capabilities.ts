@@ -75,6 +75,46 @@ export const merge = (base: Capabilities, overrides: Partial<Capabilities> | und
 }
 
 /**
+ * What a group of providers can do together (a router over them): a flag is on when any member's
+ * is, and a limit holds only when every member has one, at its widest (the hull of the ranges, the
+ * largest count), so a request the group refuses is one that every member would refuse. No
+ * members: nothing is possible.
+ *
+ * @category combinators
+ */
+export const union = (members: ReadonlyArray<Capabilities>): Capabilities => {
+  const any = (flag: (capabilities: Capabilities) => boolean | undefined) => members.some((member) => flag(member) === true)
+  const widestRange = (pick: (capabilities: Capabilities) => Range | undefined): Range | undefined => {
+    const ranges = members.map(pick)
+    if (ranges.length === 0 || ranges.some((range) => range === undefined)) return undefined
+    const defined = ranges as ReadonlyArray<Range>
+    return { min: Math.min(...defined.map((range) => range.min)), max: Math.max(...defined.map((range) => range.max)) }
+  }
+  const largest = (pick: (capabilities: Capabilities) => number | undefined): number | undefined => {
+    const values = members.map(pick)
+    return values.length === 0 || values.some((value) => value === undefined) ? undefined : Math.max(...(values as ReadonlyArray<number>))
+  }
+  const temperature = widestRange((member) => member.temperature)
+  const topP = widestRange((member) => member.topP)
+  const maxStopSequences = largest((member) => member.maxStopSequences)
+  const contextWindow = largest((member) => member.contextWindow)
+  const maxOutputTokens = largest((member) => member.maxOutputTokens)
+  return {
+    streaming: any((member) => member.streaming),
+    tools: any((member) => member.tools),
+    images: any((member) => member.images),
+    jsonSchema: any((member) => member.jsonSchema),
+    assistantPrefill: any((member) => member.assistantPrefill),
+    ...(any((member) => member.reasoning) ? { reasoning: true } : {}),
+    ...(temperature === undefined ? {} : { temperature }),
+    ...(topP === undefined ? {} : { topP }),
+    ...(maxStopSequences === undefined ? {} : { maxStopSequences }),
+    ...(contextWindow === undefined ? {} : { contextWindow }),
+    ...(maxOutputTokens === undefined ? {} : { maxOutputTokens })
+  }
+}
+
+/**
  * True when these capabilities can refuse some valid request: a flag the router checks is off, or
  * a limit is set. The router computes it once per provider, so a provider that takes everything
  * costs no check at all on a call.

@@ -247,13 +247,8 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
   const provider = ChatProvider.ChatProvider.of({
     name: "router",
     defaultModel: first?.provider.defaultModel ?? "",
-    capabilities: {
-      streaming: built.some((slot) => slot.provider.capabilities.streaming),
-      tools: built.some((slot) => slot.provider.capabilities.tools),
-      images: built.some((slot) => slot.provider.capabilities.images),
-      jsonSchema: built.some((slot) => slot.provider.capabilities.jsonSchema),
-      assistantPrefill: built.some((slot) => slot.provider.capabilities.assistantPrefill)
-    },
+    // what some candidate can do: a router inside another one is skipped only when all of its own would be
+    capabilities: Capabilities.union(built.map((slot) => slot.provider.capabilities)),
     chat,
     stream
   })

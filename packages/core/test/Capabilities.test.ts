@@ -62,4 +62,25 @@ describe("Capabilities", () => {
     assert.isUndefined(Capabilities.refusal(flagsOff, { messages: [{ role: "user", content: [{ type: "text", text: "x" }] }] }))
     for (const request of [tools, schema, image]) assert.isUndefined(Capabilities.refusal(Capabilities.all, request))
   })
+
+  it("union: a flag any member has, a limit only when every member has one, at its widest", () => {
+    const cold: Capabilities.Capabilities = { ...flagsOff, temperature: { min: 0, max: 1 }, maxStopSequences: 4, maxOutputTokens: 500 }
+    const hot: Capabilities.Capabilities = { ...flagsOff, tools: true, temperature: { min: 0.5, max: 2 }, maxStopSequences: 2, maxOutputTokens: 4000, reasoning: true }
+    const both = Capabilities.union([cold, hot])
+    assert.isTrue(both.tools)
+    assert.isFalse(both.images)
+    assert.isTrue(both.reasoning)
+    assert.deepStrictEqual(both.temperature, { min: 0, max: 2 })
+    assert.strictEqual(both.maxStopSequences, 4)
+    assert.strictEqual(both.maxOutputTokens, 4000)
+    // one member without a limit lifts it for the group
+    const withFree = Capabilities.union([cold, { ...flagsOff, images: true }])
+    assert.isUndefined(withFree.temperature)
+    assert.isUndefined(withFree.maxOutputTokens)
+    assert.isUndefined(Capabilities.refusal(withFree, ask({ temperature: 1.5 })))
+    // the group refuses only what every member refuses
+    assert.isDefined(Capabilities.refusal(both, ask({ temperature: 2.5 })))
+    assert.isUndefined(Capabilities.refusal(both, ask({ temperature: 1.5 })))
+    assert.isFalse(Capabilities.union([]).streaming)
+  })
 })
