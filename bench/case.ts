@@ -2,17 +2,17 @@
  * One benchmark case for one side, in a process of its own so neither side's JIT state or heap
  * colours the other's figure. `run.ts` starts the server once and runs these in rounds.
  *
- * Usage: node --expose-gc bench/case.ts <raw|flex|lean> <case> <port>; prints one JSON value. The
+ * Usage: node --expose-gc bench/case.ts <raw|flex|effect> <case> <port>; prints one JSON value. The
  * FlexiAI side is the path a user runs: the `chat` / `stream` accessors (request validation
  * included) on `FlexiAI.layer` over one OpenAI-compatible provider with the default policy
- * (retries on), through `ManagedRuntime.runPromise`. Per-request and per-chunk cases run at
- * concurrency 1 and 16 (`chat-16`: 16 calls in flight at all times, CPU divided by calls made).
- * The skip case builds a `Router` by hand, to put an in-memory provider behind an open circuit.
+ * (retries on) and the default HTTP client (the kit's `UndiciHttpClient`), through
+ * `ManagedRuntime.runPromise`. Per-request and per-chunk cases run at concurrency 1 and 16
+ * (`chat-16`: 16 calls in flight at all times, CPU divided by calls made). The skip case builds a
+ * `Router` by hand, to put an in-memory provider behind an open circuit.
  *
- * `lean` is the FlexiAI side with `@flexiai/provider`'s `UndiciHttpClient` in place of
- * `NodeHttpClient.layerUndici`, swapped in by the layer memo map (bench only: `FlexiAI.layer`
- * hard-wires its client today), to tell what wiring it as the default would give. The `http-*`
- * cases time the HTTP clients alone (`flex` there is Effect's undici client, `lean` ours).
+ * `effect` is the FlexiAI side on Effect's `NodeHttpClient.layerUndici` instead (the `httpClient`
+ * option), to show what the client choice is worth. The `http-*` cases time the HTTP clients
+ * alone (`flex` there is `UndiciHttpClient`, `effect` Effect's undici client).
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { ChatProvider, CircuitBreaker, Router } from "@flexiai/core"
@@ -80,51 +80,26 @@ const rawStream = async (model: string, onFirst?: () => void, signal?: AbortSign
 }
 
 // ---------------------------------------------------------------------------
-// FlexiAI: router → OpenAI provider → Effect HttpClient (undici)
+// FlexiAI: router → OpenAI provider → UndiciHttpClient (or Effect's undici client)
 // ---------------------------------------------------------------------------
 
 const upstream = (name: string) =>
   OpenAiChat.layer({ name }).pipe(
     Layer.provide(OpenAiClient.layer({ name, apiKey: Redacted.make("sk-bench"), apiUrl: `${base}/v1`, defaultModel: "json" })),
-    Layer.provide(NodeHttpClient.layerUndici)
+    Layer.provide(UndiciHttpClient.layer)
   )
-/**
- * A memo map that builds `replacement` wherever `target` is asked for: how the `lean` side puts
- * its client under `FlexiAI.layer` without changing it.
- */
-const substituting = (target: Layer.Layer<HttpClient.HttpClient>, replacement: Layer.Layer<HttpClient.HttpClient>) => {
-  const base = Layer.makeMemoMapUnsafe()
-  let used = false
-  // inherits the base map's entries; `call` keeps the nested builds on this map, not the base one
-  const memoMap: Layer.MemoMap = Object.create(base)
-  const baseGetOrElseMemoize = base.getOrElseMemoize.bind(memoMap)
-  const getOrElseMemoize: Layer.MemoMap["getOrElseMemoize"] = (layer, scope, build) =>
-    baseGetOrElseMemoize(
-      layer,
-      scope,
-      (layer as unknown) === target
-        ? (map, inner) => {
-          used = true
-          return Layer.buildWithMemoMap(replacement, map, inner) as unknown as ReturnType<typeof build>
-        }
-        : build
-    )
-  Object.assign(memoMap, { getOrElseMemoize })
-  return { memoMap, used: () => used }
-}
-
 // The path users get: FlexiAI.layer (router with the default policy, breaker, OpenAI-compatible
-// provider, undici) and the `chat` / `stream` accessors, which validate the request first
-const swap = side === "lean" ? substituting(NodeHttpClient.layerUndici, UndiciHttpClient.layer) : undefined
+// provider, UndiciHttpClient) and the `chat` / `stream` accessors, which validate the request first
 const runtime = ManagedRuntime.make(
-  FlexiAI.layer({
-    providers: [{ kind: "openai-compatible", name: "mock", model: "json", baseUrl: `${base}/v1`, apiKey: "sk-bench" }],
-    logging: { level: "warn" }
-  }),
-  swap === undefined ? undefined : { memoMap: swap.memoMap }
+  FlexiAI.layer(
+    {
+      providers: [{ kind: "openai-compatible", name: "mock", model: "json", baseUrl: `${base}/v1`, apiKey: "sk-bench" }],
+      logging: { level: "warn" }
+    },
+    side === "effect" ? { httpClient: NodeHttpClient.layerUndici } : {}
+  )
 )
 await runtime.runPromise(Effect.void)
-if (swap !== undefined && !swap.used()) throw new Error("the lean side did not get UndiciHttpClient")
 const request = (model: string): ChatRequest.ChatRequest => ({ model, messages: [{ role: "user", content: "hello" }] })
 const jsonRequest = request("json")
 
@@ -320,14 +295,14 @@ const skipMicros = async (): Promise<{ readonly alone: number; readonly withOpen
 }
 
 // ---------------------------------------------------------------------------
-// the HTTP clients alone: Effect's undici client (`flex`), ours (`lean`), raw undici (`raw`)
+// the HTTP clients alone: ours (`flex`), Effect's undici client (`effect`), raw undici (`raw`)
 // ---------------------------------------------------------------------------
 
 // without Effect's HTTP span, as FlexiAI's providers run (`httpSpans` is opt-in)
 const httpRuntime = side === "raw"
   ? undefined
   : ManagedRuntime.make(Layer.merge(
-    side === "lean" ? UndiciHttpClient.layer : NodeHttpClient.layerUndici,
+    side === "effect" ? NodeHttpClient.layerUndici : UndiciHttpClient.layer,
     Layer.succeed(HttpClient.TracerDisabledWhen, () => true)
   ))
 const httpClient = httpRuntime === undefined ? undefined : await httpRuntime.runPromise(Effect.service(HttpClient.HttpClient))

@@ -1,6 +1,6 @@
 /**
  * `pnpm bench`: FlexiAI on the path a user runs (the `chat` / `stream` accessors on `FlexiAI.layer`
- * with the default policy: router → OpenAI-compatible provider → Effect HttpClient on undici)
+ * with the default policy: router → OpenAI-compatible provider → the kit's UndiciHttpClient)
  * against the floor, a raw `undici` request with a hand-written SSE loop, both against the
  * same local server (a child process, so its CPU is not counted). Each case runs for each side in a
  * fresh process (`case.ts`), alternating sides over several rounds; medians are reported.
@@ -27,47 +27,47 @@ const serverCount = () =>
   })
 
 const caseFile = new URL("./case.ts", import.meta.url).pathname
-type Side = "raw" | "flex" | "lean"
+type Side = "raw" | "flex" | "effect"
 const once = (side: Side, which: string): number =>
   Number(execFileSync(process.execPath, ["--expose-gc", caseFile, side, which, String(port)], { encoding: "utf8" }).trim().split("\n").at(-1))
 
 const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
-// BENCH_LEAN=0 leaves out the `lean` side (FlexiAI on @flexiai/provider's UndiciHttpClient)
-const withLean = process.env["BENCH_LEAN"] !== "0"
+// BENCH_EFFECT=0 leaves out the `effect` side (FlexiAI on Effect's NodeHttpClient.layerUndici)
+const withEffect = process.env["BENCH_EFFECT"] !== "0"
 
 interface Figures {
   readonly raw: number
   readonly flex: number
-  readonly lean: number
+  readonly effect: number
   readonly raws: ReadonlyArray<number>
   readonly flexes: ReadonlyArray<number>
-  readonly leans: ReadonlyArray<number>
+  readonly effects: ReadonlyArray<number>
 }
 
 /** Each side in a fresh process per round, the sides alternating within a round. */
-const measure = (which: string, lean = withLean): Figures => {
+const measure = (which: string, effect = withEffect): Figures => {
   const raws: Array<number> = []
   const flexes: Array<number> = []
-  const leans: Array<number> = []
+  const effects: Array<number> = []
   for (let round = 0; round < rounds; round++) {
     raws.push(once("raw", which))
     flexes.push(once("flex", which))
-    if (lean) leans.push(once("lean", which))
+    if (effect) effects.push(once("effect", which))
   }
   const show = (values: ReadonlyArray<number>) => values.map((v) => v.toFixed(2)).join(" ")
-  process.stderr.write(`  ${which}: raw ${show(raws)} | flex ${show(flexes)}${lean ? ` | lean ${show(leans)}` : ""}\n`)
-  return { raw: median(raws), flex: median(flexes), lean: lean ? median(leans) : Number.NaN, raws, flexes, leans }
+  process.stderr.write(`  ${which}: raw ${show(raws)} | flex ${show(flexes)}${effect ? ` | effect ${show(effects)}` : ""}\n`)
+  return { raw: median(raws), flex: median(flexes), effect: effect ? median(effects) : Number.NaN, raws, flexes, effects }
 }
 
 const fmt = (value: number, digits = 1) => (Number.isNaN(value) ? "–" : value.toFixed(digits))
 const verdict = (pass: boolean) => (pass ? "✓ pass" : "✗ FAIL")
 
-/** One row: the figure, raw, FlexiAI and its ratio/verdict, then the same for the lean side. */
+/** One row: the figure, raw, FlexiAI and its ratio/verdict, then the same for the `effect` side. */
 const rows: Array<ReadonlyArray<string>> = []
 const ratioRow = (figure: string, f: Figures, target: number, digits: number, scale = 1) => {
   const ratio = f.flex / f.raw
-  const lean = f.lean / f.raw
+  const effect = f.effect / f.raw
   rows.push([
     figure,
     fmt(f.raw / scale, digits),
@@ -75,7 +75,7 @@ const ratioRow = (figure: string, f: Figures, target: number, digits: number, sc
     `${fmt(ratio, 2)}×`,
     `≤ ${target}×`,
     verdict(ratio <= target),
-    ...(withLean ? [fmt(f.lean / scale, digits), `${fmt(lean, 2)}× ${verdict(lean <= target)}`] : [])
+    ...(withEffect ? [fmt(f.effect / scale, digits), `${fmt(effect, 2)}× ${verdict(effect <= target)}`] : [])
   ])
 }
 
@@ -93,7 +93,7 @@ if (wanted("ttft")) {
   // which cancels the machine's load drifting between rounds
   const ttft = measure("ttft")
   const overhead = median(ttft.flexes.map((flex, round) => flex - ttft.raws[round]!))
-  const leanOverhead = withLean ? median(ttft.leans.map((lean, round) => lean - ttft.raws[round]!)) : Number.NaN
+  const effectOverhead = withEffect ? median(ttft.effects.map((effect, round) => effect - ttft.raws[round]!)) : Number.NaN
   rows.push([
     "time to first token (ms)",
     fmt(ttft.raw, 3),
@@ -101,7 +101,7 @@ if (wanted("ttft")) {
     `+${fmt(overhead, 3)} ms`,
     "≤ +0.15 ms",
     verdict(overhead <= 0.15),
-    ...(withLean ? [fmt(ttft.lean, 3), `+${fmt(leanOverhead, 3)} ms ${verdict(leanOverhead <= 0.15)}`] : [])
+    ...(withEffect ? [fmt(ttft.effect, 3), `+${fmt(effectOverhead, 3)} ms ${verdict(effectOverhead <= 0.15)}`] : [])
   ])
 }
 
@@ -125,33 +125,33 @@ if (wanted("skip")) {
     `+${fmt(withOpen - alone, 2)} µs, ${reached} requests reached it`,
     "≤ 5 µs, 0 requests",
     verdict(withOpen - alone <= 5 && reached === 0),
-    ...(withLean ? ["", "(no HTTP client on this path)"] : [])
+    ...(withEffect ? ["", "(no HTTP client on this path)"] : [])
   ])
 }
 
-// The HTTP clients alone, same method: Effect's undici client (`flex` side of the http-* cases),
-// ours (`lean`) and raw undici. Time to first body bytes, from a scoped request as providers make them.
+// The HTTP clients alone, same method: ours (`flex` side of the http-* cases), Effect's undici
+// client (`effect`) and raw undici. Time to first body bytes, from a scoped request as providers make them.
 const clientRows: Array<ReadonlyArray<string>> = []
 for (const [which, label] of [["http-chat", "CPU per request, concurrency 1 (µs)"], ["http-chat-16", "CPU per request, concurrency 16 (µs)"]] as const) {
   if (!wanted(which)) continue
   const f = measure(which, true)
-  clientRows.push([label, fmt(f.raw), fmt(f.flex), `${fmt(f.flex / f.raw, 2)}×`, fmt(f.lean), `${fmt(f.lean / f.raw, 2)}×`])
+  clientRows.push([label, fmt(f.raw), fmt(f.flex), `${fmt(f.flex / f.raw, 2)}×`, fmt(f.effect), `${fmt(f.effect / f.raw, 2)}×`])
 }
 if (wanted("http-ttfb")) {
   const f = measure("http-ttfb", true)
   const over = (values: ReadonlyArray<number>) => median(values.map((value, round) => value - f.raws[round]!))
-  clientRows.push(["time to first body bytes (ms)", fmt(f.raw, 3), fmt(f.flex, 3), `+${fmt(over(f.flexes), 3)} ms`, fmt(f.lean, 3), `+${fmt(over(f.leans), 3)} ms`])
+  clientRows.push(["time to first body bytes (ms)", fmt(f.raw, 3), fmt(f.flex, 3), `+${fmt(over(f.flexes), 3)} ms`, fmt(f.effect, 3), `+${fmt(over(f.effects), 3)} ms`])
 }
 
 console.log(`\nFlexiAI overhead vs raw undici (Node ${process.version}, ${rounds} rounds, medians)\n`)
 if (rows.length > 0) {
-  console.log(`| figure | raw undici | FlexiAI | FlexiAI vs raw | target | |${withLean ? " FlexiAI on UndiciHttpClient | vs raw |" : ""}`)
-  console.log(`| --- | --- | --- | --- | --- | --- |${withLean ? " --- | --- |" : ""}`)
+  console.log(`| figure | raw undici | FlexiAI | FlexiAI vs raw | target | |${withEffect ? " FlexiAI on Effect's undici client | vs raw |" : ""}`)
+  console.log(`| --- | --- | --- | --- | --- | --- |${withEffect ? " --- | --- |" : ""}`)
   for (const row of rows) console.log(`| ${row.join(" | ")} |`)
 }
 if (clientRows.length > 0) {
   console.log("\nHTTP clients alone\n")
-  console.log("| figure | raw undici | Effect's undici client | vs raw | UndiciHttpClient | vs raw |")
+  console.log("| figure | raw undici | UndiciHttpClient | vs raw | Effect's undici client | vs raw |")
   console.log("| --- | --- | --- | --- | --- | --- |")
   for (const row of clientRows) console.log(`| ${row.join(" | ")} |`)
 }

@@ -8,7 +8,8 @@
  * `layer(config)` (a config object or an already `ResolvedConfig`) and `layerConfig(options)`
  * (file + environment + overrides) assemble everything a config describes: one provider layer
  * per entry (by kind), the circuit breaker, the failover router with the config's policy and
- * priorities, the logger of `config.logging`, and Node's HTTP client. They provide
+ * priorities, the logger of `config.logging`, and the kit's HTTP client over undici
+ * (`UndiciHttpClient`). They provide
  * `ChatProvider` (the router) and `FlexiAI` (control: status, order, circuits, health, models,
  * stats). `make(config)` wraps the same layer in a `ManagedRuntime` for code not written in
  * Effect (see `Client`).
@@ -30,13 +31,14 @@
  *
  * @since 0.1.0
  */
-import { NodeHttpClient, NodeServices } from "@effect/platform-node"
+import { NodeServices } from "@effect/platform-node"
 import { FlexiConfig, type FlexiConfigError } from "@flexiai/config"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as Router from "@flexiai/core/Router"
 import { Context, Duration, Effect, Layer, Scope } from "effect"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
+import * as UndiciHttpClient from "@flexiai/provider/UndiciHttpClient"
 import type { HttpClient } from "effect/http"
 import * as ProviderLayers from "./ProviderLayers.ts"
 import { makeBreaker } from "./internal/breaker.ts"
@@ -63,10 +65,12 @@ export interface Options {
   /** Time limit for one provider's health probe or model listing. Default 10 seconds. */
   readonly probeTimeout?: Duration.Input | undefined
   /**
-   * The HTTP client providers send through. Default `NodeHttpClient.layerUndici` from
-   * `@effect/platform-node`; give your own (Effect's `FetchHttpClient.layer`, a client with your
-   * proxy or a `mapRequest`, `@flexiai/provider`'s `UndiciHttpClient.layer`) to change it. A provider
-   * that sets `timeouts.connect` still gets an undici client of its own with that connect timeout.
+   * The HTTP client providers send through. Default `@flexiai/provider`'s `UndiciHttpClient.layer`
+   * (an Effect `HttpClient` straight over undici's dispatcher, cheaper per request and per stream
+   * than Effect's own undici client); give your own (`NodeHttpClient.layerUndici` from
+   * `@effect/platform-node`, Effect's `FetchHttpClient.layer`, a client with your proxy or a
+   * `mapRequest`) to change it. A provider that sets `timeouts.connect` still gets an undici client
+   * of its own with that connect timeout.
    */
   readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
   /**
@@ -258,7 +262,7 @@ export const layer = (
   config: FlexiConfig.Input | FlexiConfig.ResolvedConfig,
   options: Options = {}
 ): Layer.Layer<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError> => {
-  const httpClient = options.httpClient ?? NodeHttpClient.layerUndici
+  const httpClient = options.httpClient ?? UndiciHttpClient.layer
   if (isResolved(config)) return fromResolved(config, nameLabel, options).pipe(Layer.provide(httpClient))
   // From an object the declared positions are known, so problems can say `providers[2]`.
   const declared = config.providers ?? []
@@ -290,7 +294,7 @@ export const layerConfig = (
       FlexiConfig.load({ file: options.file, overrides: options.overrides, providers: options.providers }),
       (resolved) => fromResolved(resolved, nameLabel, options)
     )
-  ).pipe(Layer.provide(Layer.merge(NodeServices.layer, options.httpClient ?? NodeHttpClient.layerUndici)))
+  ).pipe(Layer.provide(Layer.merge(NodeServices.layer, options.httpClient ?? UndiciHttpClient.layer)))
 
 // ---------------------------------------------------------------------------
 // accessors

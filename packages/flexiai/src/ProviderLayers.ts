@@ -8,17 +8,18 @@
  * provider is built or any socket opened.
  *
  * `timeouts.connect` is not a provider client's: it becomes the undici dispatcher's connect
- * timeout, so a provider that sets it gets an HTTP client (connection pool) of its own here.
+ * timeout, so a provider that sets it gets an HTTP client (connection pool) of its own here: the
+ * kit's `UndiciHttpClient`, like the shared default.
  *
  * @since 0.1.0
  */
-import { NodeHttpClient } from "@effect/platform-node"
 import type { FlexiConfig } from "@flexiai/config"
 import { FlexiConfigError } from "@flexiai/config"
 import type * as ChatProvider from "@flexiai/core/ChatProvider"
 import * as Capabilities from "@flexiai/core/Capabilities"
 import * as ProviderKind from "@flexiai/provider/ProviderKind"
-import { Duration, type Layer } from "effect"
+import * as UndiciHttpClient from "@flexiai/provider/UndiciHttpClient"
+import type { Layer } from "effect"
 import type { HttpClient } from "effect/http"
 import * as Providers from "./Providers.ts"
 
@@ -92,4 +93,4 @@ export const listsModels = (kind: string, registry: ReadonlyArray<ProviderKind.A
 export const httpClientLayer = (provider: Provider): Layer.Layer<HttpClient.HttpClient> | undefined =>
   provider.timeouts.connect === undefined
     ? undefined
-    : NodeHttpClient.layerUndiciOptions({ connect: { timeout: Duration.toMillis(provider.timeouts.connect) } })
+    : UndiciHttpClient.layerWith({ connectTimeout: provider.timeouts.connect })

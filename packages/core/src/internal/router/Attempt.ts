@@ -269,6 +269,28 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
       })
     }
 
+  /**
+   * `Effect.retry(once, schedule)` after `once` already failed with `first`: the first try runs
+   * bare and the schedule is stepped only when it fails, so a call that succeeds at once (nearly
+   * all) builds no schedule driver and provides no retry metadata. `first` is replayed as the
+   * driver's first input; later tries run `once` again, exactly as under `Effect.retry`.
+   */
+  const retrying = <A>(
+    slot: Slot,
+    once: Effect.Effect<A, ChatError>,
+    first: ChatError,
+    deadlineAt: number
+  ): Effect.Effect<A, ChatError> => {
+    let replay = true
+    const tried = Effect.suspend(() => {
+      if (!replay) return once
+      replay = false
+      return Effect.fail(first)
+    })
+    // a retry whose backoff would end past the deadline is not made
+    return Effect.retry(tried, slot.schedule.pipe(Schedule.while(({ duration, now: at }) => at + Duration.toMillis(duration) < deadlineAt)))
+  }
+
   const admitted = <A>(
     slot: Slot,
     model: string,
@@ -286,10 +308,7 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
       return run
     })
     return once.pipe(
-      // a retry whose backoff would end past the deadline is not made
-      slot.policy.retry.maxRetries > 0
-        ? Effect.retry(slot.schedule.pipe(Schedule.while(({ duration, now: at }) => at + Duration.toMillis(duration) < deadlineAt)))
-        : identity,
+      slot.policy.retry.maxRetries > 0 ? Effect.catch((first) => retrying(slot, once, first, deadlineAt)) : identity,
       Effect.onInterrupt(() =>
         Effect.gen(function*() {
           const at = yield* Clock.currentTimeMillis
