@@ -14,7 +14,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Stream } from "effect"
+import { Channel, Context, Effect, type Scope, Stream } from "effect"
 import * as CapabilitiesModule from "./Capabilities.ts"
 import * as ChatRequest from "./ChatRequest.ts"
 import type { ChatResponse } from "./ChatResponse.ts"
@@ -70,7 +70,9 @@ export const chat = (input: ChatRequest.ChatInput): Effect.Effect<ChatResponse, 
  * @category accessors
  */
 export const stream = (input: ChatRequest.ChatInput): Stream.Stream<StreamPart, ChatError, ChatProvider> =>
-  Stream.unwrap(
+  // A channel transform rather than `Stream.unwrap`: the provider's pull is handed out as it is,
+  // without the step `unwrap` puts in front of every pull (and its setup under a provided scope).
+  Stream.fromChannel(Channel.fromTransform((_, scope: Scope.Scope) =>
     Effect.flatMap(ChatRequest.decode(input), (request) =>
-      ChatProvider.use((provider) => Effect.succeed(provider.stream(request))))
-  )
+      ChatProvider.use((provider) => Channel.toPullScoped(provider.stream(request).channel, scope)))
+  ))

@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
+import { plain } from "./internal/plainRequest.ts"
 import { InvalidRequest, ProviderError } from "./ProviderError.ts"
 
 // ---------------------------------------------------------------------------
@@ -246,14 +247,22 @@ const decodeRequest = Schema.decodeUnknownEffect(ChatRequest, { errors: "all" })
  *
  * @category constructors
  */
-export const decode = (input: ChatInput | unknown): Effect.Effect<ChatRequest, ProviderError> =>
-  decodeRequest(
-    typeof input === "string"
-      ? { messages: [{ role: "user", content: input }] }
-      : Array.isArray(input)
-      ? { messages: input }
-      : input
-  ).pipe(
+export const decode = (input: ChatInput | unknown): Effect.Effect<ChatRequest, ProviderError> => {
+  const request = typeof input === "string"
+    ? { messages: [{ role: "user", content: input }] }
+    : Array.isArray(input)
+    ? { messages: input }
+    : input
+  // checked when run, as the Schema decode is: a request changed between building and running the
+  // effect is checked as it is then
+  return Effect.suspend(() => {
+    const checked = plain(request)
+    return checked !== undefined ? Effect.succeed(checked) : decodeWithSchema(request)
+  })
+}
+
+const decodeWithSchema = (input: unknown): Effect.Effect<ChatRequest, ProviderError> =>
+  decodeRequest(input).pipe(
     Effect.mapError((error) =>
       new ProviderError({
         provider: "flexiai",

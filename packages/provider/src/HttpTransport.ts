@@ -15,9 +15,9 @@
  *
  * @since 0.2.0
  */
-import { Clock, Context, Duration, Effect, type Fiber, LogLevel, Redacted, References, type Scope, Stream } from "effect"
+import { Clock, Context, Duration, Effect, type Fiber, LogLevel, Option, Redacted, References, type Scope, Stream } from "effect"
 import { constTrue, identity } from "effect/Function"
-import { Headers, HttpBody, HttpClient, HttpClientRequest } from "effect/http"
+import { Headers, HttpBody, HttpClient, HttpClientRequest, UrlParams } from "effect/http"
 import type { HttpClientError, HttpClientResponse } from "effect/http"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
@@ -224,12 +224,33 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
     return headers
   }
 
-  const requestTo = (method: "GET" | "POST", path: string, headers: Headers.Headers, body: string | undefined) =>
-    HttpClientRequest.make(method)(`${baseUrl}${path}`, {
-      headers,
-      ...(urlParams === undefined ? {} : { urlParams }),
-      ...(body === undefined ? {} : { body: HttpBody.text(body, "application/json") })
-    })
+  // A JSON POST is built in one step (`makeWith`), with the content type already in its headers:
+  // the same request `HttpClientRequest.make` gives (same headers in the same order), without the
+  // five intermediate requests and three header copies its option-by-option `modify` makes.
+  const withJsonType = new Map<Headers.Headers, Headers.Headers>()
+  const requestTo = (method: "GET" | "POST", path: string, headers: Headers.Headers, body: string | undefined) => {
+    if (body === undefined || urlParams !== undefined) {
+      return HttpClientRequest.make(method)(`${baseUrl}${path}`, {
+        headers,
+        ...(urlParams === undefined ? {} : { urlParams }),
+        ...(body === undefined ? {} : { body: HttpBody.text(body, "application/json") })
+      })
+    }
+    let typed = withJsonType.get(headers)
+    if (typed === undefined) {
+      typed = Headers.set(headers, "content-type", "application/json")
+      withJsonType.set(headers, typed)
+    }
+    const bytes = HttpBody.text(body, "application/json")
+    return HttpClientRequest.makeWith(
+      method,
+      `${baseUrl}${path}`,
+      UrlParams.empty,
+      Option.none(),
+      Headers.set(typed, "content-length", String(bytes.contentLength)),
+      bytes
+    )
+  }
 
   // What every request runs with: no HTTP span unless asked for, and secret headers redacted
   // wherever effect prints request headers. One context, merged per request.

@@ -45,6 +45,8 @@ export interface Totals {
   failed: number
 }
 
+const success: CircuitBreaker.Outcome = { _tag: "Success" }
+
 export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], totals: Totals) => {
 
   /**
@@ -182,14 +184,28 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
       return Effect.andThen(breaker.record(permit, outcome), logAttempt(settled, attempts.length))
     })
 
-  const settleSuccess = (
+  // The hot path's settle (nearly every call ends here): the same record as `settleWith`, built in
+  // one step, the log level read in it, the attempt line built only when Debug is on.
+  const settleSuccess = <T>(
     slot: Slot,
     model: string,
     permit: CircuitBreaker.Permit,
     tries: number,
     started: number,
-    attempts: Array<Attempt>
-  ) => settleWith(slot, model, permit, { _tag: "Success" }, { outcome: "success", tries }, started, attempts)
+    attempts: Array<Attempt>,
+    value: T
+  ): Effect.Effect<T> =>
+    Effect.withFiber((fiber) => {
+      const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
+      slot.successes++
+      recordLatency(slot, now - started)
+      const settled: Attempt = { provider: slot.name, model, outcome: "success", tries, latencyMillis: now - started }
+      attempts.push(settled)
+      const recorded = breaker.record(permit, success)
+      return LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
+        ? Effect.as(recorded, value)
+        : Effect.andThen(recorded, Effect.as(attemptLine(settled, attempts.length), value))
+    })
 
   // The deadline cut this try short: not the provider's fault, so the circuit hears nothing
   const settleDeadline = (
@@ -236,7 +252,7 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
   const attempt = <A>(
     slot: Slot,
     model: string,
-    run: Effect.Effect<A, ChatError>,
+    run: (slot: Slot) => Effect.Effect<A, ChatError>,
     attempts: Array<Attempt>,
     settle: boolean,
     deadlineAt: number,
@@ -294,7 +310,7 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
   const admitted = <A>(
     slot: Slot,
     model: string,
-    run: Effect.Effect<A, ChatError>,
+    run: (slot: Slot) => Effect.Effect<A, ChatError>,
     attempts: Array<Attempt>,
     settle: boolean,
     permit: CircuitBreaker.Permit,
@@ -305,7 +321,7 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
     let tries = 0
     const once = Effect.suspend(() => {
       tries++
-      return run
+      return run(slot)
     })
     return once.pipe(
       slot.policy.retry.maxRetries > 0 ? Effect.catch((first) => retrying(slot, once, first, deadlineAt)) : identity,
@@ -330,15 +346,18 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
             : Effect.andThen(settleFailure(slot, model, permit, error, tries, now, attempts), Effect.fail(error)),
         onSuccess: (value): Effect.Effect<Tried<A>> => {
           const tried = { value, permit, tries, started: now }
-          return settle ? Effect.as(settleSuccess(slot, model, permit, tries, now, attempts), tried) : Effect.succeed(tried)
+          return settle ? settleSuccess(slot, model, permit, tries, now, attempts, tried) : Effect.succeed(tried)
         }
       })
     )
   }
 
   /**
-   * `firstSuccessOf` over the slots. A failure that should not fail over leaves as a
-   * `Result.fail` value, which `firstSuccessOf` counts as a success and so stops at.
+   * Tries the slots in order until one answers: a try that fails over moves on to the next slot,
+   * the last one's to `AllProvidersFailed`. A failure that should not fail over leaves as a
+   * `Result.fail` value, and the deadline passing as `AllProvidersFailed { deadlineExceeded }`.
+   * (What `Effect.firstSuccessOf` over one effect per slot did, without building one per slot up
+   * front nor a second catch per slot.)
    */
   const failover = <A>(
     slots: ReadonlyArray<Slot>,
@@ -348,40 +367,38 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
     settle: boolean,
     deadlineAt: number
   ): Effect.Effect<Result.Result<{ readonly slot: Slot; readonly tried: Tried<A> }, ChatError>, AllProvidersFailed> => {
+    if (slots.length === 0) return Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
+    const allFailed = () => Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
     const deadlineExceeded = () =>
       Effect.succeed(Result.fail(new AllProvidersFailed({ attempts: [...attempts], deadlineExceeded: true })))
-    return slots.length === 0
-      ? Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
-      // each candidate is a lazy effect: its attempt starts only if the ones before it failed over
-      : Effect.firstSuccessOf(slots.map((slot) =>
-        Effect.clockWith((clock) => {
-          const now = clock.currentTimeMillisUnsafe()
-          if (now >= deadlineAt) return deadlineExceeded()
-          // one boolean for a provider that takes every request; the check itself only for the rest
-          const refused = slot.limited ? Capabilities.refusal(slot.provider.capabilities, request) : undefined
-          return refused !== undefined
-            ? refuse(slot, modelOf(slot, request), attempts, refused)
-            : attempt(slot, modelOf(slot, request), Effect.suspend(() => run(slot)), attempts, settle, deadlineAt, now).pipe(
-              Effect.matchEffect({
-                onSuccess: (tried) => Effect.succeed(Result.succeed({ slot, tried })),
-                onFailure: (error) =>
-                  error === skippedSentinel
-                    ? Effect.fail(error)
-                    : error === deadlineHit
-                    ? deadlineExceeded()
-                    : failsOver(error, slot.policy)
-                    ? Effect.fail(error)
-                    : Effect.succeed(Result.fail(error))
-              })
-            )
+    // each candidate is a lazy effect: its attempt starts only if the ones before it failed over
+    const from = (index: number): Effect.Effect<Result.Result<{ readonly slot: Slot; readonly tried: Tried<A> }, ChatError>, AllProvidersFailed> =>
+      Effect.clockWith((clock) => {
+        const now = clock.currentTimeMillisUnsafe()
+        if (now >= deadlineAt) return deadlineExceeded()
+        const slot = slots[index]!
+        const next = index + 1 < slots.length ? () => from(index + 1) : allFailed
+        const model = modelOf(slot, request)
+        // one boolean for a provider that takes every request; the check itself only for the rest
+        const refused = slot.limited ? Capabilities.refusal(slot.provider.capabilities, request) : undefined
+        if (refused !== undefined) return Effect.catch(refuse(slot, model, attempts, refused), next)
+        return Effect.matchEffect(attempt(slot, model, run, attempts, settle, deadlineAt, now), {
+          onSuccess: (tried) => Effect.succeed(Result.succeed({ slot, tried })),
+          onFailure: (error) =>
+            error === skippedSentinel
+              ? next()
+              : error === deadlineHit
+              ? deadlineExceeded()
+              : failsOver(error, slot.policy)
+              ? next()
+              : Effect.succeed(Result.fail(error))
         })
-      )).pipe(
-        Effect.catch(() => Effect.fail(new AllProvidersFailed({ attempts: [...attempts] })))
-      )
+      })
+    return from(0)
   }
 
   const countOutcome = (attempts: ReadonlyArray<Attempt>, failed: boolean) => {
-    totals.failovers += attempts.filter((attempt) => attempt.outcome !== "success").length
+    for (let i = 0; i < attempts.length; i++) if (attempts[i]!.outcome !== "success") totals.failovers++
     if (failed) totals.failed++
   }
   return { countOutcome, failover, settleFailure, settleSuccess, within }

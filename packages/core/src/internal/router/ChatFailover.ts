@@ -10,49 +10,42 @@ import type { ChatResponse } from "../../ChatResponse.ts"
 import { type Attempt, type ChatError, ProviderError, Timeout } from "../../ProviderError.ts"
 import type { Deps } from "./Attempt.ts"
 import { traced } from "./CallLog.ts"
-import { modelOf } from "./Slot.ts"
+import { modelOf, type Slot } from "./Slot.ts"
 
+
+const attemptTimedOut = (slot: Slot, request: ChatRequest) =>
+  new ProviderError({
+    provider: slot.name,
+    model: modelOf(slot, request),
+    reason: new Timeout({
+      message: `no answer within ${Duration.format(slot.policy.attemptTimeout)}`,
+      phase: "total",
+      afterMillis: Duration.toMillis(slot.policy.attemptTimeout)
+    })
+  })
 
 export const makeChat = ({ attempts: { countOutcome, failover, within }, order, routerPolicy, totals }: Deps) => {
-  // Combinators rather than a generator: this runs on every call, and each step counts there.
   const chat = (request: ChatRequest): Effect.Effect<ChatResponse, ChatError> =>
     Effect.clockWith((clock) => {
       const started = clock.currentTimeMillisUnsafe()
       const attempts: Array<Attempt> = []
       totals.requests++
       const deadlineAt = started + Duration.toMillis(routerPolicy.deadline)
-      return Effect.flatMap(Ref.get(order), (slots) =>
-        failover(
-          slots,
-          request,
-          (slot) =>
-            within(slot.provider.chat(request), slot.policy.attemptTimeout, deadlineAt, () =>
-              new ProviderError({
-                provider: slot.name,
-                model: modelOf(slot, request),
-                reason: new Timeout({
-                  message: `no answer within ${Duration.format(slot.policy.attemptTimeout)}`,
-                  phase: "total",
-                  afterMillis: Duration.toMillis(slot.policy.attemptTimeout)
-                })
-              })),
-          attempts,
-          true,
-          deadlineAt
-        ).pipe(
-          Effect.matchEffect({
-            onFailure: (error) => {
-              countOutcome(attempts, true)
-              return Effect.fail(error)
-            },
-            onSuccess: (outcome): Effect.Effect<ChatResponse, ChatError> => {
-              countOutcome(attempts, Result.isFailure(outcome))
-              if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
-              const latencyMillis = clock.currentTimeMillisUnsafe() - started
-              return Effect.succeed({ ...outcome.success.tried.value, attempts, latencyMillis })
-            }
-          })
-        ))
+      const run = (slot: Slot) =>
+        within(slot.provider.chat(request), slot.policy.attemptTimeout, deadlineAt, () => attemptTimedOut(slot, request))
+      // the order as it is when the call starts (a read of the Ref, without a step of its own)
+      return Effect.matchEffect(failover(Ref.getUnsafe(order), request, run, attempts, true, deadlineAt), {
+        onFailure: (error) => {
+          countOutcome(attempts, true)
+          return Effect.fail(error)
+        },
+        onSuccess: (outcome): Effect.Effect<ChatResponse, ChatError> => {
+          countOutcome(attempts, Result.isFailure(outcome))
+          if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
+          const latencyMillis = clock.currentTimeMillisUnsafe() - started
+          return Effect.succeed({ ...outcome.success.tried.value, attempts, latencyMillis })
+        }
+      })
     }).pipe(traced("Router.chat", request))
   return chat
 }

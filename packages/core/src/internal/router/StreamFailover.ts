@@ -198,7 +198,7 @@ export const makeStream = (
       if (active === undefined || active.settled) return Effect.void
       active.settled = true
       return inCall(
-        settleSuccess(active.slot, active.model, active.tried.permit, active.tried.tries, active.tried.started, attempts)
+        settleSuccess(active.slot, active.model, active.tried.permit, active.tried.tries, active.tried.started, attempts, undefined)
       ).pipe(Effect.andThen(closeCurrent))
     })
 
