@@ -253,6 +253,28 @@ describe("router over the wire: 400s", () => {
       assert.strictEqual(yield* count(backup), 1)
     }))
 
+  const deterministic: ReadonlyArray<readonly [string, MockProviderServer.Reply]> = [
+    ["an unknown status (418)", MockProviderServer.raw("I'm a teapot", { status: 418 })],
+    ["a redirect (302)", MockProviderServer.raw("", { status: 302, headers: { location: "https://elsewhere.example/v1" } })]
+  ]
+  for (const [label, reply] of deterministic) {
+    it.effect(`${label} fails over at once: no retry, no backoff, and it counts against the circuit`, () =>
+      Effect.gen(function*() {
+        // the same reply three times: a retry would get it again, and wait 1 s for it
+        const { backup, breaker, primary, router } = yield* setupRouter({ primary: [reply, reply, reply] })
+        const response = yield* router.chat(request())
+        assert.strictEqual(response.provider, "backup")
+        assert.deepStrictEqual(summary(response.attempts), [
+          expected("primary", "failure", 1, "UnexpectedStatus"),
+          expected("backup", "success", 1)
+        ])
+        assert.strictEqual(response.attempts[0]!.latencyMillis, 0, "no backoff was waited")
+        assert.strictEqual(yield* count(primary), 1, "not retried on the same provider")
+        assert.strictEqual(yield* count(backup), 1)
+        assert.deepStrictEqual(yield* breaker.state(PRIMARY_KEY), { _tag: "Closed", failures: 1 }, "a health failure")
+      }))
+  }
+
   const stopping: ReadonlyArray<readonly [string, MockProviderServer.Reply, string]> = [
     ["content_policy_violation", MockProviderServer.contentFiltered(), "ContentFiltered"],
     ["a plain invalid request", MockProviderServer.invalidRequest("temperature"), "InvalidRequest"]

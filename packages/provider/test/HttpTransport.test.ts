@@ -207,10 +207,11 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       assert.strictEqual(error.reason._tag, "InvalidRequest")
       assert.strictEqual(error.requestId, "m1")
       assert.include(error.message, "teapot")
-      // without the row, a 418 fails over as a ServerError
+      // without the row, a 418 fails over at once as an UnexpectedStatus
       const plain = yield* transport(server.url, Auth.none)
       const fallback = yield* Effect.flip(plain.sendJson("/x", {}, text))
-      assert.strictEqual(fallback.reason._tag, "ServerError")
+      assert.strictEqual(fallback.reason._tag, "UnexpectedStatus")
+      assert.include(fallback.message, "(HTTP 418)")
     }))
 
   it.effect("a body past the cap is a MalformedResponse; an undecodable one names what it was", () =>
