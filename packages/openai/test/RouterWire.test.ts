@@ -37,6 +37,8 @@ interface SetupOptions {
   readonly policy?: RouterPolicy.Policy | undefined
   readonly primaryPolicy?: RouterPolicy.Policy | undefined
   readonly breaker?: CircuitBreaker.Options | undefined
+  /** More client options for the primary (`maxStreamBytes`, ...). */
+  readonly primaryClient?: Partial<OpenAiClient.Options> | undefined
 }
 
 /**
@@ -55,7 +57,12 @@ const setupRouter = (options: SetupOptions = {}) =>
       fallback: MockProviderServer.text(BACKUP_ANSWER)
     })
     const primaryLayer = OpenAiChat.layer({ name: "primary", defaultModel: PRIMARY_MODEL }).pipe(
-      Layer.provide(OpenAiClient.layer({ name: "primary", apiKey: Redacted.make(apiKey), apiUrl: `${primary.url}/v1` }))
+      Layer.provide(OpenAiClient.layer({
+        name: "primary",
+        apiKey: Redacted.make(apiKey),
+        apiUrl: `${primary.url}/v1`,
+        ...options.primaryClient
+      }))
     )
     const backupLayer = OpenAiCompatible.layerCompatible({
       name: "backup",
@@ -469,6 +476,61 @@ describe("router over the wire: streams before content", () => {
         assert.strictEqual(yield* count(backup), 1)
       }))
   }
+})
+
+describe("router over the wire: the streamed body cap", () => {
+  const capped = { maxStreamBytes: 4096 }
+
+  it.effect("a body past maxStreamBytes before any content fails over invisibly", () =>
+    Effect.gen(function*() {
+      const { backup, primary, router } = yield* setupRouter({
+        primary: [MockProviderServer.text("big", { chunks: ["y".repeat(10_000)] })],
+        primaryClient: capped,
+        policy: { retry: noRetries, streamPolicy: "fail" }
+      })
+      const parts = [...(yield* Stream.runCollect(router.stream(request())))]
+      assert.strictEqual(textOf(parts), BACKUP_ANSWER)
+      assert.deepStrictEqual(summary(finishOf(parts).attempts ?? []), [
+        expected("primary", "failure", 1, "MalformedResponse"),
+        expected("backup", "success", 1)
+      ])
+      assert.strictEqual(yield* count(backup), 1)
+      assert.strictEqual(yield* count(primary), 1)
+    }))
+
+  it.effect("past it after content: StreamInterrupted with the partial text (policy fail), never a finish", () =>
+    Effect.gen(function*() {
+      const piece = "z".repeat(1500)
+      const { backup, router } = yield* setupRouter({
+        primary: [MockProviderServer.text("big", { chunks: [piece, piece, piece, piece], chunkDelayMillis: 20 })],
+        primaryClient: capped,
+        policy: { retry: noRetries, streamPolicy: "fail" }
+      })
+      const { fiber, parts } = yield* consume(router.stream(request()))
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.isFalse(parts.some((part) => part.type === "finish"), "a capped stream never finishes")
+      assert.isAbove(textOf(parts).length, 0, "content came before the cap")
+      const reason = reasonOf(error)
+      assert.strictEqual(reason._tag, "StreamInterrupted")
+      assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.partialText : undefined, textOf(parts))
+      assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.cause : undefined, "MalformedResponse")
+      assert.strictEqual(yield* count(backup), 0)
+    }))
+
+  it.effect("past it after content under `restart`: the backup's complete answer follows a restart part", () =>
+    Effect.gen(function*() {
+      const piece = "z".repeat(1500)
+      const { router } = yield* setupRouter({
+        primary: [MockProviderServer.text("big", { chunks: [piece, piece, piece, piece], chunkDelayMillis: 20 })],
+        primaryClient: capped,
+        policy: { retry: noRetries, streamPolicy: "restart" }
+      })
+      const parts = [...(yield* Stream.runCollect(router.stream(request())))]
+      const restart = parts.findIndex((part) => part.type === "restart")
+      assert.isAbove(restart, 0)
+      assert.strictEqual(textOf(parts.slice(restart)), BACKUP_ANSWER)
+      assert.strictEqual(finishOf(parts).provider, "backup")
+    }))
 })
 
 describe("router over the wire: streams after content", () => {

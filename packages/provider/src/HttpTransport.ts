@@ -1,6 +1,6 @@
 /**
  * The HTTP transport every provider builds its client on: base URL, auth (`Auth`), headers,
- * timeouts, status → reason mapping, body cap, Debug-only body logging, scoped streaming and the
+ * timeouts, status → reason mapping, body caps (streamed bodies too), Debug-only body logging, scoped streaming and the
  * provider's request id. It takes `HttpClient` from context, so apps choose the backend and tests
  * point it at `MockProviderServer`. A provider supplies only what differs: its extra status rows,
  * its request-id header names, how its error bodies read.
@@ -73,8 +73,13 @@ export interface Options {
   readonly timeouts: Timeouts
   /** Effect's own span per request and trace headers to the provider. Default `false`. */
   readonly httpSpans?: boolean | undefined
-  /** The largest non-streamed body read, in bytes. Default `BodyLimit.defaultMaxBytes`. */
+  /** The largest non-streamed body read, in bytes. Default `BodyLimit.defaultMaxBytes` (32 MiB). */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * The largest streamed body, in bytes, counted over the whole stream; past it the stream fails
+   * with `MalformedResponse`. Default `BodyLimit.defaultMaxStreamBytes` (256 MiB); `Infinity`: no cap.
+   */
+  readonly maxStreamBytes?: number | undefined
   /** Default `StatusReasons.defaults`; extend it with `StatusReasons.extend`. */
   readonly statusTable?: StatusReasons.Table | undefined
   /** Where the provider puts its request id, in lower case, first match wins. Default `["x-request-id", "request-id"]`. */
@@ -120,7 +125,8 @@ export interface HttpTransport {
   ) => Effect.Effect<Sent<A>, ProviderError.ProviderError>
   /**
    * POSTs `body` as JSON; succeeds once the provider accepted it (2xx). The response lives in the
-   * caller's scope: closing the scope ends the request. No whole-stream limit, `timeouts.idle` per read.
+   * caller's scope: closing the scope ends the request. `timeouts.idle` per read, no whole-stream
+   * time limit; the body is capped at `maxStreamBytes` (a `MalformedResponse` past it).
    */
   readonly openStream: (
     path: string,
@@ -165,6 +171,7 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
   const auth: Auth.Auth = options.auth ?? { _tag: "None" }
   const timeouts = options.timeouts
   const maxBodyBytes = options.maxBodyBytes ?? BodyLimit.defaultMaxBytes
+  const maxStreamBytes = options.maxStreamBytes ?? BodyLimit.defaultMaxStreamBytes
   const urlParams = options.urlParams
   const reasonOfResponse = options.reasonFromResponse ??
     tableReason(options.statusTable ?? StatusReasons.defaults, options.errorBody)
@@ -404,6 +411,7 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
           const requestIdNow = () => requestId === null ? (requestId = requestIdOf(response.headers)) : requestId
           // built only when the timeout fires: an error object (with its stack) per request is not free
           const idleTimeout = () => timedOut("idle", timeouts.idle, "no data for", { model, requestId: requestIdNow() })
+          const tooLarge = () => fail(BodyLimit.streamTooLarge(maxStreamBytes), { model, requestId: requestIdNow() })
           const bytes = response.stream.pipe(
             // a body that breaks off is a network failure, whatever the backend calls it (undici: DecodeError)
             Stream.mapError((error) =>
@@ -412,6 +420,8 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
                 requestId: requestIdNow()
               })
             ),
+            // a body that never ends (or loops) must not grow the decoder's state without bound
+            (body) => BodyLimit.capStream(body, maxStreamBytes, tooLarge),
             // timed per network read, not per event: a read carries many events
             (body) => Duration.isFinite(timeouts.idle) ? idleTimeoutOf(body, timeouts.idle, idleTimeout) : body
           )

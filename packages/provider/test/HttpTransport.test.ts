@@ -53,6 +53,28 @@ const serve = (reply: Reply) =>
     (server) => Effect.sync(server.close)
   )
 
+/** A node:http server on 127.0.0.1 whose handler writes the response itself (pieces, pauses, no end). */
+const writer = (handle: (response: ServerResponse, request: IncomingMessage) => void) =>
+  Effect.acquireRelease(
+    Effect.callback<{ readonly url: string; readonly close: () => void }>((resume) => {
+      const http = createServer((request, response) => {
+        request.resume()
+        request.on("end", () => handle(response, request))
+      })
+      http.listen(0, "127.0.0.1", () => {
+        const { port } = http.address() as AddressInfo
+        resume(Effect.succeed({
+          url: `http://127.0.0.1:${port}`,
+          close: () => {
+            http.closeAllConnections()
+            http.close()
+          }
+        }))
+      })
+    }),
+    (handle) => Effect.sync(handle.close)
+  )
+
 const timeouts: HttpTransport.Timeouts = { firstByte: Duration.seconds(5), idle: Duration.seconds(5), total: Duration.seconds(10) }
 const text = { decode: (body: string) => body, what: "text" }
 const utf8 = new TextDecoder()
@@ -240,6 +262,41 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       assert.strictEqual(text, "data: 1\n\ndata: 2\n\n")
       assert.strictEqual(server.seen[0]!.headers["accept"], "text/event-stream")
       assert.strictEqual(server.seen[0]!.headers["authorization"], `Bearer ${key}`)
+    }))
+
+  it.effect("a streamed body past maxStreamBytes fails with MalformedResponse at the read that passes it, never ending as if complete", () =>
+    Effect.gen(function*() {
+      // eight 1000-byte writes, each its own network read; the cap is 3500 bytes
+      const piece = "x".repeat(1000)
+      const server = yield* writer((response) => {
+        response.writeHead(200, { "content-type": "text/event-stream", "x-request-id": "big" })
+        let sent = 0
+        const next = () => {
+          if (sent === 8) return response.end()
+          sent++
+          response.write(piece, () => setTimeout(next, 15))
+        }
+        next()
+      })
+      const client = yield* transport(server.url, Auth.none, { maxStreamBytes: 3500 })
+      const received: Array<number> = []
+      const error = yield* Effect.scoped(Effect.gen(function*() {
+        const opened = yield* client.openStream("/stream", {}, { accept: "text/event-stream" })
+        return yield* Effect.flip(Stream.runForEach(opened.bytes, (chunk) => Effect.sync(() => received.push(chunk.length))))
+      }))
+      assert.strictEqual(error.reason._tag, "MalformedResponse")
+      assert.include(error.message, "3500-byte limit")
+      assert.strictEqual(error.requestId, "big")
+      const total = received.reduce((sum, length) => sum + length, 0)
+      assert.isAtLeast(total, 1000, "what came within the cap was delivered")
+      assert.isAtMost(total, 3500, "nothing past the cap was delivered")
+      // the default cap lets the same body through whole
+      const roomy = yield* transport(server.url, Auth.none)
+      const whole = yield* Effect.scoped(Effect.flatMap(
+        roomy.openStream("/stream", {}, { accept: "text/event-stream" }),
+        (opened) => Stream.runFold(opened.bytes, () => 0, (sum, chunk) => sum + chunk.length)
+      ))
+      assert.strictEqual(whole, 8000)
     }))
 
   it.effect("get is bounded by timeouts.total: a body that never ends is a Timeout of phase total", () =>
