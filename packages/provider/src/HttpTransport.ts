@@ -310,8 +310,13 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
           (token) =>
             Effect.flatMap(withToken(token), (response) =>
               response.status === 401
-                // the token may have been revoked or rotated early: one renewal and one more try
-                ? Effect.flatMap(Effect.mapError(source.refresh(token), authError), withToken)
+                // the token may have been revoked or rotated early: one renewal and one more try,
+                // after the 401's body is read off (within the body cap, under `firstByte` like
+                // the rest), so its connection goes back to the pool instead of staying busy
+                ? Effect.andThen(
+                  Effect.ignore(BodyLimit.readText(response, maxBodyBytes)),
+                  Effect.flatMap(Effect.mapError(source.refresh(token), authError), withToken)
+                )
                 : Effect.succeed(response))
         )
         break

@@ -3,7 +3,7 @@ import { Duration, Effect, Exit, Fiber, Redacted, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { AddressInfo, Socket } from "node:net"
 import * as Auth from "../src/Auth.ts"
 import * as HttpTransport from "../src/HttpTransport.ts"
 import * as StatusReasons from "../src/StatusReasons.ts"
@@ -136,6 +136,43 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       yield* client.sendJson("/chat", {}, text)
       assert.strictEqual(fetches, 2)
       assert.strictEqual(server.seen.length, 3)
+    }))
+
+  it.effect("the 401 body is read off before the resend: its response completes and its connection is not torn down", () =>
+    Effect.gen(function*() {
+      // a 401 with a body larger than the socket buffers: unless the client reads it, the server
+      // cannot finish sending it, and the connection stays busy until the client drops it
+      const page = JSON.stringify({ error: { message: "expired", padding: "p".repeat(16 * 1024 * 1024) } })
+      const rejected: Array<{ readonly response: ServerResponse; readonly socket: Socket }> = []
+      const server = yield* writer((response, request) => {
+        const stale = request.headers["authorization"] === "Bearer token-number-1-abcdefgh"
+        if (stale) rejected.push({ response, socket: request.socket })
+        response.writeHead(stale ? 401 : 200, { "content-type": "application/json" })
+        response.end(stale ? page : "{\"ok\":true}")
+      })
+      const tokens = () => {
+        let fetches = 0
+        return TokenSource.make(Effect.sync(() => ({ value: Redacted.make(`token-number-${++fetches}-abcdefgh`) })))
+      }
+      const settle = TestClock.withLive(Effect.sleep(Duration.millis(50)))
+
+      const client = yield* transport(server.url, Auth.token(tokens()))
+      const sent = yield* client.sendJson("/chat", {}, text)
+      assert.strictEqual(sent.parsed, "{\"ok\":true}")
+      yield* settle
+      assert.isTrue(rejected[0]!.response.writableFinished, "the whole 401 body was read by the client")
+
+      // a stream's response lives in the caller's scope: an unread 401 would be aborted (its
+      // socket destroyed) only when that scope closes
+      const streaming = yield* transport(server.url, Auth.token(tokens()))
+      const body = yield* Effect.scoped(Effect.flatMap(
+        streaming.openStream("/stream", {}, { accept: "text/event-stream" }),
+        (opened) => Stream.mkString(Stream.decodeText(opened.bytes))
+      ))
+      assert.strictEqual(body, "{\"ok\":true}")
+      yield* settle
+      assert.isTrue(rejected[1]!.response.writableFinished, "the stream's 401 body was read too")
+      assert.isFalse(rejected[1]!.socket.destroyed, "its connection went back to the pool, not aborted")
     }))
 
   it.effect("a token still rejected after its one refresh fails as Authentication, with both tokens masked", () =>
