@@ -6,7 +6,7 @@
  * its request-id header names, how its error bodies read.
  *
  * Every failure leaves as a `ProviderError` with a classified reason and the provider's request
- * id; every secret given to it (keys, current and previous tokens, a signer's secrets) is masked
+ * id; every secret given to it (keys, a token source's recent tokens, a signer's secrets) is masked
  * out of provider messages. Gotcha: `timeouts.firstByte` covers connecting *and* waiting for the
  * response headers; a slow stream after its headers is caught by `timeouts.idle` instead.
  *
@@ -27,6 +27,7 @@ import * as BodyLimit from "./BodyLimit.ts"
 import { idleTimeout as idleTimeoutOf } from "./Idle.ts"
 import * as Mask from "./Mask.ts"
 import * as StatusReasons from "./StatusReasons.ts"
+import type * as TokenSource from "./TokenSource.ts"
 
 type Reason = ProviderError.ProviderErrorReason
 
@@ -191,21 +192,17 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
     ...Object.values(options.headers ?? {}).filter((value) => value.length >= 20),
     ...(options.secrets ?? [])
   ])
-  // a token source's tokens are masked as they go out: the current one and the one before it (a
-  // late error of a request sent with it), one mask built per change
-  let tokenMask: { readonly token: string; readonly mask: Mask.Mask } | undefined
-  let previousToken: string | undefined
-  const mask: Mask.Mask = auth._tag !== "Token"
-    ? staticMask
-    : (text: string) => tokenMask === undefined ? staticMask(text) : tokenMask.mask(staticMask(text))
-  const useToken = (token: Redacted.Redacted<string>): string => {
-    const value = Redacted.value(token)
-    if (tokenMask?.token !== value) {
-      if (tokenMask !== undefined) previousToken = tokenMask.token
-      tokenMask = { token: value, mask: Mask.make(previousToken === undefined ? [value] : [value, previousToken]) }
-    }
-    return `Bearer ${value}`
+  // a token source's tokens are masked, the replaced ones too (a late error of a request sent
+  // with one): the source keeps the latest it handed out, and the mask is rebuilt when that changes
+  let tokenMask: { readonly recent: ReadonlyArray<Redacted.Redacted<string>>; readonly mask: Mask.Mask } | undefined
+  const tokenMaskOf = (source: TokenSource.TokenSource<Reason>): Mask.Mask => {
+    const recent = source.recent()
+    if (tokenMask?.recent !== recent) tokenMask = { recent, mask: Mask.make(recent) }
+    return tokenMask.mask
   }
+  const tokenSource = auth._tag === "Token" ? auth.source : undefined
+  const mask: Mask.Mask = tokenSource === undefined ? staticMask : (text: string) => tokenMaskOf(tokenSource)(staticMask(text))
+  const bearerOf = (token: Redacted.Redacted<string>): string => `Bearer ${Redacted.value(token)}`
 
   const redactedNames = auth._tag === "Header"
     ? ["authorization", "cookie", "set-cookie", "x-api-key", auth.name.toLowerCase()]
@@ -304,7 +301,7 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
       case "Token": {
         const request = requestTo(method, path, headers, body)
         const source = auth.source
-        const withToken = (token: Redacted.Redacted<string>) => send(HttpClientRequest.setHeader(request, "authorization", useToken(token)))
+        const withToken = (token: Redacted.Redacted<string>) => send(HttpClientRequest.setHeader(request, "authorization", bearerOf(token)))
         sending = Effect.flatMap(
           Effect.mapError(source.get, authError),
           (token) =>

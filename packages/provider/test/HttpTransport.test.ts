@@ -1,5 +1,5 @@
 import { assert, layer } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Redacted, Stream } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Redacted, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
@@ -189,6 +189,29 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       const shown = errorText(exit) + error.message + client.mask("token-number-1-abcdefgh token-number-2-abcdefgh")
       assert.notInclude(shown, "token-number-1")
       assert.notInclude(shown, "token-number-2")
+    }))
+
+  it.effect("after several renewals every recent token stays masked, not only the current one", () =>
+    Effect.gen(function*() {
+      // every token expires at once, so each call renews; the server echoes every token it saw.
+      // The tokens share no 8-character piece, so one token's mask cannot hide another.
+      let fetches = 0
+      const source = TokenSource.make(
+        Effect.map(Clock.currentTimeMillis, (now) => ({ value: Redacted.make("ABCD"[fetches++]!.repeat(24)), expiresAtMillis: now })),
+        { renewBefore: Duration.zero }
+      )
+      const tokens: Array<string> = []
+      const server = yield* serve((seen) => {
+        tokens.push(seen.headers["authorization"]!.replace("Bearer ", ""))
+        return { status: 500, body: JSON.stringify({ error: { message: `tokens seen: ${tokens.join(", ")}` } }) }
+      })
+      const client = yield* transport(server.url, Auth.token(source))
+      let last: Exit.Exit<unknown, ProviderError.ProviderError> | undefined
+      for (let call = 0; call < 4; call++) last = yield* Effect.exit(client.sendJson("/chat", {}, text))
+      assert.deepStrictEqual(tokens, ["A", "B", "C", "D"].map((letter) => letter.repeat(24)))
+      const shown = errorText(last!) + client.mask(tokens.join(" "))
+      assert.include(shown, "tokens seen")
+      for (const token of tokens) assert.notInclude(shown, token.slice(0, 8), `${token[0]} is masked`)
     }))
 
   it.effect("a signer sees the exact method, URL, headers and body bytes, and its headers arrive", () =>
