@@ -80,12 +80,32 @@ export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
   get countsAgainstHealth(): boolean { return true }
 }
 
-/** A 5xx from the provider. @category errors */
+/** A 5xx from the provider (and 408, 409): transient, so retried on the same provider first. @category errors */
 export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
   message,
   status: Schema.Int
 }) {
   get isRetryable(): boolean { return true }
+  get failsOver(): boolean { return true }
+  get countsAgainstHealth(): boolean { return true }
+}
+
+/**
+ * A status the provider should not have answered with: one without a row of its own in the
+ * provider's status table (a 418, a proxy's odd code), or a redirect (3xx, never followed: a
+ * redirected API call is a misconfigured URL, and following it would send the key elsewhere).
+ *
+ * Unlike a `ServerError` it is not retried on the same provider: such a status is deterministic,
+ * so a retry wastes its backoff on the same answer. It fails over at once and counts against the
+ * provider's health (a misconfigured endpoint keeps failing).
+ *
+ * @category errors
+ */
+export class UnexpectedStatus extends Schema.TaggedError<UnexpectedStatus>()("UnexpectedStatus", {
+  message,
+  status: Schema.Int
+}) {
+  get isRetryable(): boolean { return false }
   get failsOver(): boolean { return true }
   get countsAgainstHealth(): boolean { return true }
 }
@@ -236,6 +256,7 @@ export const ProviderErrorReason = Schema.Union([
   QuotaExceeded,
   Overloaded,
   ServerError,
+  UnexpectedStatus,
   Timeout,
   Connection,
   InvalidRequest,
@@ -264,7 +285,7 @@ export class ProviderError extends Schema.TaggedError<ProviderError>()("Provider
     const where = this.model === undefined ? this.provider : `${this.provider} (${this.model})`
     const extra = this.reason._tag === "RateLimited" && this.reason.retryAfter !== undefined
       ? ` (retry after ${Duration.format(this.reason.retryAfter)})`
-      : this.reason._tag === "ServerError"
+      : this.reason._tag === "ServerError" || this.reason._tag === "UnexpectedStatus"
       ? ` (HTTP ${this.reason.status})`
       : this.reason._tag === "Timeout"
       ? ` (${this.reason.phase})`

@@ -31,6 +31,7 @@ describe("ProviderError", () => {
       [new ProviderError.QuotaExceeded({ message: "" }), false, true, true],
       [new ProviderError.Overloaded({ message: "" }), true, true, true],
       [new ProviderError.ServerError({ message: "", status: 500 }), true, true, true],
+      [new ProviderError.UnexpectedStatus({ message: "", status: 418 }), false, true, true],
       [new ProviderError.Timeout({ message: "", phase: "first-byte" }), false, true, true],
       [new ProviderError.Connection({ message: "" }), true, true, true],
       [new ProviderError.InvalidRequest({ message: "" }), false, false, false],

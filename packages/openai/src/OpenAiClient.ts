@@ -82,6 +82,12 @@ export interface Options {
    */
   readonly maxBodyBytes?: number | undefined
   /**
+   * The largest streamed body, in bytes, over the whole stream; past it the stream fails with
+   * `MalformedResponse` (before its first content that fails over; after it the router's stream
+   * policy decides). Default 256 MiB; `Infinity` switches it off.
+   */
+  readonly maxStreamBytes?: number | undefined
+  /**
    * A renewed bearer token instead of a static `apiKey` (Azure Entra, a gateway's client
    * credentials): sent as `Authorization: Bearer`, cached and renewed by the source, and on a 401
    * refreshed once and the request sent again before the failure counts. Its tokens are masked
@@ -186,6 +192,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     timeouts,
     httpSpans: options.httpSpans,
     maxBodyBytes: options.maxBodyBytes,
+    maxStreamBytes: options.maxStreamBytes,
     requestIdHeaders: Errors.requestIdHeaders,
     reasonFromResponse: Errors.reasonFromResponse
   })

@@ -33,8 +33,9 @@ describe("status faults", () => {
   it.effect("an unknown status (418) and OpenRouter's 402 fail over; a 301 is not followed and names its host", () =>
     Effect.gen(function*() {
       const teapot = reasonOf(yield* chatError(MockProviderServer.raw("I'm a teapot", { status: 418 })))
-      assert.strictEqual(teapot._tag, "ServerError")
+      assert.strictEqual(teapot._tag, "UnexpectedStatus")
       assert.isTrue(teapot.failsOver)
+      assert.isFalse(teapot.isRetryable)
       const credits = reasonOf(
         yield* chatError(MockProviderServer.error(402, { message: "Insufficient credits", code: 402 }))
       )
@@ -43,7 +44,7 @@ describe("status faults", () => {
       const moved = reasonOf(
         yield* chatError(MockProviderServer.raw("", { status: 301, headers: { location: "https://elsewhere.example/v1/chat/completions" } }))
       )
-      assert.strictEqual(moved._tag, "ServerError")
+      assert.strictEqual(moved._tag, "UnexpectedStatus")
       assert.isTrue(moved.failsOver)
       assert.include(moved.message, "elsewhere.example")
     }))

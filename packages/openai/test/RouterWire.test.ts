@@ -37,6 +37,8 @@ interface SetupOptions {
   readonly policy?: RouterPolicy.Policy | undefined
   readonly primaryPolicy?: RouterPolicy.Policy | undefined
   readonly breaker?: CircuitBreaker.Options | undefined
+  /** More client options for the primary (`maxStreamBytes`, ...). */
+  readonly primaryClient?: Partial<OpenAiClient.Options> | undefined
 }
 
 /**
@@ -55,7 +57,12 @@ const setupRouter = (options: SetupOptions = {}) =>
       fallback: MockProviderServer.text(BACKUP_ANSWER)
     })
     const primaryLayer = OpenAiChat.layer({ name: "primary", defaultModel: PRIMARY_MODEL }).pipe(
-      Layer.provide(OpenAiClient.layer({ name: "primary", apiKey: Redacted.make(apiKey), apiUrl: `${primary.url}/v1` }))
+      Layer.provide(OpenAiClient.layer({
+        name: "primary",
+        apiKey: Redacted.make(apiKey),
+        apiUrl: `${primary.url}/v1`,
+        ...options.primaryClient
+      }))
     )
     const backupLayer = OpenAiCompatible.layerCompatible({
       name: "backup",
@@ -253,6 +260,28 @@ describe("router over the wire: 400s", () => {
       assert.strictEqual(yield* count(backup), 1)
     }))
 
+  const deterministic: ReadonlyArray<readonly [string, MockProviderServer.Reply]> = [
+    ["an unknown status (418)", MockProviderServer.raw("I'm a teapot", { status: 418 })],
+    ["a redirect (302)", MockProviderServer.raw("", { status: 302, headers: { location: "https://elsewhere.example/v1" } })]
+  ]
+  for (const [label, reply] of deterministic) {
+    it.effect(`${label} fails over at once: no retry, no backoff, and it counts against the circuit`, () =>
+      Effect.gen(function*() {
+        // the same reply three times: a retry would get it again, and wait 1 s for it
+        const { backup, breaker, primary, router } = yield* setupRouter({ primary: [reply, reply, reply] })
+        const response = yield* router.chat(request())
+        assert.strictEqual(response.provider, "backup")
+        assert.deepStrictEqual(summary(response.attempts), [
+          expected("primary", "failure", 1, "UnexpectedStatus"),
+          expected("backup", "success", 1)
+        ])
+        assert.strictEqual(response.attempts[0]!.latencyMillis, 0, "no backoff was waited")
+        assert.strictEqual(yield* count(primary), 1, "not retried on the same provider")
+        assert.strictEqual(yield* count(backup), 1)
+        assert.deepStrictEqual(yield* breaker.state(PRIMARY_KEY), { _tag: "Closed", failures: 1 }, "a health failure")
+      }))
+  }
+
   const stopping: ReadonlyArray<readonly [string, MockProviderServer.Reply, string]> = [
     ["content_policy_violation", MockProviderServer.contentFiltered(), "ContentFiltered"],
     ["a plain invalid request", MockProviderServer.invalidRequest("temperature"), "InvalidRequest"]
@@ -447,6 +476,61 @@ describe("router over the wire: streams before content", () => {
         assert.strictEqual(yield* count(backup), 1)
       }))
   }
+})
+
+describe("router over the wire: the streamed body cap", () => {
+  const capped = { maxStreamBytes: 4096 }
+
+  it.effect("a body past maxStreamBytes before any content fails over invisibly", () =>
+    Effect.gen(function*() {
+      const { backup, primary, router } = yield* setupRouter({
+        primary: [MockProviderServer.text("big", { chunks: ["y".repeat(10_000)] })],
+        primaryClient: capped,
+        policy: { retry: noRetries, streamPolicy: "fail" }
+      })
+      const parts = [...(yield* Stream.runCollect(router.stream(request())))]
+      assert.strictEqual(textOf(parts), BACKUP_ANSWER)
+      assert.deepStrictEqual(summary(finishOf(parts).attempts ?? []), [
+        expected("primary", "failure", 1, "MalformedResponse"),
+        expected("backup", "success", 1)
+      ])
+      assert.strictEqual(yield* count(backup), 1)
+      assert.strictEqual(yield* count(primary), 1)
+    }))
+
+  it.effect("past it after content: StreamInterrupted with the partial text (policy fail), never a finish", () =>
+    Effect.gen(function*() {
+      const piece = "z".repeat(1500)
+      const { backup, router } = yield* setupRouter({
+        primary: [MockProviderServer.text("big", { chunks: [piece, piece, piece, piece], chunkDelayMillis: 20 })],
+        primaryClient: capped,
+        policy: { retry: noRetries, streamPolicy: "fail" }
+      })
+      const { fiber, parts } = yield* consume(router.stream(request()))
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.isFalse(parts.some((part) => part.type === "finish"), "a capped stream never finishes")
+      assert.isAbove(textOf(parts).length, 0, "content came before the cap")
+      const reason = reasonOf(error)
+      assert.strictEqual(reason._tag, "StreamInterrupted")
+      assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.partialText : undefined, textOf(parts))
+      assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.cause : undefined, "MalformedResponse")
+      assert.strictEqual(yield* count(backup), 0)
+    }))
+
+  it.effect("past it after content under `restart`: the backup's complete answer follows a restart part", () =>
+    Effect.gen(function*() {
+      const piece = "z".repeat(1500)
+      const { router } = yield* setupRouter({
+        primary: [MockProviderServer.text("big", { chunks: [piece, piece, piece, piece], chunkDelayMillis: 20 })],
+        primaryClient: capped,
+        policy: { retry: noRetries, streamPolicy: "restart" }
+      })
+      const parts = [...(yield* Stream.runCollect(router.stream(request())))]
+      const restart = parts.findIndex((part) => part.type === "restart")
+      assert.isAbove(restart, 0)
+      assert.strictEqual(textOf(parts.slice(restart)), BACKUP_ANSWER)
+      assert.strictEqual(finishOf(parts).provider, "backup")
+    }))
 })
 
 describe("router over the wire: streams after content", () => {

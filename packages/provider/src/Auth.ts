@@ -59,7 +59,7 @@ export const bearer = (key: Redacted.Redacted<string>): Auth => ({ _tag: "Bearer
 /**
  * `Authorization: Bearer <token>` from a `TokenSource`: cached, renewed before expiry, one renewal
  * shared by concurrent callers; a 401 refreshes it once and sends the request again before the
- * failure counts.
+ * failure counts (the 401's body is read off first, so its connection is reused, not left busy).
  *
  * @category constructors
  */

@@ -1,12 +1,12 @@
 /**
  * The HTTP transport every provider builds its client on: base URL, auth (`Auth`), headers,
- * timeouts, status → reason mapping, body cap, Debug-only body logging, scoped streaming and the
+ * timeouts, status → reason mapping, body caps (streamed bodies too), Debug-only body logging, scoped streaming and the
  * provider's request id. It takes `HttpClient` from context, so apps choose the backend and tests
  * point it at `MockProviderServer`. A provider supplies only what differs: its extra status rows,
  * its request-id header names, how its error bodies read.
  *
  * Every failure leaves as a `ProviderError` with a classified reason and the provider's request
- * id; every secret given to it (keys, current and previous tokens, a signer's secrets) is masked
+ * id; every secret given to it (keys, a token source's recent tokens, a signer's secrets) is masked
  * out of provider messages. Gotcha: `timeouts.firstByte` covers connecting *and* waiting for the
  * response headers; a slow stream after its headers is caught by `timeouts.idle` instead.
  *
@@ -27,6 +27,7 @@ import * as BodyLimit from "./BodyLimit.ts"
 import { idleTimeout as idleTimeoutOf } from "./Idle.ts"
 import * as Mask from "./Mask.ts"
 import * as StatusReasons from "./StatusReasons.ts"
+import type * as TokenSource from "./TokenSource.ts"
 
 type Reason = ProviderError.ProviderErrorReason
 
@@ -73,8 +74,13 @@ export interface Options {
   readonly timeouts: Timeouts
   /** Effect's own span per request and trace headers to the provider. Default `false`. */
   readonly httpSpans?: boolean | undefined
-  /** The largest non-streamed body read, in bytes. Default `BodyLimit.defaultMaxBytes`. */
+  /** The largest non-streamed body read, in bytes. Default `BodyLimit.defaultMaxBytes` (32 MiB). */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * The largest streamed body, in bytes, counted over the whole stream; past it the stream fails
+   * with `MalformedResponse`. Default `BodyLimit.defaultMaxStreamBytes` (256 MiB); `Infinity`: no cap.
+   */
+  readonly maxStreamBytes?: number | undefined
   /** Default `StatusReasons.defaults`; extend it with `StatusReasons.extend`. */
   readonly statusTable?: StatusReasons.Table | undefined
   /** Where the provider puts its request id, in lower case, first match wins. Default `["x-request-id", "request-id"]`. */
@@ -120,7 +126,8 @@ export interface HttpTransport {
   ) => Effect.Effect<Sent<A>, ProviderError.ProviderError>
   /**
    * POSTs `body` as JSON; succeeds once the provider accepted it (2xx). The response lives in the
-   * caller's scope: closing the scope ends the request. No whole-stream limit, `timeouts.idle` per read.
+   * caller's scope: closing the scope ends the request. `timeouts.idle` per read, no whole-stream
+   * time limit; the body is capped at `maxStreamBytes` (a `MalformedResponse` past it).
    */
   readonly openStream: (
     path: string,
@@ -165,6 +172,7 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
   const auth: Auth.Auth = options.auth ?? { _tag: "None" }
   const timeouts = options.timeouts
   const maxBodyBytes = options.maxBodyBytes ?? BodyLimit.defaultMaxBytes
+  const maxStreamBytes = options.maxStreamBytes ?? BodyLimit.defaultMaxStreamBytes
   const urlParams = options.urlParams
   const reasonOfResponse = options.reasonFromResponse ??
     tableReason(options.statusTable ?? StatusReasons.defaults, options.errorBody)
@@ -184,21 +192,17 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
     ...Object.values(options.headers ?? {}).filter((value) => value.length >= 20),
     ...(options.secrets ?? [])
   ])
-  // a token source's tokens are masked as they go out: the current one and the one before it (a
-  // late error of a request sent with it), one mask built per change
-  let tokenMask: { readonly token: string; readonly mask: Mask.Mask } | undefined
-  let previousToken: string | undefined
-  const mask: Mask.Mask = auth._tag !== "Token"
-    ? staticMask
-    : (text: string) => tokenMask === undefined ? staticMask(text) : tokenMask.mask(staticMask(text))
-  const useToken = (token: Redacted.Redacted<string>): string => {
-    const value = Redacted.value(token)
-    if (tokenMask?.token !== value) {
-      if (tokenMask !== undefined) previousToken = tokenMask.token
-      tokenMask = { token: value, mask: Mask.make(previousToken === undefined ? [value] : [value, previousToken]) }
-    }
-    return `Bearer ${value}`
+  // a token source's tokens are masked, the replaced ones too (a late error of a request sent
+  // with one): the source keeps the latest it handed out, and the mask is rebuilt when that changes
+  let tokenMask: { readonly recent: ReadonlyArray<Redacted.Redacted<string>>; readonly mask: Mask.Mask } | undefined
+  const tokenMaskOf = (source: TokenSource.TokenSource<Reason>): Mask.Mask => {
+    const recent = source.recent()
+    if (tokenMask?.recent !== recent) tokenMask = { recent, mask: Mask.make(recent) }
+    return tokenMask.mask
   }
+  const tokenSource = auth._tag === "Token" ? auth.source : undefined
+  const mask: Mask.Mask = tokenSource === undefined ? staticMask : (text: string) => tokenMaskOf(tokenSource)(staticMask(text))
+  const bearerOf = (token: Redacted.Redacted<string>): string => `Bearer ${Redacted.value(token)}`
 
   const redactedNames = auth._tag === "Header"
     ? ["authorization", "cookie", "set-cookie", "x-api-key", auth.name.toLowerCase()]
@@ -318,14 +322,19 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
       case "Token": {
         const request = requestTo(method, path, headers, body)
         const source = auth.source
-        const withToken = (token: Redacted.Redacted<string>) => send(HttpClientRequest.setHeader(request, "authorization", useToken(token)))
+        const withToken = (token: Redacted.Redacted<string>) => send(HttpClientRequest.setHeader(request, "authorization", bearerOf(token)))
         sending = Effect.flatMap(
           Effect.mapError(source.get, authError),
           (token) =>
             Effect.flatMap(withToken(token), (response) =>
               response.status === 401
-                // the token may have been revoked or rotated early: one renewal and one more try
-                ? Effect.flatMap(Effect.mapError(source.refresh(token), authError), withToken)
+                // the token may have been revoked or rotated early: one renewal and one more try,
+                // after the 401's body is read off (within the body cap, under `firstByte` like
+                // the rest), so its connection goes back to the pool instead of staying busy
+                ? Effect.andThen(
+                  Effect.ignore(BodyLimit.readText(response, maxBodyBytes)),
+                  Effect.flatMap(Effect.mapError(source.refresh(token), authError), withToken)
+                )
                 : Effect.succeed(response))
         )
         break
@@ -425,6 +434,7 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
           const requestIdNow = () => requestId === null ? (requestId = requestIdOf(response.headers)) : requestId
           // built only when the timeout fires: an error object (with its stack) per request is not free
           const idleTimeout = () => timedOut("idle", timeouts.idle, "no data for", { model, requestId: requestIdNow() })
+          const tooLarge = () => fail(BodyLimit.streamTooLarge(maxStreamBytes), { model, requestId: requestIdNow() })
           const bytes = response.stream.pipe(
             // a body that breaks off is a network failure, whatever the backend calls it (undici: DecodeError)
             Stream.mapError((error) =>
@@ -433,6 +443,8 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
                 requestId: requestIdNow()
               })
             ),
+            // a body that never ends (or loops) must not grow the decoder's state without bound
+            (body) => BodyLimit.capStream(body, maxStreamBytes, tooLarge),
             // timed per network read, not per event: a read carries many events
             (body) => Duration.isFinite(timeouts.idle) ? idleTimeoutOf(body, timeouts.idle, idleTimeout) : body
           )

@@ -4,9 +4,11 @@
  *
  * What users get wrong: treating any unknown 4xx as the caller's mistake. `InvalidRequest` stops
  * failover, so an unknown status (a 418, a proxy's odd code) must not become one: only the rows
- * that say so (400, 413, 422) do. Anything without a row fails over. A 3xx is never followed (a
- * redirect of an API call is a misconfigured URL, and following it would send the key elsewhere):
- * it fails over with an error naming the `Location` host.
+ * that say so (400, 413, 422) do. Anything without a row is an `UnexpectedStatus`: it fails over at
+ * once, without retries on the same provider (the status is deterministic; a `ServerError` is only
+ * for the transient 5xx, 408 and 409). A 3xx is never followed (a redirect of an API call is a
+ * misconfigured URL, and following it would send the key elsewhere): it is an `UnexpectedStatus`
+ * naming the `Location` host.
  *
  * Also here: `Retry-After` parsing, and the mapping of an `HttpClientError` that carries no
  * status (connection failures keep their cause code: `ECONNREFUSED`, `ENOTFOUND`, a TLS code).
@@ -26,7 +28,8 @@ import {
   QuotaExceeded,
   RateLimited,
   ServerError,
-  Timeout
+  Timeout,
+  UnexpectedStatus
 } from "@flexiai/core/ProviderError"
 import type { HttpClientError } from "effect/http"
 import type { Mask } from "./Mask.ts"
@@ -106,25 +109,31 @@ const locationHost = (headers: Readonly<Record<string, string | undefined>>): st
 }
 
 /**
- * A redirect, not followed: a `ServerError` (fails over, counts against the provider's health,
- * as a misconfigured URL keeps failing) naming where it pointed, never the full URL (it may carry
- * a signed query).
+ * A redirect, not followed: an `UnexpectedStatus` (fails over at once, counts against the
+ * provider's health, as a misconfigured URL keeps failing) naming where it pointed, never the
+ * full URL (it may carry a signed query).
  *
  * @category rows
  */
 export const redirect: Row = (input) =>
-  new ServerError({
+  new UnexpectedStatus({
     message: `HTTP ${input.status} redirect to ${locationHost(input.headers)} (redirects are not followed: check the provider's URL)`,
     status: input.status
   })
 
 /**
- * Any status without a row: redirects as `redirect`, everything else a `ServerError` that fails
- * over. Never `InvalidRequest`, which would stop the router while healthy backups wait.
+ * Any status without a row: redirects as `redirect`, other 5xx a `ServerError` (retried, as any
+ * 5xx), everything else an `UnexpectedStatus` that fails over at once. Never `InvalidRequest`,
+ * which would stop the router while healthy backups wait.
  *
  * @category rows
  */
-export const unknownStatus: Row = (input) => (input.status >= 300 && input.status < 400 ? redirect(input) : serverError(input))
+export const unknownStatus: Row = (input) =>
+  input.status >= 300 && input.status < 400
+    ? redirect(input)
+    : input.status >= 500 && input.status < 600
+    ? serverError(input)
+    : new UnexpectedStatus({ message: input.message, status: input.status })
 
 /**
  * The rows every provider starts from.
@@ -226,6 +235,12 @@ export const reasonFromHttpClientError = (error: HttpClientError.HttpClientError
     case "EmptyBodyError":
       return new MalformedResponse({ message: mask(reason.message) })
     case "StatusCodeError":
-      return new ServerError({ message: mask(reason.message), status: reason.response.status })
+      // a client that filtered the status itself: the status alone decides, as for a row-less one
+      return unknownStatus({
+        status: reason.response.status,
+        headers: reason.response.headers,
+        message: mask(reason.message),
+        nowMillis: 0
+      })
   }
 }

@@ -9,6 +9,11 @@
  * for a 401: it renews only when the token the request used is still the cached one (a hundred
  * 401s of one stale token also share one renewal).
  *
+ * A renewed token does not make the old ones harmless: a long stream sent with an old token can
+ * fail (and its provider echo that token) after several renewals. `recent` lists the tokens this
+ * source handed out, newest first (the last `remember`, default 8), and the transport masks them
+ * all, not just the current one.
+ *
  * @since 0.2.0
  */
 import { Clock, Deferred, Duration, Effect, Redacted } from "effect"
@@ -25,12 +30,19 @@ export interface TokenSource<E> {
   readonly get: Effect.Effect<Redacted.Redacted<string>, E>
   /** After the provider rejected `stale`: a renewed token (or the one another caller renewed meanwhile). */
   readonly refresh: (stale: Redacted.Redacted<string>) => Effect.Effect<Redacted.Redacted<string>, E>
+  /**
+   * The tokens handed out so far, newest first, a bounded number of them: what a transport masks
+   * out of provider messages. The same array until the next renewal (callers may cache by identity).
+   */
+  readonly recent: () => ReadonlyArray<Redacted.Redacted<string>>
 }
 
 /** @category models */
 export interface Options {
   /** Renew this long before the expiry, so no request leaves with a token about to lapse. Default 60 s. */
   readonly renewBefore?: Duration.Input | undefined
+  /** How many of the latest tokens `recent` keeps (masked after they were replaced). Default 8. */
+  readonly remember?: number | undefined
 }
 
 /**
@@ -40,8 +52,15 @@ export interface Options {
  */
 export const make = <E>(fetch: Effect.Effect<Token, E>, options: Options = {}): TokenSource<E> => {
   const renewBefore = Duration.toMillis(Duration.fromInputUnsafe(options.renewBefore ?? Duration.seconds(60)))
+  const remember = Math.max(1, options.remember ?? 8)
   let current: Token | undefined
   let pending: Deferred.Deferred<Token, E> | undefined
+  // a new array per renewal (never changed in place): a transport rebuilds its mask only then
+  let recent: ReadonlyArray<Redacted.Redacted<string>> = []
+  const issued = (token: Token) => {
+    const value = Redacted.value(token.value)
+    recent = [token.value, ...recent.filter((old) => Redacted.value(old) !== value)].slice(0, remember)
+  }
 
   const renew: Effect.Effect<Redacted.Redacted<string>, E> = Effect.suspend(() => {
     const waiting = pending
@@ -52,7 +71,10 @@ export const make = <E>(fetch: Effect.Effect<Token, E>, options: Options = {}): 
     pending = renewal
     const run = Effect.onExit(fetch, (exit) =>
       Effect.sync(() => {
-        if (exit._tag === "Success") current = exit.value
+        if (exit._tag === "Success") {
+          current = exit.value
+          issued(exit.value)
+        }
         pending = undefined
         Deferred.doneUnsafe(renewal, exit)
       }))
@@ -75,5 +97,5 @@ export const make = <E>(fetch: Effect.Effect<Token, E>, options: Options = {}): 
       return renew
     })
 
-  return { get, refresh }
+  return { get, refresh, recent: () => recent }
 }

@@ -1,9 +1,9 @@
 import { assert, layer } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Redacted, Stream } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Redacted, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { AddressInfo, Socket } from "node:net"
 import * as Auth from "../src/Auth.ts"
 import * as HttpTransport from "../src/HttpTransport.ts"
 import * as StatusReasons from "../src/StatusReasons.ts"
@@ -51,6 +51,28 @@ const serve = (reply: Reply) =>
       })
     }),
     (server) => Effect.sync(server.close)
+  )
+
+/** A node:http server on 127.0.0.1 whose handler writes the response itself (pieces, pauses, no end). */
+const writer = (handle: (response: ServerResponse, request: IncomingMessage) => void) =>
+  Effect.acquireRelease(
+    Effect.callback<{ readonly url: string; readonly close: () => void }>((resume) => {
+      const http = createServer((request, response) => {
+        request.resume()
+        request.on("end", () => handle(response, request))
+      })
+      http.listen(0, "127.0.0.1", () => {
+        const { port } = http.address() as AddressInfo
+        resume(Effect.succeed({
+          url: `http://127.0.0.1:${port}`,
+          close: () => {
+            http.closeAllConnections()
+            http.close()
+          }
+        }))
+      })
+    }),
+    (handle) => Effect.sync(handle.close)
   )
 
 const timeouts: HttpTransport.Timeouts = { firstByte: Duration.seconds(5), idle: Duration.seconds(5), total: Duration.seconds(10) }
@@ -116,6 +138,43 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       assert.strictEqual(server.seen.length, 3)
     }))
 
+  it.effect("the 401 body is read off before the resend: its response completes and its connection is not torn down", () =>
+    Effect.gen(function*() {
+      // a 401 with a body larger than the socket buffers: unless the client reads it, the server
+      // cannot finish sending it, and the connection stays busy until the client drops it
+      const page = JSON.stringify({ error: { message: "expired", padding: "p".repeat(16 * 1024 * 1024) } })
+      const rejected: Array<{ readonly response: ServerResponse; readonly socket: Socket }> = []
+      const server = yield* writer((response, request) => {
+        const stale = request.headers["authorization"] === "Bearer token-number-1-abcdefgh"
+        if (stale) rejected.push({ response, socket: request.socket })
+        response.writeHead(stale ? 401 : 200, { "content-type": "application/json" })
+        response.end(stale ? page : "{\"ok\":true}")
+      })
+      const tokens = () => {
+        let fetches = 0
+        return TokenSource.make(Effect.sync(() => ({ value: Redacted.make(`token-number-${++fetches}-abcdefgh`) })))
+      }
+      const settle = TestClock.withLive(Effect.sleep(Duration.millis(50)))
+
+      const client = yield* transport(server.url, Auth.token(tokens()))
+      const sent = yield* client.sendJson("/chat", {}, text)
+      assert.strictEqual(sent.parsed, "{\"ok\":true}")
+      yield* settle
+      assert.isTrue(rejected[0]!.response.writableFinished, "the whole 401 body was read by the client")
+
+      // a stream's response lives in the caller's scope: an unread 401 would be aborted (its
+      // socket destroyed) only when that scope closes
+      const streaming = yield* transport(server.url, Auth.token(tokens()))
+      const body = yield* Effect.scoped(Effect.flatMap(
+        streaming.openStream("/stream", {}, { accept: "text/event-stream" }),
+        (opened) => Stream.mkString(Stream.decodeText(opened.bytes))
+      ))
+      assert.strictEqual(body, "{\"ok\":true}")
+      yield* settle
+      assert.isTrue(rejected[1]!.response.writableFinished, "the stream's 401 body was read too")
+      assert.isFalse(rejected[1]!.socket.destroyed, "its connection went back to the pool, not aborted")
+    }))
+
   it.effect("a token still rejected after its one refresh fails as Authentication, with both tokens masked", () =>
     Effect.gen(function*() {
       let fetches = 0
@@ -130,6 +189,29 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       const shown = errorText(exit) + error.message + client.mask("token-number-1-abcdefgh token-number-2-abcdefgh")
       assert.notInclude(shown, "token-number-1")
       assert.notInclude(shown, "token-number-2")
+    }))
+
+  it.effect("after several renewals every recent token stays masked, not only the current one", () =>
+    Effect.gen(function*() {
+      // every token expires at once, so each call renews; the server echoes every token it saw.
+      // The tokens share no 8-character piece, so one token's mask cannot hide another.
+      let fetches = 0
+      const source = TokenSource.make(
+        Effect.map(Clock.currentTimeMillis, (now) => ({ value: Redacted.make("ABCD"[fetches++]!.repeat(24)), expiresAtMillis: now })),
+        { renewBefore: Duration.zero }
+      )
+      const tokens: Array<string> = []
+      const server = yield* serve((seen) => {
+        tokens.push(seen.headers["authorization"]!.replace("Bearer ", ""))
+        return { status: 500, body: JSON.stringify({ error: { message: `tokens seen: ${tokens.join(", ")}` } }) }
+      })
+      const client = yield* transport(server.url, Auth.token(source))
+      let last: Exit.Exit<unknown, ProviderError.ProviderError> | undefined
+      for (let call = 0; call < 4; call++) last = yield* Effect.exit(client.sendJson("/chat", {}, text))
+      assert.deepStrictEqual(tokens, ["A", "B", "C", "D"].map((letter) => letter.repeat(24)))
+      const shown = errorText(last!) + client.mask(tokens.join(" "))
+      assert.include(shown, "tokens seen")
+      for (const token of tokens) assert.notInclude(shown, token.slice(0, 8), `${token[0]} is masked`)
     }))
 
   it.effect("a signer sees the exact method, URL, headers and body bytes, and its headers arrive", () =>
@@ -207,10 +289,11 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       assert.strictEqual(error.reason._tag, "InvalidRequest")
       assert.strictEqual(error.requestId, "m1")
       assert.include(error.message, "teapot")
-      // without the row, a 418 fails over as a ServerError
+      // without the row, a 418 fails over at once as an UnexpectedStatus
       const plain = yield* transport(server.url, Auth.none)
       const fallback = yield* Effect.flip(plain.sendJson("/x", {}, text))
-      assert.strictEqual(fallback.reason._tag, "ServerError")
+      assert.strictEqual(fallback.reason._tag, "UnexpectedStatus")
+      assert.include(fallback.message, "(HTTP 418)")
     }))
 
   it.effect("a body past the cap is a MalformedResponse; an undecodable one names what it was", () =>
@@ -239,6 +322,41 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       assert.strictEqual(text, "data: 1\n\ndata: 2\n\n")
       assert.strictEqual(server.seen[0]!.headers["accept"], "text/event-stream")
       assert.strictEqual(server.seen[0]!.headers["authorization"], `Bearer ${key}`)
+    }))
+
+  it.effect("a streamed body past maxStreamBytes fails with MalformedResponse at the read that passes it, never ending as if complete", () =>
+    Effect.gen(function*() {
+      // eight 1000-byte writes, each its own network read; the cap is 3500 bytes
+      const piece = "x".repeat(1000)
+      const server = yield* writer((response) => {
+        response.writeHead(200, { "content-type": "text/event-stream", "x-request-id": "big" })
+        let sent = 0
+        const next = () => {
+          if (sent === 8) return response.end()
+          sent++
+          response.write(piece, () => setTimeout(next, 15))
+        }
+        next()
+      })
+      const client = yield* transport(server.url, Auth.none, { maxStreamBytes: 3500 })
+      const received: Array<number> = []
+      const error = yield* Effect.scoped(Effect.gen(function*() {
+        const opened = yield* client.openStream("/stream", {}, { accept: "text/event-stream" })
+        return yield* Effect.flip(Stream.runForEach(opened.bytes, (chunk) => Effect.sync(() => received.push(chunk.length))))
+      }))
+      assert.strictEqual(error.reason._tag, "MalformedResponse")
+      assert.include(error.message, "3500-byte limit")
+      assert.strictEqual(error.requestId, "big")
+      const total = received.reduce((sum, length) => sum + length, 0)
+      assert.isAtLeast(total, 1000, "what came within the cap was delivered")
+      assert.isAtMost(total, 3500, "nothing past the cap was delivered")
+      // the default cap lets the same body through whole
+      const roomy = yield* transport(server.url, Auth.none)
+      const whole = yield* Effect.scoped(Effect.flatMap(
+        roomy.openStream("/stream", {}, { accept: "text/event-stream" }),
+        (opened) => Stream.runFold(opened.bytes, () => 0, (sum, chunk) => sum + chunk.length)
+      ))
+      assert.strictEqual(whole, 8000)
     }))
 
   it.effect("get is bounded by timeouts.total: a body that never ends is a Timeout of phase total", () =>

@@ -15,4 +15,11 @@ describe("Mask", () => {
   it("leaves secrets under 8 characters and ordinary text alone", () => {
     assert.strictEqual(mask("a short answer"), "a short answer")
   })
+
+  it("a run of text covered by pieces of a secret becomes one [REDACTED], the text around it kept", () => {
+    const long = Mask.make([Redacted.make(`eyJ${"a1b2c3d4e5".repeat(100)}`)])
+    const piece = "a1b2c3d4e5".repeat(3)
+    assert.strictEqual(long(`before ${piece} middle ${piece.slice(3)} after`), "before [REDACTED] middle [REDACTED] after")
+    assert.strictEqual(long("nothing to see"), "nothing to see")
+  })
 })

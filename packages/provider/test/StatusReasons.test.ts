@@ -31,11 +31,20 @@ describe("StatusReasons.defaults", () => {
     for (const [status, tag] of table) assert.strictEqual(map(status)._tag, tag, `HTTP ${status}`)
   })
 
-  it("an unknown status fails over, never InvalidRequest (a 418, a 499, a 1xx)", () => {
+  it("an unknown status fails over at once, not retried and never InvalidRequest (a 418, a 499, a 1xx)", () => {
     for (const status of [418, 451, 499, 102, 600]) {
       const reason = map(status)
-      assert.strictEqual(reason._tag, "ServerError", `HTTP ${status}`)
+      assert.strictEqual(reason._tag, "UnexpectedStatus", `HTTP ${status}`)
+      assert.strictEqual(reason._tag === "UnexpectedStatus" ? reason.status : 0, status)
       assert.isTrue(reason.failsOver, `HTTP ${status}`)
+      assert.isFalse(reason.isRetryable, `HTTP ${status}`)
+      assert.isTrue(reason.countsAgainstHealth, `HTTP ${status}`)
+    }
+    // a 5xx without a row of its own stays a retried ServerError
+    for (const status of [501, 502, 504, 520]) {
+      const reason = map(status)
+      assert.strictEqual(reason._tag, "ServerError", `HTTP ${status}`)
+      assert.isTrue(reason.isRetryable, `HTTP ${status}`)
     }
   })
 
@@ -46,13 +55,14 @@ describe("StatusReasons.defaults", () => {
     assert.isFalse(reason.isRetryable)
   })
 
-  it("a 3xx fails over naming the Location host, not its path or query", () => {
+  it("a 3xx fails over at once naming the Location host, not its path or query", () => {
     const reason = map(301, { location: "https://login.example.com/oauth?sig=secret" })
-    assert.strictEqual(reason._tag, "ServerError")
+    assert.strictEqual(reason._tag, "UnexpectedStatus")
     assert.isTrue(reason.failsOver)
+    assert.isFalse(reason.isRetryable)
     assert.include(reason.message, "login.example.com")
     assert.notInclude(reason.message, "sig=secret")
-    assert.include(map(307, {})._tag === "ServerError" ? map(307, {}).message : "", "no Location")
+    assert.include(map(307, {})._tag === "UnexpectedStatus" ? map(307, {}).message : "", "no Location")
     assert.include(map(302, { Location: "/v2/chat" }).message, "the same host")
   })
 
@@ -76,7 +86,7 @@ describe("StatusReasons.defaults", () => {
       404: StatusReasons.unknownStatus
     })
     assert.strictEqual(StatusReasons.reasonFor(table, { status: 418, headers: {}, message: "x", nowMillis: now })._tag, "Authentication")
-    assert.strictEqual(StatusReasons.reasonFor(table, { status: 404, headers: {}, message: "x", nowMillis: now })._tag, "ServerError")
+    assert.strictEqual(StatusReasons.reasonFor(table, { status: 404, headers: {}, message: "x", nowMillis: now })._tag, "UnexpectedStatus")
     assert.strictEqual(StatusReasons.reasonFor(table, { status: 401, headers: {}, message: "x", nowMillis: now })._tag, "Authentication")
     // the defaults themselves are untouched
     assert.strictEqual(map(404)._tag, "NotFound")

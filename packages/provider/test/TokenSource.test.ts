@@ -90,4 +90,20 @@ describe("TokenSource", () => {
       assert.strictEqual(Redacted.value(yield* Fiber.join(stayer)), "token-1")
       assert.strictEqual(server.calls(), 1)
     }))
+
+  it.effect("recent lists the tokens handed out, newest first, the last `remember` of them", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const source = TokenSource.make(Effect.sync(() => ({ value: Redacted.make(`token-${++calls}`) })), { remember: 3 })
+      assert.deepStrictEqual(source.recent(), [])
+      const seen: Array<Redacted.Redacted<string>> = [yield* source.get]
+      for (let i = 0; i < 4; i++) seen.push(yield* source.refresh(seen.at(-1)!))
+      assert.deepStrictEqual(source.recent().map(Redacted.value), ["token-5", "token-4", "token-3"])
+      // the same array until the next renewal, so a transport can rebuild its mask only then
+      assert.strictEqual(source.recent(), source.recent())
+      const before = source.recent()
+      yield* source.refresh(seen.at(-1)!)
+      assert.notStrictEqual(source.recent(), before)
+      assert.deepStrictEqual(source.recent().map(Redacted.value), ["token-6", "token-5", "token-4"])
+    }))
 })
