@@ -11,6 +11,7 @@
 import { Effect, Schema } from "effect"
 import { plain } from "./internal/plainRequest.ts"
 import { InvalidRequest, ProviderError } from "./ProviderError.ts"
+import * as ReasoningBlock from "./Reasoning.ts"
 
 // ---------------------------------------------------------------------------
 // content
@@ -43,25 +44,13 @@ export const ContentPart = Schema.Union([TextPart, ImagePart])
 export type ContentPart = typeof ContentPart.Type
 
 /**
- * One block of the model's reasoning (thinking), as a response returns it and as an assistant
- * message carries it back on the next turn.
- *
- * - `signature`: the provider's proof that the block is its own (Anthropic `signature`, Bedrock
- *   `reasoningText.signature`, Google `thoughtSignature`). Providers that send one refuse, or
- *   silently drop, reasoning given back without it: keep blocks as they came.
- * - `redactedData`: an encrypted block the provider would not show (Anthropic `redacted_thinking`,
- *   Bedrock `redactedContent`); `text` is empty and the data must go back unchanged.
- *
- * A signature belongs to one provider: giving a block back to another provider is at best ignored.
+ * One block of the model's reasoning (thinking): defined in `Reasoning` (text, signature,
+ * redacted data, summary, id, format), re-exported here beside the messages that carry it.
  *
  * @category schemas
  */
-export const Reasoning = Schema.Struct({
-  text: Schema.String,
-  signature: Schema.optionalKey(Schema.String),
-  redactedData: Schema.optionalKey(Schema.String)
-})
-export type Reasoning = typeof Reasoning.Type
+export const Reasoning = ReasoningBlock.Reasoning
+export type Reasoning = ReasoningBlock.Reasoning
 
 // ---------------------------------------------------------------------------
 // tools

@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { Reasoning, ToolCall } from "./ChatRequest.ts"
+import { ToolCall } from "./ChatRequest.ts"
+import { Reasoning } from "./Reasoning.ts"
 import { Attempt } from "./ProviderError.ts"
 
 /**

@@ -13,6 +13,7 @@
  * @since 0.1.0
  */
 import { Duration, Schema } from "effect"
+import { Reasoning } from "./Reasoning.ts"
 
 const message = Schema.String
 
@@ -226,7 +227,9 @@ export type AttemptSummary = typeof AttemptSummary.Type
 
 /**
  * A stream broke after content had been delivered. Carries what had arrived, so nothing is lost:
- * the text, the tool calls completed so far, and the reason the stream broke (`cause`). Through
+ * the text, the tool calls completed so far, the reasoning shown so far (`partialReasoning`, as
+ * blocks; the last one may be cut short, unsigned), and the reason the stream broke (`cause`).
+ * Reasoning alone counts as delivered: a stream cut after only reasoning is interrupted too. Through
  * the router it also lists every attempt of the call (`attempts`), the broken one last.
  * A stream never ends as if complete when it was cut: it ends with this error.
  *
@@ -240,6 +243,7 @@ export class StreamInterrupted extends Schema.TaggedError<StreamInterrupted>()("
     name: Schema.String,
     arguments: Schema.String
   }))),
+  partialReasoning: Schema.optional(Schema.Array(Reasoning)),
   cause: Schema.optional(Schema.String),
   attempts: Schema.optional(Schema.Array(AttemptSummary))
 }) {

@@ -25,7 +25,8 @@ export const TextDelta = Schema.Struct({
  * Blocks are delimited by their last delta: the delta that carries `signature` ends the block it
  * belongs to (providers send the signature after the block's text), and a delta with
  * `redactedData` is a whole redacted block by itself; the next `reasoning-delta` starts a new
- * block. Joined this way they give `ChatResponse.reasoning`.
+ * block (`Reasoning.append` is the rule). Joined this way they give `ChatResponse.reasoning`.
+ * `summary`, `id` and `format` are the block's own (see `Reasoning`), on the deltas that carry them.
  *
  * For the router a reasoning delta is content: the caller has seen it, so a failure after it is
  * handled by the stream policy like one after text (see `Router`).
@@ -36,7 +37,10 @@ export const ReasoningDelta = Schema.Struct({
   type: Schema.Literal("reasoning-delta"),
   text: Schema.String,
   signature: Schema.optionalKey(Schema.String),
-  redactedData: Schema.optionalKey(Schema.String)
+  redactedData: Schema.optionalKey(Schema.String),
+  summary: Schema.optionalKey(Schema.Boolean),
+  id: Schema.optionalKey(Schema.String),
+  format: Schema.optionalKey(Schema.String)
 })
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The Chat Completions codec: `toWire` (ChatRequest → request body) and `fromWire` (completion →
- * ChatResponse), with the finish-reason and usage mappings the stream machine shares. Plain
+ * ChatResponse), with the finish-reason, usage and reasoning (`reasoning_details`) mappings the
+ * stream machine shares. Plain
  * functions, shared by every member of the OpenAI-compatible family; `Quirks` covers what members
  * do differently.
  *
@@ -13,6 +14,8 @@
 import type * as ChatRequest from "@flexiai/core/ChatRequest"
 import type * as ChatResponse from "@flexiai/core/ChatResponse"
 import { MalformedResponse } from "@flexiai/core/ProviderError"
+import * as Reasoning from "@flexiai/core/Reasoning"
+import type * as StreamPart from "@flexiai/core/StreamPart"
 import type * as OpenAiSchema from "./OpenAiSchema.ts"
 
 // ---------------------------------------------------------------------------
@@ -26,6 +29,11 @@ import type * as OpenAiSchema from "./OpenAiSchema.ts"
  *   most compatible servers only know `max_tokens`.
  * - `streamUsage`: send `stream_options.include_usage` (then the finish waits for the usage chunk).
  * - `metadata` / `user`: whether the API accepts these fields; when not, they are left out with a warning.
+ * - `reasoningEcho`: how an assistant message's reasoning goes back. `"reasoning_details"`
+ *   (OpenRouter): as the `reasoning_details` entries it came as, signatures and encrypted blocks
+ *   unchanged, which the model needs to continue from its own thinking (tool calls, multi-turn).
+ *   `"none"` (the default): not sent. OpenAI has no such field, and DeepSeek rejects a request
+ *   whose assistant message carries its `reasoning_content` back.
  *
  * @category models
  */
@@ -36,6 +44,7 @@ export interface Quirks {
   readonly streamUsage?: boolean | undefined
   readonly metadata?: boolean | undefined
   readonly user?: boolean | undefined
+  readonly reasoningEcho?: "none" | "reasoning_details" | undefined
 }
 
 /** Quirks with every field decided. @category models */
@@ -45,6 +54,7 @@ export interface ResolvedQuirks {
   readonly streamUsage: boolean
   readonly metadata: boolean
   readonly user: boolean
+  readonly reasoningEcho: "none" | "reasoning_details"
 }
 
 /** OpenAI proper. @category models */
@@ -53,7 +63,8 @@ export const openAiQuirks: ResolvedQuirks = {
   emptyAssistantContent: "null",
   streamUsage: true,
   metadata: true,
-  user: true
+  user: true,
+  reasoningEcho: "none"
 }
 
 /** Fills the quirks left out (or `undefined`) from OpenAI's. @category models */
@@ -62,8 +73,86 @@ export const resolveQuirks = (quirks: Quirks | undefined): ResolvedQuirks => ({
   emptyAssistantContent: quirks?.emptyAssistantContent ?? openAiQuirks.emptyAssistantContent,
   streamUsage: quirks?.streamUsage ?? openAiQuirks.streamUsage,
   metadata: quirks?.metadata ?? openAiQuirks.metadata,
-  user: quirks?.user ?? openAiQuirks.user
+  user: quirks?.user ?? openAiQuirks.user,
+  reasoningEcho: quirks?.reasoningEcho ?? openAiQuirks.reasoningEcho
 })
+
+// ---------------------------------------------------------------------------
+// reasoning
+// ---------------------------------------------------------------------------
+
+const nonEmpty = (value: string | null | undefined): value is string => typeof value === "string" && value !== ""
+
+/**
+ * The reasoning delta for one `reasoning_details` entry (`undefined` for an entry with nothing in
+ * it, or of a type that is not reasoning). A `reasoning.text` entry with a signature ends its
+ * block, an encrypted one is a block by itself (see `StreamPart.ReasoningDelta`).
+ *
+ * @category mapping
+ */
+export const reasoningDelta = (detail: OpenAiSchema.ReasoningDetail): StreamPart.ReasoningDelta | undefined => {
+  const common = {
+    ...(nonEmpty(detail.id) ? { id: detail.id } : {}),
+    ...(nonEmpty(detail.format) ? { format: detail.format } : {})
+  }
+  switch (detail.type) {
+    case "reasoning.text":
+      return nonEmpty(detail.text) || nonEmpty(detail.signature)
+        ? {
+          type: "reasoning-delta",
+          text: detail.text ?? "",
+          ...(nonEmpty(detail.signature) ? { signature: detail.signature } : {}),
+          ...common
+        }
+        : undefined
+    case "reasoning.summary":
+      return nonEmpty(detail.summary) ? { type: "reasoning-delta", text: detail.summary, summary: true, ...common } : undefined
+    case "reasoning.encrypted":
+      return nonEmpty(detail.data) ? { type: "reasoning-delta", text: "", redactedData: detail.data, ...common } : undefined
+    default:
+      return undefined
+  }
+}
+
+/**
+ * A message's reasoning as blocks: its `reasoning_details` when it has any (OpenRouter: they keep
+ * the signatures), else the plain text (OpenRouter `reasoning`, DeepSeek and vLLM
+ * `reasoning_content`) as one block.
+ *
+ * @category mapping
+ */
+export const reasoningOf = (message: {
+  readonly reasoning?: string | null | undefined
+  readonly reasoning_content?: string | null | undefined
+  readonly reasoning_details?: ReadonlyArray<OpenAiSchema.ReasoningDetail> | null | undefined
+}): ReadonlyArray<ChatRequest.Reasoning> | undefined => {
+  const details = message.reasoning_details
+  if (details !== undefined && details !== null && details.length > 0) {
+    const deltas: Array<StreamPart.ReasoningDelta> = []
+    for (const detail of details) {
+      const delta = reasoningDelta(detail)
+      if (delta !== undefined) deltas.push(delta)
+    }
+    if (deltas.length > 0) return Reasoning.fromDeltas(deltas)
+  }
+  const text = message.reasoning ?? message.reasoning_content
+  return nonEmpty(text) ? [{ text }] : undefined
+}
+
+/** Reasoning blocks as OpenRouter's `reasoning_details`, in order. @category mapping */
+export const reasoningDetailsToWire = (
+  blocks: ReadonlyArray<ChatRequest.Reasoning>
+): Array<OpenAiSchema.ReasoningDetailParam> =>
+  blocks.map((block, index): OpenAiSchema.ReasoningDetailParam => {
+    const common = {
+      ...(block.id === undefined ? {} : { id: block.id }),
+      ...(block.format === undefined ? {} : { format: block.format }),
+      index
+    }
+    if (block.redactedData !== undefined) return { type: "reasoning.encrypted", data: block.redactedData, ...common }
+    if (block.summary === true) return { type: "reasoning.summary", summary: block.text, ...common }
+    return { type: "reasoning.text", text: block.text, ...(block.signature === undefined ? {} : { signature: block.signature }), ...common }
+  })
 
 // ---------------------------------------------------------------------------
 // request
@@ -96,7 +185,10 @@ const messageToWire = (message: ChatRequest.Message, quirks: ResolvedQuirks): Op
             type: "function" as const,
             function: { name: call.name, arguments: call.arguments }
           }))
-        })
+        }),
+        ...(quirks.reasoningEcho === "reasoning_details" && message.reasoning !== undefined && message.reasoning.length > 0
+          ? { reasoning_details: reasoningDetailsToWire(message.reasoning) }
+          : {})
       }
     case "tool":
       // the tool message carries no name on this API: tool_call_id identifies the call
@@ -241,11 +333,11 @@ export const fromWire = (
     arguments: call.function.arguments ?? ""
   }))
   const wireUsage = usage(completion.usage)
-  const reasoning = choice.message.reasoning ?? choice.message.reasoning_content
+  const reasoning = reasoningOf(choice.message)
   return {
     id: completion.id ?? "",
     text: choice.message.content ?? "",
-    ...(typeof reasoning === "string" && reasoning !== "" ? { reasoning: [{ text: reasoning }] } : {}),
+    ...(reasoning === undefined ? {} : { reasoning }),
     toolCalls,
     ...finishReason(choice.finish_reason),
     ...(wireUsage === undefined ? {} : { usage: wireUsage }),

@@ -177,7 +177,9 @@ export interface OpenRouterOptions extends CommonOptions {
 
 /**
  * OpenRouter (https://openrouter.ai/docs/api-reference/overview): bearer auth, attribution
- * headers, numeric error codes, and errors that can arrive as a chunk inside a 200 stream.
+ * headers, numeric error codes, errors that can arrive as a chunk inside a 200 stream, and
+ * reasoning as `reasoning_details` (signed blocks), read into `reasoning` and given back on the
+ * next turn's assistant message.
  *
  * @category presets
  */
@@ -195,7 +197,14 @@ export const openRouter = (options: OpenRouterOptions): Preset => ({
       ...options.headers
     }
   },
-  chat: chatOptions(options, "openrouter", { maxTokensField: "max_tokens", streamUsage: true, metadata: false, user: true })
+  // reasoning goes back as the `reasoning_details` it came as, signatures included
+  chat: chatOptions(options, "openrouter", {
+    maxTokensField: "max_tokens",
+    streamUsage: true,
+    metadata: false,
+    user: true,
+    reasoningEcho: "reasoning_details"
+  })
 })
 
 /** @category layers */

@@ -26,11 +26,35 @@ export interface ToolCall {
   readonly function: { readonly name: string; readonly arguments: string }
 }
 
+/**
+ * One entry of OpenRouter's `reasoning_details`, as sent back on an assistant message: the
+ * entries a response carried, unchanged (https://openrouter.ai/docs/use-cases/reasoning-tokens).
+ *
+ * @category models
+ */
+export type ReasoningDetailParam =
+  | {
+    readonly type: "reasoning.text"
+    readonly text: string
+    readonly signature?: string
+    readonly id?: string
+    readonly format?: string
+    readonly index: number
+  }
+  | { readonly type: "reasoning.summary"; readonly summary: string; readonly id?: string; readonly format?: string; readonly index: number }
+  | { readonly type: "reasoning.encrypted"; readonly data: string; readonly id?: string; readonly format?: string; readonly index: number }
+
 /** @category models */
 export type Message =
   | { readonly role: "system"; readonly content: string }
   | { readonly role: "user"; readonly content: string | ReadonlyArray<ContentPart>; readonly name?: string }
-  | { readonly role: "assistant"; readonly content?: string | null; readonly tool_calls?: ReadonlyArray<ToolCall> }
+  | {
+    readonly role: "assistant"
+    readonly content?: string | null
+    readonly tool_calls?: ReadonlyArray<ToolCall>
+    /** OpenRouter only (quirk `reasoningEcho`): the reasoning the response carried, given back. */
+    readonly reasoning_details?: ReadonlyArray<ReasoningDetailParam>
+  }
   | { readonly role: "tool"; readonly tool_call_id: string; readonly content: string }
 
 /** @category models */
@@ -109,6 +133,26 @@ export const ResponseToolCall = Schema.Struct({
   function: Schema.Struct({ name: optional(Schema.String), arguments: optional(Schema.String) })
 })
 
+/**
+ * One entry of OpenRouter's `reasoning_details` (response message or stream delta): `type`
+ * `reasoning.text` (`text`, `signature` on the entry that ends the block), `reasoning.summary`
+ * (`summary`) or `reasoning.encrypted` (`data`), with the provider's `id`, the `format` its
+ * signature or data is in, and its position (`index`). Other types (a server tool call) are ignored.
+ *
+ * @category schemas
+ */
+export const ReasoningDetail = Schema.Struct({
+  type: Schema.String,
+  text: optional(Schema.String),
+  summary: optional(Schema.String),
+  data: optional(Schema.String),
+  signature: optional(Schema.String),
+  id: optional(Schema.String),
+  format: optional(Schema.String),
+  index: optional(Schema.Number)
+})
+export type ReasoningDetail = typeof ReasoningDetail.Type
+
 /** @category schemas */
 export const ChatCompletion = Schema.Struct({
   id: optional(Schema.String),
@@ -121,6 +165,8 @@ export const ChatCompletion = Schema.Struct({
       // https://openrouter.ai/docs/use-cases/reasoning-tokens, https://api-docs.deepseek.com/guides/reasoning_model
       reasoning: optional(Schema.String),
       reasoning_content: optional(Schema.String),
+      // OpenRouter's structured reasoning (signatures, encrypted blocks); preferred over `reasoning`
+      reasoning_details: optional(Schema.Array(ReasoningDetail)),
       refusal: optional(Schema.String),
       tool_calls: optional(Schema.Array(ResponseToolCall))
     }),
@@ -152,6 +198,7 @@ export const ChatCompletionChunk = Schema.Struct({
       // as on `ChatCompletion`'s message: OpenRouter `reasoning`, DeepSeek/vLLM `reasoning_content`
       reasoning: optional(Schema.String),
       reasoning_content: optional(Schema.String),
+      reasoning_details: optional(Schema.Array(ReasoningDetail)),
       tool_calls: optional(Schema.Array(Schema.Struct({
         index: optional(Schema.Number),
         id: optional(Schema.String),

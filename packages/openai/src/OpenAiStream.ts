@@ -7,7 +7,8 @@
  * Stream integrity: a stream ends with exactly one `finish` part, emitted as soon as the provider
  * has sent its finish reason (and its usage chunk, when asked for) — without waiting for `[DONE]`
  * or the socket. A stream that ends without a finish reason fails with `StreamInterrupted`
- * (carrying the text and tool calls so far); it never ends as if complete. An error event inside a
+ * (carrying the text, reasoning and tool calls so far; reasoning alone counts, as the consumer saw
+ * it); it never ends as if complete. An error event inside a
  * 200 stream becomes the matching typed error.
  *
  * @since 0.2.0
@@ -16,6 +17,7 @@ import { Clock, Effect, type Stream } from "effect"
 import type * as ChatResponse from "@flexiai/core/ChatResponse"
 import type * as ProviderError from "@flexiai/core/ProviderError"
 import type { StreamInterrupted } from "@flexiai/core/ProviderError"
+import * as Reasoning from "@flexiai/core/Reasoning"
 import type * as StreamPart from "@flexiai/core/StreamPart"
 import * as Accumulators from "@flexiai/provider/Accumulators"
 import type * as Framing from "@flexiai/provider/Framing"
@@ -23,7 +25,7 @@ import * as Sse from "@flexiai/provider/Sse"
 import * as StreamDecoder from "@flexiai/provider/StreamDecoder"
 import { parseChunk } from "./internal/decode.ts"
 import * as Errors from "./internal/errors.ts"
-import { finishReason, usage } from "./OpenAiCodec.ts"
+import { finishReason, reasoningDelta, usage } from "./OpenAiCodec.ts"
 import type * as OpenAiSchema from "./OpenAiSchema.ts"
 
 // ---------------------------------------------------------------------------
@@ -37,6 +39,8 @@ import type * as OpenAiSchema from "./OpenAiSchema.ts"
  */
 export interface StreamState {
   readonly text: string
+  /** The reasoning shown so far, as blocks: what a cut stream's `StreamInterrupted` carries. */
+  readonly reasoning: ReadonlyArray<Reasoning.Reasoning>
   readonly toolCalls: Accumulators.ToolCalls
   readonly rawFinishReason: string | undefined
   readonly usage: ChatResponse.Usage | undefined
@@ -48,6 +52,7 @@ export interface StreamState {
 /** @category constructors */
 export const initialState = (model: string, options: { readonly expectUsage: boolean }): StreamState => ({
   text: "",
+  reasoning: [],
   toolCalls: Accumulators.noToolCalls,
   rawFinishReason: undefined,
   usage: undefined,
@@ -81,9 +86,26 @@ export const step = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk
   for (const choice of chunk.choices ?? []) {
     if ((choice.index ?? 0) !== 0) continue
     const delta = choice.delta
-    // reasoning comes before the answer text it leads to (OpenRouter, DeepSeek)
-    const reasoning = delta?.reasoning ?? delta?.reasoning_content
-    if (typeof reasoning === "string" && reasoning !== "") parts.push({ type: "reasoning-delta", text: reasoning })
+    // reasoning comes before the answer text it leads to (OpenRouter, DeepSeek). OpenRouter sends
+    // it twice, as `reasoning` text and as `reasoning_details` entries (with the signatures): the
+    // entries win when there are any
+    const details = delta?.reasoning_details
+    if (details !== undefined && details !== null && details.length > 0) {
+      for (const detail of details) {
+        const part = reasoningDelta(detail)
+        if (part !== undefined) {
+          parts.push(part)
+          next = { ...next, reasoning: Reasoning.append(next.reasoning, part) }
+        }
+      }
+    } else {
+      const reasoning = delta?.reasoning ?? delta?.reasoning_content
+      if (typeof reasoning === "string" && reasoning !== "") {
+        const part: StreamPart.ReasoningDelta = { type: "reasoning-delta", text: reasoning }
+        parts.push(part)
+        next = { ...next, reasoning: Reasoning.append(next.reasoning, part) }
+      }
+    }
     if (typeof delta?.content === "string" && delta.content !== "") {
       parts.push({ type: "text-delta", text: delta.content })
       next = { ...next, text: next.text + delta.content }
@@ -131,7 +153,10 @@ export const step = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk
 export const end = (state: StreamState, provider: string): StreamDecoder.End => {
   if (state.done) return { _tag: "Parts", parts: [] }
   if (state.rawFinishReason !== undefined) return { _tag: "Parts", parts: [finishPart(state, provider)] }
-  return { _tag: "Interrupted", reason: Accumulators.interrupted(state.text, state.toolCalls, "the stream ended without a finish reason") }
+  return {
+    _tag: "Interrupted",
+    reason: Accumulators.interrupted(state.text, state.toolCalls, "the stream ended without a finish reason", state.reasoning)
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -191,8 +216,11 @@ export const machine = (
   }
 }
 
+// reasoning is delivered output too: a cut after reasoning alone is an interruption, not a failed request
 const lost = (state: StreamState, cause: string): StreamInterrupted | undefined =>
-  Accumulators.hasContent(state.text, state.toolCalls) ? Accumulators.interrupted(state.text, state.toolCalls, cause) : undefined
+  Accumulators.hasContent(state.text, state.toolCalls, state.reasoning)
+    ? Accumulators.interrupted(state.text, state.toolCalls, cause, state.reasoning)
+    : undefined
 
 /**
  * SSE, where a last event without its blank line is still an event (servers that end mid-frame).

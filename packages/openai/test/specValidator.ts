@@ -118,3 +118,12 @@ export const foundryChatRequest = (): Validator => {
     }
   }
 }
+
+/** OpenRouter's spec (OpenAPI 3.1): `ChatAssistantMessage`, for the assistant turns we send back (reasoning_details included). */
+export const openRouterAssistantMessage = (): Validator => {
+  const document = parse(readFileSync(join(testDataDir("specs"), "openrouter/in.openapi.yaml"), "utf8"), { maxAliasCount: -1 }) as Json
+  const components = document.components as Json
+  repairNullable(components)
+  nullableToTypeList(components)
+  return compile("2020", components, "ChatAssistantMessage")
+}

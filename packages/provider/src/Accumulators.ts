@@ -6,13 +6,15 @@
  * What users get wrong: emitting a `tool-call` part per delta, or before the provider said the
  * turn is over. Deltas go out as `tool-call-delta` parts as they come; `complete` emits one
  * `tool-call` per call once, in index order, when the finish reason arrives. And a stream that
- * stops early must not look complete: `interrupted` carries the text and the completed tool
- * calls so far, never a half-received one.
+ * stops early must not look complete: `interrupted` carries the text, the reasoning and the
+ * completed tool calls so far, never a half-received call. Reasoning is content the consumer saw:
+ * a stream cut after reasoning alone is interrupted too, not a failed request.
  *
  * @since 0.2.0
  */
 import type * as ChatResponse from "@flexiai/core/ChatResponse"
 import { StreamInterrupted } from "@flexiai/core/ProviderError"
+import type { Reasoning } from "@flexiai/core/Reasoning"
 import type * as StreamPart from "@flexiai/core/StreamPart"
 
 /** A tool call being received: `completed` once its `tool-call` part went out. @category models */
@@ -88,21 +90,34 @@ export const finishPart = (
   model
 })
 
-/** Whether anything of the answer arrived (then a lost connection is an interruption, not a failed request). @category utils */
-export const hasContent = (text: string, calls: ToolCalls): boolean => text.length > 0 || calls.size > 0
+/**
+ * Whether anything of the answer arrived, reasoning included (then a lost connection is an
+ * interruption, not a failed request).
+ *
+ * @category utils
+ */
+export const hasContent = (text: string, calls: ToolCalls, reasoning: ReadonlyArray<Reasoning> = []): boolean =>
+  text.length > 0 || calls.size > 0 || reasoning.length > 0
 
 /**
- * The error of a stream cut off before its finish: the text and the completed tool calls so far,
- * and why.
+ * The error of a stream cut off before its finish: the text, the completed tool calls and the
+ * reasoning blocks so far (`Reasoning.append` joins a machine's reasoning deltas), and why.
  *
  * @category constructors
  */
-export const interrupted = (text: string, calls: ToolCalls, cause: string): StreamInterrupted => {
+export const interrupted = (
+  text: string,
+  calls: ToolCalls,
+  cause: string,
+  reasoning: ReadonlyArray<Reasoning> = []
+): StreamInterrupted => {
   const completed = [...calls.values()].filter((call) => call.completed)
+  const reasoned = reasoning.length === 0 ? "" : ` (and ${reasoning.reduce((sum, block) => sum + block.text.length, 0)} of reasoning)`
   return new StreamInterrupted({
-    message: `stream interrupted after ${text.length} characters: ${cause}`,
+    message: `stream interrupted after ${text.length} characters${reasoned}: ${cause}`,
     partialText: text,
     ...(completed.length === 0 ? {} : { partialToolCalls: completed.map(({ arguments: args, id, name }) => ({ id, name, arguments: args })) }),
+    ...(reasoning.length === 0 ? {} : { partialReasoning: reasoning }),
     cause
   })
 }

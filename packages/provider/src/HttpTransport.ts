@@ -1,7 +1,7 @@
 /**
  * The HTTP transport every provider builds its client on: base URL, auth (`Auth`), headers,
- * timeouts, status → reason mapping, body caps (streamed bodies too), Debug-only body logging, scoped streaming and the
- * provider's request id. It takes `HttpClient` from context, so apps choose the backend and tests
+ * timeouts, status → reason mapping, body caps (streamed bodies too), Debug-only body logging,
+ * scoped streaming and the provider's request id. It takes `HttpClient` from context, so apps choose the backend and tests
  * point it at `MockProviderServer`. A provider supplies only what differs: its extra status rows,
  * its request-id header names, how its error bodies read.
  *

@@ -49,6 +49,18 @@ const isToolCallDelta = (value: unknown): boolean =>
   optionalOf(value["function"], (fn) =>
     isObject(fn) && optionalOf(fn["name"], isString) && optionalOf(fn["arguments"], isString))
 
+const isReasoningDetail = (value: unknown): boolean =>
+  isObject(value) &&
+  isString(value["type"]) &&
+  optionalOf(value["text"], isString) &&
+  optionalOf(value["summary"], isString) &&
+  optionalOf(value["data"], isString) &&
+  optionalOf(value["signature"], isString) &&
+  optionalOf(value["id"], isString) &&
+  optionalOf(value["format"], isString) &&
+  optionalOf(value["index"], isNumber)
+const isReasoningDetails = (value: unknown): boolean => Array.isArray(value) && value.every(isReasoningDetail)
+
 const isResponseToolCall = (value: unknown): boolean =>
   isObject(value) &&
   optionalOf(value["id"], isString) &&
@@ -65,6 +77,7 @@ const isCompletionChoice = (value: unknown): boolean =>
   optionalOf(value["message"]["content"], isString) &&
   optionalOf(value["message"]["reasoning"], isString) &&
   optionalOf(value["message"]["reasoning_content"], isString) &&
+  optionalOf(value["message"]["reasoning_details"], isReasoningDetails) &&
   optionalOf(value["message"]["refusal"], isString) &&
   optionalOf(value["message"]["tool_calls"], (calls) => Array.isArray(calls) && calls.every(isResponseToolCall))
 
@@ -77,6 +90,7 @@ const isChoice = (value: unknown): boolean =>
     optionalOf(delta["content"], isString) &&
     optionalOf(delta["reasoning"], isString) &&
     optionalOf(delta["reasoning_content"], isString) &&
+    optionalOf(delta["reasoning_details"], isReasoningDetails) &&
     optionalOf(delta["tool_calls"], (calls) => Array.isArray(calls) && calls.every(isToolCallDelta)))
 
 const isErrorObject = (value: unknown): boolean =>

@@ -18,7 +18,8 @@ import {
   StreamInterrupted,
   Timeout
 } from "../../ProviderError.ts"
-import type { StreamPart } from "../../StreamPart.ts"
+import * as Reasoning from "../../Reasoning.ts"
+import type { ReasoningDelta, StreamPart } from "../../StreamPart.ts"
 import * as Spans from "../../Spans.ts"
 import * as TimeLimit from "../../TimeLimit.ts"
 import type { Deps } from "./Attempt.ts"
@@ -122,8 +123,10 @@ export const makeStream = (
     const toolCalls: Array<ToolCall> = []
     let openToolCalls = 0
     // reasoning counts as delivered content (it cannot be unseen), but it is never prefilled:
-    // a broken block has no signature and another provider could not take it back anyway
+    // a broken block has no signature and another provider could not take it back anyway. Its
+    // deltas are kept as they came and joined into blocks only for a StreamInterrupted.
     let reasoningDelivered = false
+    let reasoningDeltas: Array<ReasoningDelta> = []
 
     const track = (parts: ReadonlyArray<StreamPart>): Array<StreamPart> => {
       const out: Array<StreamPart> = []
@@ -134,6 +137,7 @@ export const makeStream = (
             break
           case "reasoning-delta":
             reasoningDelivered = true
+            reasoningDeltas.push(part)
             break
           case "tool-call-delta":
             if (part.id !== undefined) openToolCalls++
@@ -224,6 +228,7 @@ export const makeStream = (
             message: `stream broke after content was delivered: ${inner?.message ?? error.message}`,
             partialText: text,
             ...(toolCalls.length === 0 ? {} : { partialToolCalls: [...toolCalls] }),
+            ...(reasoningDeltas.length === 0 ? {} : { partialReasoning: Reasoning.fromDeltas(reasoningDeltas) }),
             cause: inner?.cause ?? reasonTag(error),
             attempts: attempts.map(({ error: _error, ...summary }) => summary)
           })
@@ -245,6 +250,7 @@ export const makeStream = (
         toolCalls.length = 0
         openToolCalls = 0
         reasoningDelivered = false
+        reasoningDeltas = []
         const restart: StreamPart = { type: "restart", provider: restarted.success.provider, reason: reasonTag(error) }
         return [restart, ...track(restarted.success.parts)]
       }))
