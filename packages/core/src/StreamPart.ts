@@ -12,6 +12,7 @@ import { Schema } from "effect"
 import { ToolCall } from "./ChatRequest.ts"
 import { FinishReason, Usage } from "./ChatResponse.ts"
 import { Attempt } from "./ProviderError.ts"
+import { Reasoning } from "./Reasoning.ts"
 
 /** A piece of the answer's text. @category schemas */
 export const TextDelta = Schema.Struct({
@@ -35,12 +36,8 @@ export const TextDelta = Schema.Struct({
  */
 export const ReasoningDelta = Schema.Struct({
   type: Schema.Literal("reasoning-delta"),
-  text: Schema.String,
-  signature: Schema.optionalKey(Schema.String),
-  redactedData: Schema.optionalKey(Schema.String),
-  summary: Schema.optionalKey(Schema.Boolean),
-  id: Schema.optionalKey(Schema.String),
-  format: Schema.optionalKey(Schema.String)
+  // a delta carries a piece of one block: the block's own fields, one statement of them
+  ...Reasoning.fields
 })
 
 /**
