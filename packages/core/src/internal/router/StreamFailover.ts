@@ -2,7 +2,11 @@
  * Stream failover: a stream fails over freely until its first content part (reasoning included);
  * after that the stream policy decides (`fail`, `restart`, `continue`). Tracks what the consumer
  * has received, for `StreamInterrupted` and the `continue` prefill, and settles the provider's
- * attempt when the answer finishes, breaks, or the consumer stops early.
+ * attempt when the answer finishes, breaks, passes the call's deadline, or the consumer stops early.
+ *
+ * Ownership, so that an interrupt at any step leaks nothing: a provider's stream lives in a scope
+ * forked from the caller's; its attempt's permit belongs to `Attempt` until the step that opened
+ * the stream hands it to `current` (`take`), and from then to `settleOnce` or `settleOnClose`.
  *
  * Internal. Built from a channel transform and combinators, not `Stream.unwrap` or generators:
  * this is on the way to the first token and on every chunk.
