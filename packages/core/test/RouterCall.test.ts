@@ -4,7 +4,8 @@
 // Every timer is virtual (TestClock); the interrupt sweep steps the scheduler, not the clock.
 import { assert, describe, it } from "@effect/vitest"
 import { ChatProvider, CircuitBreaker, ProviderError, Router } from "@flexiai/core"
-import type { ChatRequest, RouterPolicy, StreamPart } from "@flexiai/core"
+import { RouterPolicy } from "@flexiai/core"
+import type { ChatRequest, StreamPart } from "@flexiai/core"
 import { RecordingTracer, TestChatProvider } from "@flexiai/testing"
 import { Context, Effect, Exit, Fiber, Layer, Logger, References, Schedule, Stream } from "effect"
 import { TestClock } from "effect/testing"
@@ -250,4 +251,42 @@ describe("an interrupt while a stream opens", () => {
       }
       assert.isAbove(landedOpen, 20, "many interrupts landed while the response was open")
     }), { timeout: 60_000 })
+})
+
+describe("the malformed-event rule reaches each provider's stream", () => {
+  // A provider whose stream reports the rule its decoder would follow (`StreamDecoder` reads it so)
+  const reporting = (name: string) =>
+    Layer.succeed(
+      ChatProvider.ChatProvider,
+      ChatProvider.ChatProvider.of({
+        name,
+        defaultModel: "m",
+        capabilities: { streaming: true, tools: true, images: true, jsonSchema: true, assistantPrefill: false },
+        chat: () => Effect.die("not used"),
+        stream: () =>
+          Stream.unwrap(Effect.map(Effect.service(RouterPolicy.OnMalformedEvent), (rule) =>
+            Stream.fromIterable<StreamPart.StreamPart>([
+              { type: "text-delta", text: rule },
+              { type: "finish", finishReason: "stop", provider: name, model: "m" }
+            ])))
+      })
+    )
+
+  it.effect("fail by default; the router's policy, then a provider's own policy, override it", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(RouterPolicy.defaults.onMalformedEvent, "fail")
+      const byDefault = yield* build([reporting("a")], {})
+      assert.strictEqual(textOf([...(yield* Stream.runCollect(byDefault.router.stream(request)))]), "fail")
+      const skipping = yield* build([reporting("a")], { onMalformedEvent: "skip" })
+      assert.strictEqual(textOf([...(yield* Stream.runCollect(skipping.router.stream(request)))]), "skip")
+      const perProvider = yield* Effect.map(
+        Layer.build(
+          Router.layer({ providers: [{ layer: reporting("a"), policy: { onMalformedEvent: "skip" } }], policy: patient }).pipe(
+            Layer.provideMerge(CircuitBreaker.layerMemory())
+          )
+        ),
+        (context) => Context.get(context, ChatProvider.ChatProvider)
+      )
+      assert.strictEqual(textOf([...(yield* Stream.runCollect(perProvider.stream(request)))]), "skip")
+    }))
 })
