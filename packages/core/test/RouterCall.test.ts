@@ -200,7 +200,7 @@ describe("a call's id belongs to each run of its effect", () => {
     }))
 })
 
-describe("an interrupt while a stream opens", () => {
+describe("an interrupt while a call opens", () => {
   // A provider whose stream holds a resource (the "response") from its first pull to its close.
   const tracked = (name: string) => {
     const state = { opened: 0, closed: 0 }
@@ -250,6 +250,23 @@ describe("an interrupt while a stream opens", () => {
         if (next._tag === "Success") yield* breaker.record(next.success, { _tag: "Ignored" })
       }
       assert.isAbove(landedOpen, 20, "many interrupts landed while the response was open")
+    }), { timeout: 60_000 })
+
+  it.effect("a chat call's probe is recorded too, wherever the interrupt lands", () =>
+    Effect.gen(function*() {
+      for (let steps = 0; steps < 150; steps++) {
+        const primary = yield* scripted("primary", [{ reply: "hello" }])
+        const { breaker, router } = yield* build([primary.layer], {}, { failureThreshold: 1 })
+        const permit = yield* breaker.admit("primary:test-model")
+        yield* breaker.record(permit, { _tag: "Failure" })
+        yield* TestClock.adjust("10 seconds")
+        const fiber = yield* Effect.forkChild(router.chat(request).pipe(Effect.provideService(References.MaxOpsBeforeYield, 3)))
+        for (let i = 0; i < steps; i++) yield* Effect.yieldNow
+        yield* Fiber.interrupt(fiber)
+        const next = yield* Effect.result(breaker.admit("primary:test-model"))
+        assert.isTrue(next._tag === "Success", `step ${steps}: the probe was recorded`)
+        if (next._tag === "Success") yield* breaker.record(next.success, { _tag: "Ignored" })
+      }
     }), { timeout: 60_000 })
 })
 
