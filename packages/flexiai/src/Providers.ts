@@ -8,10 +8,22 @@ import { OpenAiKind } from "@flexiai/openai"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 
 /** @category descriptors */
-export const bundled: ReadonlyArray<ProviderKind.Any> = [
+export const bundled = [
   ...OpenAiKind.kinds
-]
+] as const
+
+/** Any bundled descriptor, with its kind literal and options typed. @category models */
+export type Bundled = typeof bundled[number]
 
 /** The bundled descriptors followed by `extra` (the last descriptor of a kind wins). @category descriptors */
-export const withExtra = (extra: ReadonlyArray<ProviderKind.Any> | undefined): ReadonlyArray<ProviderKind.Any> =>
-  extra === undefined || extra.length === 0 ? bundled : [...bundled, ...extra]
+export const withExtra = (extra: ReadonlyArray<ProviderKind.Any> | undefined): ReadonlyArray<ProviderKind.Any> => {
+  if (extra === undefined || extra.length === 0) return bundled
+  // one array per `extra` array, so config's registry (cached per array) is built once for it
+  const cached = withExtraCache.get(extra)
+  if (cached !== undefined) return cached
+  const all = [...bundled, ...extra]
+  withExtraCache.set(extra, all)
+  return all
+}
+
+const withExtraCache = new WeakMap<ReadonlyArray<ProviderKind.Any>, ReadonlyArray<ProviderKind.Any>>()

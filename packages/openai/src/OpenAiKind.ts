@@ -23,9 +23,6 @@ import * as OpenAiClient from "./OpenAiClient.ts"
 import * as OpenAiCompatible from "./OpenAiCompatible.ts"
 
 const NonEmpty = Schema.NonEmptyString
-const Secret = Schema.RedactedFromValue(Schema.String).annotate({
-  description: "A secret: env:NAME, file:PATH (relative to this file), keychain:service/account, or the value itself (discouraged)."
-})
 const optional = Schema.optionalKey
 
 /** What Chat Completions can do: `OpenAiChat.defaultCapabilities`, the one statement of it. @category models */
@@ -80,7 +77,7 @@ export const azureOpenAi = ProviderKind.make({
     endpoint: NonEmpty,
     deployment: optional(NonEmpty),
     apiVersion: optional(NonEmpty),
-    bearerToken: optional(Secret)
+    bearerToken: optional(ProviderKind.Secret)
   }),
   requiresApiKey: false,
   secretFields: ["bearerToken"],
@@ -210,4 +207,4 @@ export const openAiCompatible = ProviderKind.make({
 })
 
 /** The whole family, in the order `flexiai` registers it. @category descriptors */
-export const kinds: ReadonlyArray<ProviderKind.Any> = [openai, azureOpenAi, foundry, openRouter, ollama, openAiCompatible]
+export const kinds = [openai, azureOpenAi, foundry, openRouter, ollama, openAiCompatible] as const
