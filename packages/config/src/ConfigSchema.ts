@@ -94,8 +94,8 @@ export const logLevels = ["all", "trace", "debug", "info", "warn", "error", "fat
 
 /** @category schemas */
 export const Logging = Schema.Struct({
-  level: optional(Schema.Literals(logLevels)),
-  format: optional(Schema.Literals(["pretty", "json", "logfmt"]))
+  level: optional(OptionSchema.option(Schema.Literals(logLevels), "The minimum level of FlexiAI's log lines.", "info")),
+  format: optional(OptionSchema.option(Schema.Literals(["pretty", "json", "logfmt"]), "How log lines are written.", "pretty"))
 })
 
 // ---------------------------------------------------------------------------
@@ -117,15 +117,17 @@ export const Capabilities = CoreCapabilities.Capabilities.mapFields(Struct.map(S
 
 /** Fields every provider kind accepts. @category schemas */
 export const common = {
-  name: optional(NonEmpty),
-  priority: optional(Schema.Int),
-  model: NonEmpty,
-  baseUrl: optional(NonEmpty),
+  name: optional(NonEmpty.annotate({ description: "The provider's name in the router, attempts, errors and status; unique. Default: its kind." })),
+  priority: optional(Schema.Int.annotate({ description: "Lower is tried first; equal priorities keep their declared order. Default: 100." })),
+  model: NonEmpty.annotate({ description: "The model a request without its own model is sent to." }),
+  baseUrl: optional(NonEmpty.annotate({ description: "The API's base URL. Default: the provider's own." })),
   apiKey: optional(Secret),
-  timeouts: optional(Timeouts),
-  retry: optional(Retry),
-  breaker: optional(Breaker),
-  enabled: optional(Schema.Boolean),
+  timeouts: optional(Timeouts.annotate({
+    description: "This provider's HTTP limits (the router's attemptTimeout, firstTokenTimeout, idleTimeout and deadline bound every call anyway)."
+  })),
+  retry: optional(Retry.annotate({ description: "This provider's retries. Default: policy.retry." })),
+  breaker: optional(Breaker.annotate({ description: "This provider's circuit breaker. Default: the top-level breaker." })),
+  enabled: optional(Schema.Boolean.annotate({ description: "false drops the provider at load (its secrets are not resolved). Default: true." })),
   capabilities: optional(Capabilities)
 }
 

@@ -4,8 +4,10 @@
  *
  * @since 0.2.0
  */
+import { ConfigExample, FlexiConfig } from "@flexiai/config"
 import { OpenAiKind } from "@flexiai/openai"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
+import type * as JsonSchema from "effect/JsonSchema"
 
 /** @category descriptors */
 export const bundled = [
@@ -27,3 +29,22 @@ export const withExtra = (extra: ReadonlyArray<ProviderKind.Any> | undefined): R
 }
 
 const withExtraCache = new WeakMap<ReadonlyArray<ProviderKind.Any>, ReadonlyArray<ProviderKind.Any>>()
+
+/**
+ * The config's JSON Schema for the bundled kinds and `extra`: what flexiai commits as
+ * `flexiai.schema.json` (`pnpm --filter flexiai gen:schema`).
+ *
+ * @category documentation
+ */
+export const jsonSchema = (extra?: ReadonlyArray<ProviderKind.Any>): JsonSchema.JsonSchema =>
+  FlexiConfig.jsonSchema({ providers: withExtra(extra) })
+
+/**
+ * The annotated example config for the bundled kinds and `extra` (`@flexiai/config`'s
+ * `ConfigExample`), pointing editors at the JSON Schema at `schemaPath`: what flexiai commits as
+ * `examples/flexiai.config.yaml`.
+ *
+ * @category documentation
+ */
+export const exampleConfig = (schemaPath: string, extra?: ReadonlyArray<ProviderKind.Any>): string =>
+  ConfigExample.yaml({ providers: withExtra(extra), schemaPath })

@@ -25,9 +25,27 @@ const loadWith = (env: Record<string, string>, options: FlexiConfig.LoadOptions 
 const validator = () => new Ajv2020({ strict: false, allErrors: true }).compile(FlexiConfig.jsonSchema({ providers }))
 
 describe("the bundled kinds in config", () => {
-  it("the committed flexiai.schema.json is the generated one (run `pnpm --filter flexiai gen:schema`)", () => {
-    assert.deepStrictEqual(JSON.parse(readFileSync(at("../flexiai.schema.json"), "utf8")), FlexiConfig.jsonSchema({ providers }))
+  it("the committed flexiai.schema.json and annotated example are the generated ones (run `pnpm --filter flexiai gen:schema`)", () => {
+    assert.deepStrictEqual(JSON.parse(readFileSync(at("../flexiai.schema.json"), "utf8")), Providers.jsonSchema())
+    assert.strictEqual(
+      readFileSync(at("../../../examples/flexiai.config.yaml"), "utf8"),
+      Providers.exampleConfig("../packages/flexiai/flexiai.schema.json")
+    )
   })
+
+  it.effect("the annotated example has one entry per bundled kind, decodes, and every commented-out field is one the schema takes", () =>
+    Effect.gen(function*() {
+      const text = Providers.exampleConfig("flexiai.schema.json")
+      const config = yield* FlexiConfig.fromObject(Yaml.parse(text) as FlexiConfig.Input, { providers })
+      assert.deepStrictEqual(config.providers.map((provider) => provider.kind), kinds)
+      // uncomment every field line (not the prose): the result still decodes, so no comment names a field the schema lacks
+      const uncommented = text.split("\n").map((line) => line.replace(/^(\s*)# (\s*[a-z][A-Za-z]*:(?: |$))/u, "$1$2")).join("\n")
+      assert.notStrictEqual(uncommented, text)
+      const everything = Yaml.parse(uncommented) as FlexiConfig.Input
+      assert.isDefined(everything.breaker)
+      const loaded = yield* FlexiConfig.fromObject(everything, { providers })
+      assert.strictEqual(loaded.providers.length, kinds.length)
+    }))
 
   it("the JSON Schema names exactly the bundled kinds, and validates the example configs", () => {
     const schema = JSON.stringify(FlexiConfig.jsonSchema({ providers }))

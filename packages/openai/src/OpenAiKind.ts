@@ -74,11 +74,12 @@ export const azureOpenAi = ProviderKind.make({
   kind: "azure-openai",
   description: "Azure OpenAI: endpoint is the resource URL, deployment defaults to model; apiKey or an Entra ID bearerToken.",
   options: Schema.Struct({
-    endpoint: NonEmpty,
-    deployment: optional(NonEmpty),
-    apiVersion: optional(NonEmpty),
+    endpoint: NonEmpty.annotate({ description: "The resource URL, https://<resource>.openai.azure.com." }),
+    deployment: optional(NonEmpty.annotate({ description: "The deployment requests go to. Default: model." })),
+    apiVersion: optional(NonEmpty.annotate({ description: "The api-version query parameter. Default: the provider's." })),
     bearerToken: optional(ProviderKind.Secret)
   }),
+  example: { endpoint: "https://my-resource.openai.azure.com", deployment: "gpt-4o-mini-prod", apiKey: "env:AZURE_OPENAI_API_KEY" },
   requiresApiKey: false,
   secretFields: ["bearerToken"],
   environment: {
@@ -113,7 +114,11 @@ export const azureOpenAi = ProviderKind.make({
 export const foundry = ProviderKind.make({
   kind: "foundry",
   description: "Azure AI Foundry: models served behind an Azure AI endpoint.",
-  options: Schema.Struct({ endpoint: NonEmpty, apiVersion: optional(NonEmpty) }),
+  options: Schema.Struct({
+    endpoint: NonEmpty.annotate({ description: "The Azure AI endpoint, https://<resource>.services.ai.azure.com/models." }),
+    apiVersion: optional(NonEmpty.annotate({ description: "The api-version query parameter. Default: the provider's." }))
+  }),
+  example: { model: "Phi-4", endpoint: "https://my-resource.services.ai.azure.com/models" },
   requiresApiKey: true,
   secretFields: [],
   // the model inference API takes temperature 0–1 (test-data/specs/foundry/AIFoundryAzureAI.json):
@@ -137,7 +142,10 @@ export const foundry = ProviderKind.make({
 export const openRouter = ProviderKind.make({
   kind: "openrouter",
   description: "OpenRouter; appUrl and appTitle become its attribution headers.",
-  options: Schema.Struct({ appUrl: optional(NonEmpty), appTitle: optional(NonEmpty) }),
+  options: Schema.Struct({
+    appUrl: optional(NonEmpty.annotate({ description: "Your app's URL, sent as the HTTP-Referer attribution header." })),
+    appTitle: optional(NonEmpty.annotate({ description: "Your app's name, sent as the attribution title header." }))
+  }),
   requiresApiKey: true,
   secretFields: [],
   environment: {
@@ -164,7 +172,10 @@ export const openRouter = ProviderKind.make({
 export const ollama = ProviderKind.make({
   kind: "ollama",
   description: "Ollama through its OpenAI-compatible /v1; host defaults to http://localhost:11434.",
-  options: Schema.Struct({ host: optional(NonEmpty) }),
+  options: Schema.Struct({
+    host: optional(NonEmpty.annotate({ description: "The server root (the API is under /v1). Default: http://localhost:11434." }))
+  }),
+  example: { host: "http://localhost:11434" },
   requiresApiKey: false,
   secretFields: [],
   environment: {
@@ -192,6 +203,7 @@ export const openAiCompatible = ProviderKind.make({
   requiresApiKey: false,
   requiresBaseUrl: true,
   secretFields: [],
+  example: { model: "qwen2.5-7b-instruct", baseUrl: "http://localhost:8000/v1" },
   capabilities,
   listsModels: true,
   layer: (entry) =>

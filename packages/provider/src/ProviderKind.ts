@@ -25,9 +25,10 @@ import type { HttpClient } from "effect/http"
  *
  * @category schemas
  */
-export const Secret = Schema.RedactedFromValue(Schema.String).annotate({
+export const Secret = Schema.RedactedFromValue(Schema.String.annotate({
+  // on the encoded side: that is the side the JSON Schema (and the editor) shows
   description: "A secret: env:NAME, file:PATH (relative to this file), keychain:service/account, or the value itself (discouraged)."
-})
+}))
 
 /** A provider's time limits after config resolved them; unset ones are left to the provider. @category models */
 export interface Timeouts {
@@ -130,6 +131,13 @@ export interface ProviderKind<Fields extends Schema.Struct.Fields = Schema.Struc
   readonly secretFields: ReadonlyArray<string>
   /** The standard variables the kind reads and how it is detected from them. */
   readonly environment?: Environment | undefined
+  /**
+   * Values for this kind's entry in the annotated example config (`@flexiai/config`'s
+   * `ConfigExample`): at least every required field a placeholder would not satisfy (a URL, an
+   * enumeration), plus any optional one worth showing. Fields left out are written as a
+   * placeholder (`env:<VARIABLE>` for a secret), optional ones as comments.
+   */
+  readonly example?: Readonly<Record<string, string | number | boolean>> | undefined
   /** What the kind can do; config may override any of it per provider. */
   readonly capabilities: Capabilities.Capabilities
   /**
