@@ -33,5 +33,6 @@ describe("ConfigExample", () => {
     // policy and breaker fields carry their defaults from the schemas
     assert.include(text, "  # maxRetryAfter: 5 seconds")
     assert.include(text, "#   failureThreshold: 5")
+    assert.include(text, "#   maxOpenDuration: 25 seconds")
   })
 })
