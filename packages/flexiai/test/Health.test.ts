@@ -2,7 +2,6 @@
 // list answers while every chat fails is reported not ok, first for its failing chats, then for
 // its open circuit; it is ok again once its chats succeed.
 import { assert, describe, it } from "@effect/vitest"
-
 import { ChatProvider } from "@flexiai/core"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import { Effect } from "effect"
