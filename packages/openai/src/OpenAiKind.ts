@@ -23,9 +23,6 @@ import * as OpenAiClient from "./OpenAiClient.ts"
 import * as OpenAiCompatible from "./OpenAiCompatible.ts"
 
 const NonEmpty = Schema.NonEmptyString
-const Secret = Schema.RedactedFromValue(Schema.String).annotate({
-  description: "A secret: env:NAME, file:PATH (relative to this file), keychain:service/account, or the value itself (discouraged)."
-})
 const optional = Schema.optionalKey
 
 /** What Chat Completions can do: `OpenAiChat.defaultCapabilities`, the one statement of it. @category models */
@@ -77,11 +74,12 @@ export const azureOpenAi = ProviderKind.make({
   kind: "azure-openai",
   description: "Azure OpenAI: endpoint is the resource URL, deployment defaults to model; apiKey or an Entra ID bearerToken.",
   options: Schema.Struct({
-    endpoint: NonEmpty,
-    deployment: optional(NonEmpty),
-    apiVersion: optional(NonEmpty),
-    bearerToken: optional(Secret)
+    endpoint: NonEmpty.annotate({ description: "The resource URL, https://<resource>.openai.azure.com." }),
+    deployment: optional(NonEmpty.annotate({ description: "The deployment requests go to. Default: model." })),
+    apiVersion: optional(NonEmpty.annotate({ description: "The api-version query parameter. Default: the provider's." })),
+    bearerToken: optional(ProviderKind.Secret)
   }),
+  example: { endpoint: "https://my-resource.openai.azure.com", deployment: "gpt-4o-mini-prod", apiKey: "env:AZURE_OPENAI_API_KEY" },
   requiresApiKey: false,
   secretFields: ["bearerToken"],
   environment: {
@@ -116,7 +114,11 @@ export const azureOpenAi = ProviderKind.make({
 export const foundry = ProviderKind.make({
   kind: "foundry",
   description: "Azure AI Foundry: models served behind an Azure AI endpoint.",
-  options: Schema.Struct({ endpoint: NonEmpty, apiVersion: optional(NonEmpty) }),
+  options: Schema.Struct({
+    endpoint: NonEmpty.annotate({ description: "The Azure AI endpoint, https://<resource>.services.ai.azure.com/models." }),
+    apiVersion: optional(NonEmpty.annotate({ description: "The api-version query parameter. Default: the provider's." }))
+  }),
+  example: { model: "Phi-4", endpoint: "https://my-resource.services.ai.azure.com/models" },
   requiresApiKey: true,
   secretFields: [],
   // the model inference API takes temperature 0–1 (test-data/specs/foundry/AIFoundryAzureAI.json):
@@ -140,7 +142,10 @@ export const foundry = ProviderKind.make({
 export const openRouter = ProviderKind.make({
   kind: "openrouter",
   description: "OpenRouter; appUrl and appTitle become its attribution headers.",
-  options: Schema.Struct({ appUrl: optional(NonEmpty), appTitle: optional(NonEmpty) }),
+  options: Schema.Struct({
+    appUrl: optional(NonEmpty.annotate({ description: "Your app's URL, sent as the HTTP-Referer attribution header." })),
+    appTitle: optional(NonEmpty.annotate({ description: "Your app's name, sent as the attribution title header." }))
+  }),
   requiresApiKey: true,
   secretFields: [],
   environment: {
@@ -167,7 +172,10 @@ export const openRouter = ProviderKind.make({
 export const ollama = ProviderKind.make({
   kind: "ollama",
   description: "Ollama through its OpenAI-compatible /v1; host defaults to http://localhost:11434.",
-  options: Schema.Struct({ host: optional(NonEmpty) }),
+  options: Schema.Struct({
+    host: optional(NonEmpty.annotate({ description: "The server root (the API is under /v1). Default: http://localhost:11434." }))
+  }),
+  example: { host: "http://localhost:11434" },
   requiresApiKey: false,
   secretFields: [],
   environment: {
@@ -195,6 +203,7 @@ export const openAiCompatible = ProviderKind.make({
   requiresApiKey: false,
   requiresBaseUrl: true,
   secretFields: [],
+  example: { model: "qwen2.5-7b-instruct", baseUrl: "http://localhost:8000/v1" },
   capabilities,
   listsModels: true,
   layer: (entry) =>
@@ -210,4 +219,4 @@ export const openAiCompatible = ProviderKind.make({
 })
 
 /** The whole family, in the order `flexiai` registers it. @category descriptors */
-export const kinds: ReadonlyArray<ProviderKind.Any> = [openai, azureOpenAi, foundry, openRouter, ollama, openAiCompatible]
+export const kinds = [openai, azureOpenAi, foundry, openRouter, ollama, openAiCompatible] as const
