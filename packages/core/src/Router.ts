@@ -24,15 +24,19 @@
  *
  * Retries sit inside the breaker, so a circuit sees one outcome per attempt, not per try.
  *
+ * **Per call.** `withCallOptions` sets a deadline and the providers to use or avoid for the calls
+ * of one effect or stream, without touching the request (see `CallOptions`).
+ *
  * @since 0.1.0
  */
-import { Clock, Context, Data, Effect, Layer, Ref, Scope } from "effect"
+import { Clock, Context, Data, Duration, Effect, Layer, Option, Ref, Scope, Stream } from "effect"
 import * as Capabilities from "./Capabilities.ts"
 import * as ChatProvider from "./ChatProvider.ts"
 import * as CircuitBreaker from "./CircuitBreaker.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as RouterPolicy from "./RouterPolicy.ts"
 import { makeAttempts } from "./internal/router/Attempt.ts"
+import { CurrentCallOptions, type Resolved as ResolvedCallOptions } from "./internal/router/CallOptions.ts"
 import { makeChat } from "./internal/router/ChatFailover.ts"
 import { makeStream } from "./internal/router/StreamFailover.ts"
 import { percentile, type Slot, sortSlots } from "./internal/router/Slot.ts"
@@ -122,6 +126,129 @@ export class Router extends Context.Service<Router, {
   readonly status: Effect.Effect<ReadonlyArray<ProviderStatus>>
   readonly stats: Effect.Effect<Stats>
 }>()("@flexiai/core/Router") {}
+
+// ---------------------------------------------------------------------------
+// per-call options
+// ---------------------------------------------------------------------------
+
+/**
+ * Options for the router calls of one effect or stream, set with `withCallOptions`. They are not
+ * part of `ChatRequest` (what providers put on the wire): they tell the router how to run the call.
+ *
+ * - `deadline` replaces the policy's `deadline` for the call, longer or shorter: the whole call,
+ *   failover and a stream to its last part, as the policy's deadline does. Each attempt's own
+ *   limits (`attemptTimeout`, `firstTokenTimeout`, `idleTimeout`) still apply.
+ * - `providers.only`: only these providers are candidates; `providers.avoid`: these are not. The
+ *   candidates keep the router's order (priority, `setPrimary`, `reorder`); `only` does not reorder.
+ *   A disabled provider or an open circuit among them is still skipped, as on any call.
+ *
+ * **Gotchas**: a name the router does not know fails with `UnknownProvider`, and options that
+ * leave no provider (`only: []`, or `avoid` covering every `only`) fail with `InvalidCallOptions`,
+ * both before any request is sent. The options are the router's: providers it calls (a router
+ * among them) do not see them.
+ *
+ * @category models
+ */
+export interface CallOptions {
+  readonly deadline?: Duration.Input | undefined
+  readonly providers?: {
+    readonly only?: ReadonlyArray<string> | undefined
+    readonly avoid?: ReadonlyArray<string> | undefined
+  } | undefined
+}
+
+/** Per-call options the router cannot honour: a deadline that is not a positive duration, or no provider left. @category errors */
+export class InvalidCallOptions extends Data.TaggedError("InvalidCallOptions")<{
+  readonly field: "deadline" | "providers"
+  readonly message: string
+}> {}
+
+const checkNames = (names: ReadonlyArray<string> | undefined, known: ReadonlyArray<string>) => {
+  if (names === undefined) return undefined
+  for (const name of names) if (!known.includes(name)) return new UnknownProvider({ name, known })
+  return undefined
+}
+
+// Checks `options` against the router's names and merges them over the options already set (an
+// inner `withCallOptions` overrides the fields it sets and keeps the others).
+const resolveCallOptions = (
+  options: CallOptions,
+  outer: ResolvedCallOptions | undefined,
+  known: ReadonlyArray<string>
+): Effect.Effect<ResolvedCallOptions, UnknownProvider | InvalidCallOptions> => {
+  let deadline = outer?.deadline
+  if (options.deadline !== undefined) {
+    const decoded = Duration.fromInput(options.deadline)
+    if (Option.isNone(decoded)) {
+      return Effect.fail(new InvalidCallOptions({ field: "deadline", message: `deadline: expected a duration, got ${String(options.deadline)}` }))
+    }
+    if (Duration.isZero(decoded.value) || Duration.isNegative(decoded.value)) {
+      return Effect.fail(new InvalidCallOptions({ field: "deadline", message: `deadline: expected a positive duration, got ${Duration.format(decoded.value)}` }))
+    }
+    deadline = decoded.value
+  }
+  const only = options.providers?.only
+  const avoid = options.providers?.avoid
+  const unknown = checkNames(only, known) ?? checkNames(avoid, known)
+  if (unknown !== undefined) return Effect.fail(unknown)
+  const resolved: ResolvedCallOptions = {
+    deadline,
+    only: only === undefined ? outer?.only : new Set(only),
+    avoid: avoid === undefined ? outer?.avoid : new Set(avoid)
+  }
+  const left = known.filter((name) =>
+    (resolved.only === undefined || resolved.only.has(name)) && (resolved.avoid === undefined || !resolved.avoid.has(name))
+  )
+  if (left.length === 0) {
+    const only = resolved.only === undefined ? "" : ` only [${[...resolved.only].join(", ")}]`
+    const avoid = resolved.avoid === undefined ? "" : ` avoid [${[...resolved.avoid].join(", ")}]`
+    return Effect.fail(
+      new InvalidCallOptions({
+        field: "providers",
+        message: `no provider left to try:${only}${avoid} (providers: ${known.join(", ")})`
+      })
+    )
+  }
+  return Effect.succeed(resolved)
+}
+
+/** `withCallOptions(options)`: for an effect or a stream. @category models */
+export interface WithCallOptions {
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | UnknownProvider | InvalidCallOptions, R | Router>
+  <A, E, R>(self: Stream.Stream<A, E, R>): Stream.Stream<A, E | UnknownProvider | InvalidCallOptions, R | Router>
+}
+
+/**
+ * Runs the router calls of an effect or a stream with per-call options (`CallOptions`): a deadline
+ * of their own, providers to use or to avoid. The options are checked against the `Router` in
+ * context each time the effect runs, before any request; the router reads them once per call.
+ * Nested, the inner options override the fields they set. Without options it changes nothing.
+ *
+ * **Example**
+ *
+ * ```ts
+ * const answer = chat("hi").pipe(
+ *   Router.withCallOptions({ deadline: "5 seconds", providers: { avoid: ["openai"] } })
+ * )
+ * ```
+ *
+ * @category combinators
+ */
+export const withCallOptions = (options: CallOptions): WithCallOptions => {
+  const empty = options.deadline === undefined && options.providers?.only === undefined &&
+    options.providers?.avoid === undefined
+  const resolved = Effect.flatMap(Router.use((router) => router.order), (known) =>
+    Effect.flatMap(Effect.service(CurrentCallOptions), (outer) => resolveCallOptions(options, outer, known)))
+  return (<A, E, R>(self: Effect.Effect<A, E, R> | Stream.Stream<A, E, R>) => {
+    if (empty) return self
+    if (Stream.isStream(self)) {
+      const stream = self as Stream.Stream<A, E, R>
+      return Stream.unwrap(Effect.map(resolved, (checked) => Stream.provideService(stream, CurrentCallOptions, checked)))
+    }
+    const effect = self as Effect.Effect<A, E, R>
+    return Effect.flatMap(resolved, (checked) => Effect.provideService(effect, CurrentCallOptions, checked))
+  }) as WithCallOptions
+}
 
 // ---------------------------------------------------------------------------
 // internals

@@ -221,14 +221,15 @@ const build = (loaded: FlexiConfig.ResolvedConfig, label: Label, options: Option
     }).pipe(Effect.provideService(CircuitBreaker.CircuitBreaker, breaker))
 
     const flexi = FlexiAI.of(yield* makeControl(built, control, breaker, options))
-    return Context.make(ChatProvider.ChatProvider, provider).pipe(Context.add(FlexiAI, flexi))
+    // Router.Router too: `Router.withCallOptions` checks provider names against it
+    return Context.make(ChatProvider.ChatProvider, provider).pipe(Context.add(FlexiAI, flexi), Context.add(Router.Router, control))
   })
 
 const fromResolved = (
   config: FlexiConfig.ResolvedConfig,
   label: Label,
   options: Options
-): Layer.Layer<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError, HttpClient.HttpClient> =>
+): Layer.Layer<ChatProvider.ChatProvider | FlexiAI | Router.Router, FlexiConfigError, HttpClient.HttpClient> =>
   // provideMerge: the config's logger applies while building and to the program the layer is provided to
   Layer.effectContext(build(config, label, options)).pipe(Layer.provideMerge(FlexiConfig.layerLogger(config.logging)))
 
@@ -258,7 +259,7 @@ export const isResolved = <C extends object>(config: C | FlexiConfig.ResolvedCon
 export const layer = <const Extra extends ReadonlyArray<ProviderKind.Any> = readonly []>(
   config: Input<Extra[number]> | FlexiConfig.ResolvedConfig,
   options: Options & { readonly providers?: Extra | undefined } = {}
-): Layer.Layer<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError> => {
+): Layer.Layer<ChatProvider.ChatProvider | FlexiAI | Router.Router, FlexiConfigError> => {
   const httpClient = options.httpClient ?? UndiciHttpClient.layer
   if (isResolved(config)) return fromResolved(config, nameLabel, options).pipe(Layer.provide(httpClient))
   // From an object the declared positions are known, so problems can say `providers[2]`.
@@ -286,7 +287,7 @@ export interface ConfigOptions extends FlexiConfig.LoadOptions, Options {}
  */
 export const layerConfig = (
   options: ConfigOptions = {}
-): Layer.Layer<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError> =>
+): Layer.Layer<ChatProvider.ChatProvider | FlexiAI | Router.Router, FlexiConfigError> =>
   Layer.unwrap(
     Effect.map(
       FlexiConfig.load({ file: options.file, overrides: options.overrides, providers: Providers.withExtra(options.providers) }),

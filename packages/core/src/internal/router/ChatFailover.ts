@@ -4,11 +4,12 @@
  *
  * Internal. Combinators rather than a generator: this runs on every call, and each step counts.
  */
-import { Duration, Effect, Ref, Result } from "effect"
+import { Clock, Duration, Effect, Ref, Result } from "effect"
 import type { ChatRequest } from "../../ChatRequest.ts"
 import type { ChatResponse } from "../../ChatResponse.ts"
 import { type Attempt, type ChatError, ProviderError, Timeout } from "../../ProviderError.ts"
 import type { Deps } from "./Attempt.ts"
+import { candidates, CurrentCallOptions } from "./CallOptions.ts"
 import { traced } from "./CallLog.ts"
 import { modelOf, type Slot } from "./Slot.ts"
 
@@ -25,16 +26,31 @@ const attemptTimedOut = (slot: Slot, request: ChatRequest) =>
   })
 
 export const makeChat = ({ attempts: { countOutcome, failover, within }, order, routerPolicy, totals }: Deps) => {
+  const policyDeadlineMillis = Duration.toMillis(routerPolicy.deadline)
   const chat = (request: ChatRequest): Effect.Effect<ChatResponse, ChatError> =>
-    Effect.clockWith((clock) => {
+    Effect.withFiber((fiber) => {
+      const clock = fiber.getRef(Clock.Clock)
+      // per-call options (`Router.withCallOptions`): one reference read, `undefined` unless set
+      const options = fiber.getRef(CurrentCallOptions)
       const started = clock.currentTimeMillisUnsafe()
       const attempts: Array<Attempt> = []
       totals.requests++
-      const deadlineAt = started + Duration.toMillis(routerPolicy.deadline)
-      const run = (slot: Slot) =>
-        within(slot.provider.chat(request), slot.policy.attemptTimeout, deadlineAt, () => attemptTimedOut(slot, request))
+      const deadlineAt = started +
+        (options?.deadline === undefined ? policyDeadlineMillis : Duration.toMillis(options.deadline))
+      // the options are this router's: a router among its providers does not see them
+      const run = options === undefined
+        ? (slot: Slot) =>
+          within(slot.provider.chat(request), slot.policy.attemptTimeout, deadlineAt, () => attemptTimedOut(slot, request))
+        : (slot: Slot) =>
+          within(
+            Effect.provideService(slot.provider.chat(request), CurrentCallOptions, undefined),
+            slot.policy.attemptTimeout,
+            deadlineAt,
+            () => attemptTimedOut(slot, request)
+          )
       // the order as it is when the call starts (a read of the Ref, without a step of its own)
-      return Effect.matchEffect(failover(Ref.getUnsafe(order), request, run, attempts, undefined, deadlineAt), {
+      const slots = options === undefined ? Ref.getUnsafe(order) : candidates(Ref.getUnsafe(order), options)
+      return Effect.matchEffect(failover(slots, request, run, attempts, undefined, deadlineAt), {
         onFailure: (error) => {
           countOutcome(attempts, true)
           return Effect.fail(error)

@@ -11,7 +11,7 @@
  * Internal. Built from a channel transform and combinators, not `Stream.unwrap` or generators:
  * this is on the way to the first token and on every chunk.
  */
-import { Cause, Channel, type Clock, Duration, Effect, Exit, Pull, Ref, Result, Scope, Stream, type Tracer } from "effect"
+import { Cause, Channel, Clock, Duration, Effect, Exit, Pull, Ref, Result, Scope, Stream, type Tracer } from "effect"
 import type * as Arr from "effect/Array"
 import type { ChatRequest, ToolCall } from "../../ChatRequest.ts"
 import {
@@ -28,6 +28,7 @@ import type { ReasoningDelta, StreamPart } from "../../StreamPart.ts"
 import * as Spans from "../../Spans.ts"
 import * as TimeLimit from "../../TimeLimit.ts"
 import type { Deps, OnOpened } from "./Attempt.ts"
+import { candidates, CurrentCallOptions, type Resolved } from "./CallOptions.ts"
 import { nextCallId } from "./CallLog.ts"
 import { deadlineHit, modelOf, type Opened, pullOf, type Slot, type Tried, withPrefill } from "./Slot.ts"
 
@@ -58,18 +59,26 @@ export const makeStream = (
    * any step before the router has taken the stream over (an interrupt between two steps, which
    * no handler here sees), closing the caller's scope still closes the response.
    */
-  const open = (slot: Slot, request: ChatRequest, deadlineAt: number, callerScope: Scope.Scope): Effect.Effect<Opened, ChatError> =>
+  const open = (
+    slot: Slot,
+    request: ChatRequest,
+    deadlineAt: number,
+    callerScope: Scope.Scope,
+    options: Resolved | undefined
+  ): Effect.Effect<Opened, ChatError> =>
     // combinators rather than generators: this is on the way to the first token
     Effect.suspend(() => {
       const streamScope = Scope.forkUnsafe(callerScope)
       const timeout = Duration.min(slot.policy.firstTokenTimeout, slot.policy.attemptTimeout)
       // the policy's malformed-event rule reaches the provider's stream decoder through its context
+      const pulled = Effect.provideService(
+        pullOf(slot.provider.stream(request), streamScope),
+        RouterPolicy.OnMalformedEvent,
+        slot.policy.onMalformedEvent
+      )
       const opening = Effect.flatMap(
-        Effect.provideService(
-          pullOf(slot.provider.stream(request), streamScope),
-          RouterPolicy.OnMalformedEvent,
-          slot.policy.onMalformedEvent
-        ),
+        // per-call options are this router's: a router among its providers does not see them
+        options === undefined ? pulled : Effect.provideService(pulled, CurrentCallOptions, undefined),
         (pull): Effect.Effect<Opened, ChatError> => {
           const buffered: Array<StreamPart> = []
           const untilContent: Effect.Effect<Opened, ChatError> = Effect.flatMap(
@@ -115,7 +124,10 @@ export const makeStream = (
   const stream = (request: ChatRequest): Stream.Stream<StreamPart, ChatError> =>
     Stream.fromChannel(Channel.fromTransform((_, outerScope: Scope.Scope) =>
       Effect.flatMap(Ref.get(order), (slots) =>
-        Effect.clockWith((clock) => {
+        Effect.withFiber((fiber) => {
+          const clock = fiber.getRef(Clock.Clock)
+          // per-call options (`Router.withCallOptions`): one reference read, `undefined` unless set
+          const options = fiber.getRef(CurrentCallOptions)
           // One span for the stream's life and the call's id on its log lines, applied only where
           // the router does something worth a log line or a child span (opening, switching,
           // settling): `Stream.withSpan` and a per-pull annotation held about 5 KiB per open stream.
@@ -123,7 +135,7 @@ export const makeStream = (
           const started = clock.currentTimeMillisUnsafe()
           return Effect.flatMap(
             Spans.makeIn(outerScope, "Router.stream", { "flexiai.call_id": callId }),
-            (span) => streamOn(request, outerScope, slots, clock, started, callId, span)
+            (span) => streamOn(request, outerScope, slots, clock, started, callId, span, options)
           )
         }))))
 
@@ -134,11 +146,13 @@ export const makeStream = (
     clock: Clock.Clock,
     started: number,
     callId: string,
-    span: Tracer.Span | undefined
+    span: Tracer.Span | undefined,
+    options: Resolved | undefined
   ): Effect.Effect<Pull.Pull<Arr.NonEmptyReadonlyArray<StreamPart>, ChatError>> => {
-    const deadlineAt = started + Duration.toMillis(routerPolicy.deadline)
+    const deadline = options?.deadline ?? routerPolicy.deadline
+    const deadlineAt = started + Duration.toMillis(deadline)
     const attempts: Array<Attempt> = []
-    let remaining = slots
+    let remaining = options === undefined ? slots : candidates(slots, options)
     totals.requests++
     const inCall = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
       const annotated = Effect.annotateLogs(effect, "callId", callId)
@@ -215,11 +229,11 @@ export const makeStream = (
     // the candidates are read when the effect runs: `remaining` shrinks as providers are used up
     const openNext = (target: ChatRequest, requirePrefill: boolean) =>
       inCall(Effect.suspend(() => {
-        const candidates = requirePrefill
+        const usable = requirePrefill
           ? remaining.filter((slot) => slot.provider.capabilities.assistantPrefill)
           : remaining
         return Effect.flatMap(
-          failover(candidates, target, (slot) => open(slot, target, deadlineAt, outerScope), attempts, take, deadlineAt),
+          failover(usable, target, (slot) => open(slot, target, deadlineAt, outerScope, options), attempts, take, deadlineAt),
           (outcome) => {
             if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
             const { slot, tried } = outcome.success
@@ -280,7 +294,7 @@ export const makeStream = (
         Effect.andThen(Effect.suspend(() =>
           Effect.fail(interruptedOf(
             active,
-            `the call's deadline (${Duration.format(routerPolicy.deadline)}) passed after content was delivered`,
+            `the call's deadline (${Duration.format(deadline)}) passed after content was delivered`,
             "DeadlineExceeded"
           ))
         ))
