@@ -212,11 +212,21 @@ const resolveCallOptions = (
   return Effect.succeed(resolved)
 }
 
-/** `withCallOptions(options)`: for an effect or a stream. @category models */
-export interface WithCallOptions {
-  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | UnknownProvider | InvalidCallOptions, R | Router>
-  <A, E, R>(self: Stream.Stream<A, E, R>): Stream.Stream<A, E | UnknownProvider | InvalidCallOptions, R | Router>
-}
+/** What `withCallOptions` makes of an effect or a stream: it may fail with a bad option and needs the `Router`. @category models */
+export type WithCallOptionsOf<Self> = Self extends Stream.Stream<infer A, infer E, infer R>
+  ? Stream.Stream<A, E | UnknownProvider | InvalidCallOptions, R | Router>
+  : Self extends Effect.Effect<infer A, infer E, infer R> ? Effect.Effect<A, E | UnknownProvider | InvalidCallOptions, R | Router>
+  : never
+
+/**
+ * `withCallOptions(options)`, for an effect or a stream. One generic signature rather than two
+ * overloads: passed to `pipe`, an overloaded function is read as its last overload only.
+ *
+ * @category models
+ */
+export type WithCallOptions = <
+  Self extends Effect.Effect<unknown, unknown, unknown> | Stream.Stream<unknown, unknown, unknown>
+>(self: Self) => WithCallOptionsOf<Self>
 
 /**
  * Runs the router calls of an effect or a stream with per-call options (`CallOptions`): a deadline

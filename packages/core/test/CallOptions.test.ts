@@ -258,11 +258,13 @@ describe("providers to use or to avoid", () => {
   it.effect("without options nothing changes and no Router check runs", () =>
     Effect.gen(function*() {
       const { context } = yield* threeProviders
-      // no Router service needed for empty options: only the ChatProvider is provided
+      // empty options read nothing from the Router: one whose order dies is never asked
+      const unread = { order: Effect.die("the Router was asked") } as unknown as Router.Router["Service"]
       const answer = yield* chat.pipe(
-        Router.withCallOptions({}),
+        Router.withCallOptions({ providers: {} }),
+        Effect.provideService(Router.Router, unread),
         Effect.provideService(ChatProvider.ChatProvider, Context.get(context, ChatProvider.ChatProvider))
-      ) as Effect.Effect<{ readonly provider: string }, unknown>
+      )
       assert.strictEqual(answer.provider, "a")
     }))
 })

@@ -1,0 +1,211 @@
+// The promise client per call (issue 11, item 10): `deadline` and `providers` reach the router,
+// an `AbortSignal` interrupts a call and closes its request, and a stream iterator releases its
+// connection when the loop leaves (`return()`), on abort, and when a dropped iterator is collected.
+// Wire level: the MockProviderServer records when the client closed a connection it was answering.
+import { Router } from "@flexiai/core"
+import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
+import { afterEach, assert, describe, it } from "vitest"
+import * as FlexiAI from "../src/FlexiAI.ts"
+import { twoProviders } from "./helpers.ts"
+
+const servers: Array<MockProviderServer.Handle> = []
+const start = async (script: MockProviderServer.Script) => {
+  const server = await MockProviderServer.start(script)
+  servers.push(server)
+  return server
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.stop()))
+})
+
+const oneProvider = (url: string): FlexiAI.Input => ({
+  providers: [{ kind: "openai-compatible", name: "only", model: "mock-model", baseUrl: `${url}/v1` }],
+  policy: { retry: { maxRetries: 0 } },
+  logging: { level: "error" }
+})
+
+const rejection = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (error: unknown) => error)
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** Waits (event-loop turns, not a clock) until `condition` holds; fails after `turns` turns. */
+const until = async (condition: () => boolean, what: string, turns = 2_000) => {
+  for (let i = 0; i < turns; i++) {
+    if (condition()) return
+    await turn()
+  }
+  assert.fail(`never happened: ${what}`)
+}
+
+const closedByClient = (server: MockProviderServer.Handle) => () =>
+  server.calls().length > 0 && server.calls().every((call) => call.clientClosedAt !== undefined)
+
+describe("client.chat per call", () => {
+  it("providers.only / avoid pick the providers; an unknown name rejects before any request", async () => {
+    const primary = await start({ fallback: MockProviderServer.text("from primary") })
+    const backup = await start({ fallback: MockProviderServer.text("from backup") })
+    const client = FlexiAI.make(twoProviders(primary.url, backup.url))
+    try {
+      assert.strictEqual((await client.chat("hi", { providers: { only: ["backup"] } })).provider, "backup")
+      assert.strictEqual((await client.chat("hi", { providers: { avoid: ["primary"] } })).provider, "backup")
+      assert.strictEqual(primary.calls().length, 0)
+      assert.strictEqual((await client.chat("hi")).provider, "primary")
+
+      const unknown = await rejection(client.chat("hi", { providers: { only: ["openai"] } }))
+      assert.instanceOf(unknown, Router.UnknownProvider)
+      const none = await rejection(client.chat("hi", { providers: { only: ["primary"], avoid: ["primary"] } }))
+      assert.instanceOf(none, Router.InvalidCallOptions)
+      assert.strictEqual(backup.calls().length + primary.calls().length, 3)
+    } finally {
+      await client.dispose()
+    }
+  })
+
+  it("a per-call deadline ends a call the policy would let run", async () => {
+    const server = await start({ fallback: MockProviderServer.hang() })
+    const client = FlexiAI.make(oneProvider(server.url))
+    try {
+      const error = await rejection(client.chat("hi", { deadline: "50 millis" }))
+      assert.strictEqual((error as { _tag?: string })._tag, "AllProvidersFailed")
+      assert.isTrue((error as { deadlineExceeded?: boolean }).deadlineExceeded)
+      await until(closedByClient(server), "the timed-out request is closed")
+      const bad = await rejection(client.chat("hi", { deadline: 0 }))
+      assert.instanceOf(bad, Router.InvalidCallOptions)
+    } finally {
+      await client.dispose()
+    }
+  })
+
+  it("an aborted signal interrupts the call, closes its request and rejects with signal.reason", async () => {
+    const server = await start({ fallback: MockProviderServer.hang() })
+    const client = FlexiAI.make(oneProvider(server.url))
+    try {
+      const controller = new AbortController()
+      const pending = rejection(client.chat("hi", { signal: controller.signal }))
+      await until(() => server.calls().length === 1, "the request reached the server")
+      controller.abort()
+      const error = await pending
+      assert.instanceOf(error, DOMException)
+      assert.strictEqual((error as DOMException).name, "AbortError")
+      assert.strictEqual(error, controller.signal.reason)
+      await until(closedByClient(server), "the server sees the request closed")
+
+      // a reason of the caller's own is what the promise rejects with
+      const mine = new AbortController()
+      const own = rejection(client.chat("hi", { signal: mine.signal }))
+      await until(() => server.calls().length === 2, "the second request reached the server")
+      mine.abort(new Error("user left"))
+      assert.strictEqual(((await own) as Error).message, "user left")
+
+      // already aborted: rejects at once, no request
+      const early = await rejection(client.chat("hi", { signal: AbortSignal.abort() }))
+      assert.strictEqual((early as DOMException).name, "AbortError")
+      assert.strictEqual(server.calls().length, 2)
+
+      // a signal never aborted changes nothing
+      server.setScript({ fallback: MockProviderServer.text("fine") })
+      assert.strictEqual((await client.chat("hi", { signal: new AbortController().signal })).text, "fine")
+    } finally {
+      await client.dispose()
+    }
+  })
+})
+
+describe("client.stream per call", () => {
+  it("break in for-await closes the request at once (return())", async () => {
+    const server = await start({ fallback: MockProviderServer.stallAfter(1, "one two three four") })
+    const client = FlexiAI.make(oneProvider(server.url))
+    try {
+      for await (const part of client.stream("go")) {
+        if (part.type === "text-delta") break
+      }
+      await until(closedByClient(server), "the server sees the stream's request closed")
+      // a throw in the loop body closes it too
+      const thrown = await rejection((async () => {
+        for await (const part of client.stream("go")) {
+          if (part.type === "text-delta") throw new Error("consumer failed")
+        }
+      })())
+      assert.strictEqual((thrown as Error).message, "consumer failed")
+      await until(() => server.calls().length === 2 && closedByClient(server)(), "the second request is closed")
+    } finally {
+      await client.dispose()
+    }
+  })
+
+  it("abort closes the request; the pending next() and every later one reject with signal.reason", async () => {
+    const server = await start({ fallback: MockProviderServer.stallAfter(1, "one two three four") })
+    const client = FlexiAI.make(oneProvider(server.url))
+    try {
+      const controller = new AbortController()
+      const iterator = client.stream("go", { signal: controller.signal })[Symbol.asyncIterator]()
+      const first = await iterator.next()
+      assert.isFalse(first.done)
+      const pending = rejection(iterator.next()) // the server sends nothing more
+      controller.abort()
+      const error = await pending
+      assert.strictEqual((error as DOMException).name, "AbortError")
+      await until(closedByClient(server), "the server sees the stream's request closed")
+      assert.strictEqual(((await rejection(iterator.next())) as DOMException).name, "AbortError", "never reads as done")
+
+      const early = client.stream("go", { signal: AbortSignal.abort() })[Symbol.asyncIterator]()
+      assert.strictEqual(((await rejection(early.next())) as DOMException).name, "AbortError")
+      assert.strictEqual(server.calls().length, 1, "no request for a signal aborted before the stream started")
+    } finally {
+      await client.dispose()
+    }
+  })
+
+  it("per-call providers and deadline reach a stream", async () => {
+    const primary = await start({ fallback: MockProviderServer.text("from primary") })
+    const backup = await start({ fallback: MockProviderServer.text("from backup") })
+    const client = FlexiAI.make(twoProviders(primary.url, backup.url))
+    try {
+      let text = ""
+      for await (const part of client.stream("hi", { providers: { avoid: ["primary"] }, deadline: "1 minute" })) {
+        if (part.type === "text-delta") text += part.text
+      }
+      assert.strictEqual(text, "from backup")
+      assert.strictEqual(primary.calls().length, 0)
+      const error = await rejection((async () => {
+        for await (const _ of client.stream("hi", { providers: { only: ["nobody"] } })) { /* nothing arrives */ }
+      })())
+      assert.instanceOf(error, Router.UnknownProvider)
+    } finally {
+      await client.dispose()
+    }
+  })
+
+  it("an iterator dropped without return() releases its connection once collected", async () => {
+    setFlagsFromString("--expose-gc")
+    const gc = runInNewContext("gc") as () => void
+    const server = await start({ fallback: MockProviderServer.stallAfter(1, "one two three four") })
+    const client = FlexiAI.make(oneProvider(server.url))
+    try {
+      const readOneAndDrop = async () => {
+        const iterator = client.stream("go")[Symbol.asyncIterator]()
+        assert.isFalse((await iterator.next()).done)
+      }
+      await readOneAndDrop()
+      await turn()
+      assert.isFalse(closedByClient(server)(), "still open while not collected")
+      await until(() => {
+        gc()
+        return closedByClient(server)()
+      }, "the collected iterator's request is closed")
+    } finally {
+      await client.dispose()
+    }
+  })
+
+  it("dispose() closes a stream that is still open", async () => {
+    const server = await start({ fallback: MockProviderServer.stallAfter(1, "one two three four") })
+    const client = FlexiAI.make(oneProvider(server.url))
+    const iterator = client.stream("go")[Symbol.asyncIterator]()
+    assert.isFalse((await iterator.next()).done)
+    await client.dispose()
+    await until(closedByClient(server), "dispose closed the open stream's request")
+  })
+})
