@@ -3,7 +3,7 @@
 // avoid, checked against the router's names before any request. Every timer is virtual (TestClock).
 import { assert, describe, it } from "@effect/vitest"
 import { ChatProvider, CircuitBreaker, ProviderError, Router } from "@flexiai/core"
-import type { ChatRequest, RouterPolicy, StreamPart } from "@flexiai/core"
+import type { ChatRequest, ChatResponse, RouterPolicy, StreamPart } from "@flexiai/core"
 import { TestChatProvider } from "@flexiai/testing"
 import { Context, Effect, Exit, Fiber, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
@@ -266,5 +266,22 @@ describe("providers to use or to avoid", () => {
         Effect.provideService(ChatProvider.ChatProvider, Context.get(context, ChatProvider.ChatProvider))
       )
       assert.strictEqual(answer.provider, "a")
+    }))
+})
+
+describe("the core README's example", () => {
+  it.effect("has the type it documents and runs", () =>
+    Effect.gen(function*() {
+      const openai = yield* answering("openai")
+      const backup = yield* answering("backup")
+      const context = yield* build([openai.layer, backup.layer])
+      const answer: Effect.Effect<
+        ChatResponse.ChatResponse,
+        ProviderError.ChatError | Router.UnknownProvider | Router.InvalidCallOptions,
+        ChatProvider.ChatProvider | Router.Router
+      > = ChatProvider.chat("hi").pipe(
+        Router.withCallOptions({ deadline: "5 seconds", providers: { avoid: ["openai"] } })
+      )
+      assert.strictEqual((yield* answer.pipe(Effect.provideContext(context))).provider, "backup")
     }))
 })

@@ -209,3 +209,38 @@ describe("client.stream per call", () => {
     await until(closedByClient(server), "dispose closed the open stream's request")
   })
 })
+
+describe("the READMEs' per-call examples", () => {
+  it("run as written against providers named openai and vllm", async () => {
+    const openai = await start({ fallback: MockProviderServer.text("from openai") })
+    const vllm = await start({ fallback: MockProviderServer.text("from vllm") })
+    const client = FlexiAI.make({
+      providers: [
+        { kind: "openai-compatible", name: "openai", model: "mock-model", baseUrl: `${openai.url}/v1`, priority: 1 },
+        { kind: "openai-compatible", name: "vllm", model: "mock-model", baseUrl: `${vllm.url}/v1`, priority: 2 }
+      ],
+      logging: { level: "error" }
+    })
+    try {
+      // README.md, "Or pass the config in code"
+      const quick = await client.chat("hi", { deadline: "5 seconds", providers: { avoid: ["openai"] }, signal: AbortSignal.timeout(8_000) })
+      assert.strictEqual(quick.provider, "vllm")
+      // packages/flexiai/README.md, "Code not written in Effect"
+      const controller = new AbortController()
+      const answer = await client.chat("summarize this", {
+        deadline: "10 seconds",
+        providers: { avoid: ["openai"] },
+        signal: controller.signal
+      })
+      assert.strictEqual(answer.text, "from vllm")
+      let text = ""
+      for await (const part of client.stream("go on", { signal: AbortSignal.timeout(30_000) })) {
+        if (part.type === "text-delta") text += part.text
+      }
+      assert.strictEqual(text, "from openai")
+      assert.strictEqual(openai.calls().length, 1)
+    } finally {
+      await client.dispose()
+    }
+  })
+})
