@@ -101,6 +101,8 @@ export interface ResolvedProvider {
   readonly name: string
   readonly priority: number
   readonly model: string
+  /** Model routing: request model names → this provider's model ids (see `ConfigSchema.common`). */
+  readonly models?: Readonly<Record<string, string>> | undefined
   readonly baseUrl?: string | undefined
   readonly apiKey?: Redacted.Redacted<string> | undefined
   readonly enabled?: boolean | undefined

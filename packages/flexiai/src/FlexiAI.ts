@@ -215,7 +215,9 @@ const build = (loaded: FlexiConfig.ResolvedConfig, label: Label, options: Option
       providers: built.map(({ config: entry, provider: service }) => ({
         layer: Layer.succeed(ChatProvider.ChatProvider, debug ? withDebugLines(service) : service),
         priority: entry.priority,
-        policy: { retry: entry.retry }
+        policy: { retry: entry.retry },
+        // every configured provider routes models: a request's model goes only to those that serve it
+        models: entry.models ?? {}
       })),
       policy: config.policy
     }).pipe(Effect.provideService(CircuitBreaker.CircuitBreaker, breaker))
