@@ -458,14 +458,22 @@ export const layerFromObject = (input: Input): Layer.Layer<FlexiConfig, FlexiCon
   Layer.effect(FlexiConfig, fromObject(input))
 
 /**
- * Installs the config's logging: the console logger for `format` and the minimum level.
+ * The console logger for a config's `format`: Effect's `consolePretty()`, `consoleJson` or
+ * `consoleLogFmt`.
+ *
+ * @category layers
+ */
+export const loggerFor = (format: LogFormat): Logger.Logger<unknown, void> =>
+  format === "json" ? Logger.consoleJson : format === "logfmt" ? Logger.consoleLogFmt : Logger.consolePretty()
+
+/**
+ * Installs the config's logging for a whole program: the console logger for `format` (replacing
+ * the program's loggers) and the minimum level.
+ *
+ * `FlexiAI.layer` does not use this: it applies `logging` to FlexiAI's own lines only and leaves
+ * the app's loggers and level alone. Provide this only to make the config the app's logging too.
  *
  * @category layers
  */
 export const layerLogger = (logging: ResolvedLogging): Layer.Layer<never> =>
-  Layer.merge(
-    Logger.layer([
-      logging.format === "json" ? Logger.consoleJson : logging.format === "logfmt" ? Logger.consoleLogFmt : Logger.consolePretty()
-    ]),
-    Layer.succeed(References.MinimumLogLevel, logging.level)
-  )
+  Layer.merge(Logger.layer([loggerFor(logging.format)]), Layer.succeed(References.MinimumLogLevel, logging.level))
