@@ -17,8 +17,8 @@ const failure = (provider: string, model: string, reason: ProviderError.Provider
   latencyMillis: 5
 })
 
-const rateLimited = failure("a", "m1", new ProviderError.RateLimited({ message: "slow down", retryAfter: Duration.minutes(1) }))
-const serverError = failure("b", "m2", new ProviderError.ServerError({ message: "upstream\n  unavailable", status: 503 }))
+const rateLimited = failure("a", "gpt-4o", new ProviderError.RateLimited({ message: "slow down", retryAfter: Duration.minutes(1) }))
+const serverError = failure("b", "llama3", new ProviderError.ServerError({ message: "upstream\n  unavailable", status: 503 }))
 const circuitOpen: ProviderError.Attempt = {
   provider: "c",
   model: "m3",
@@ -30,12 +30,13 @@ const circuitOpen: ProviderError.Attempt = {
 }
 
 describe("AllProvidersFailed", () => {
+  // the README's example summary ("Semantics you can rely on", Errors) is the first two attempts here
   it("names each attempt's reason, its detail and the provider's message on one line", () => {
     const error = new ProviderError.AllProvidersFailed({ attempts: [rateLimited, serverError, circuitOpen] })
     assert.strictEqual(
       error.message,
-      "all providers failed (3 attempts): a/m1: RateLimited (retry after 1m; slow down); " +
-        "b/m2: ServerError (HTTP 503; upstream unavailable); c/m3: CircuitOpen (Open, retry in 42s)"
+      "all providers failed (3 attempts): a/gpt-4o: RateLimited (retry after 1m; slow down); " +
+        "b/llama3: ServerError (HTTP 503; upstream unavailable); c/m3: CircuitOpen (Open, retry in 42s)"
     )
   })
 
@@ -68,7 +69,7 @@ describe("AllProvidersFailed", () => {
     assert.strictEqual(skippedOnly.cause, circuitOpen.error)
     const pretty = Cause.pretty(Cause.fail(new ProviderError.AllProvidersFailed({ attempts: [serverError] })))
     assert.include(pretty, "[cause]")
-    assert.include(pretty, "b (m2): ServerError (HTTP 503): upstream")
+    assert.include(pretty, "b (llama3): ServerError (HTTP 503): upstream")
     assert.strictEqual(ProviderError.decisive(serverError.error as ProviderError.ProviderError), serverError.error)
   })
 
