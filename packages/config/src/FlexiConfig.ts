@@ -461,7 +461,7 @@ export const layerFromObject = (input: Input): Layer.Layer<FlexiConfig, FlexiCon
  * The console logger for a config's `format`: Effect's `consolePretty()`, `consoleJson` or
  * `consoleLogFmt`.
  *
- * @category layers
+ * @category constructors
  */
 export const loggerFor = (format: LogFormat): Logger.Logger<unknown, void> =>
   format === "json" ? Logger.consoleJson : format === "logfmt" ? Logger.consoleLogFmt : Logger.consolePretty()

@@ -8,8 +8,8 @@
  * `layer(config)` (a config object or an already `ResolvedConfig`) and `layerConfig(options)`
  * (file + environment + overrides) assemble everything a config describes: one provider layer
  * per entry (by kind), the circuit breaker, the failover router with the config's policy and
- * priorities, FlexiAI's logging (`config.logging`, for FlexiAI's own lines), and the kit's HTTP client over undici
- * (`UndiciHttpClient`). They provide
+ * priorities, FlexiAI's logging (`config.logging`, for FlexiAI's own lines), and the kit's HTTP
+ * client over undici (`UndiciHttpClient`). They provide
  * `ChatProvider` (the router) and `FlexiAI` (control: status, order, circuits, health, models,
  * stats). `make(config)` wraps the same layer in a `ManagedRuntime` for code not written in
  * Effect (see `Client`).
@@ -250,6 +250,7 @@ const inLogScope = (
       ...(listModels === undefined ? {} : { listModels: scope.effect(listModels) })
     })
   ).pipe(Context.add(FlexiAI, FlexiAI.of({
+    ...flexi,
     status: scope.effect(flexi.status),
     stats: scope.effect(flexi.stats),
     order: scope.effect(flexi.order),
