@@ -1,32 +1,42 @@
-// The README's error example, run as written: the code between the markers below must be the
-// README's example (its `ts` block, less the imports, which are checked to name what this file
-// imports), and what it answers against a real OpenAI-compatible server on loopback must be what
-// the README says it answers. If the README's example stops working, or drifts from this copy,
-// this test fails.
+// The README's error examples, run as written: the code between each pair of markers below must be
+// the README's example (its `ts` block, less the imports, which are checked to be the README's),
+// and what it answers must be what the README says it answers: the catch example against a real
+// OpenAI-compatible server on loopback, the spec example on scripted providers. If a README example
+// stops working, or drifts from the copy here, this test fails.
 import { assert, describe, it } from "@effect/vitest"
+import { ChatProvider, CircuitBreaker, Router } from "@flexiai/core"
+import { TestChatProvider } from "@flexiai/testing"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import * as Fs from "node:fs"
 import { fileURLToPath } from "node:url"
 import { chat, FlexiAI, ProviderError } from "../src/index.ts"
 
-// README example: begin
+// README example (catch): begin
 const answer = chat("Say hello").pipe(
   Effect.map((response) => response.text),
   ProviderError.catchReason("RateLimited", (reason, error) =>
     Effect.succeed(`${error.provider} is rate limited: retry in ${Duration.format(reason.retryAfter ?? Duration.seconds(1))}`)),
   Effect.catchTag("AllProvidersFailed", (error) => Effect.succeed(`no answer: ${error.message}`))
 )
-// README example: end
+// README example (catch): end
 
 const readme = Fs.readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8")
 const self = Fs.readFileSync(fileURLToPath(import.meta.url), "utf8")
 
-const exampleBlock = (): string => {
+const exampleBlock = (marker: string): string => {
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!)
-  const block = blocks.find((text) => text.includes("ProviderError.catchReason("))
-  assert.isDefined(block, "README has no ts block with ProviderError.catchReason")
+  const block = blocks.find((text) => text.includes(marker))
+  assert.isDefined(block, `README has no ts block with ${marker}`)
   return block!
+}
+
+// the README's code and the copy here, each without imports and indentation, line by line
+const codeOf = (text: string): string =>
+  text.split("\n").filter((line) => !line.startsWith("import ")).map((line) => line.trim()).join("\n").trim()
+const copyOf = (name: string): string => {
+  const begin = `// README example (${name}): begin\n`
+  return codeOf(self.slice(self.indexOf(begin) + begin.length, self.indexOf(`// README example (${name}): end`)))
 }
 
 const key = "sk-readme-0123456789abcdef"
@@ -41,11 +51,9 @@ const run = (reply: MockProviderServer.Reply) =>
   })
 
 describe("README: catching errors", () => {
-  it("the example in this file is the README's, with the README's imports", () => {
-    const block = exampleBlock()
-    const code = block.split("\n").filter((line) => !line.startsWith("import ")).join("\n").trim()
-    const copy = self.slice(self.indexOf("// README example: begin\n") + 25, self.indexOf("// README example: end")).trim()
-    assert.strictEqual(code, copy)
+  it("the catch example in this file is the README's, with the README's imports", () => {
+    const block = exampleBlock("ProviderError.catchReason(")
+    assert.strictEqual(codeOf(block), copyOf("catch"))
     assert.include(block, `import { Duration, Effect } from "effect"`)
     assert.include(block, `import { chat, ProviderError } from "flexiai"`)
   })
@@ -68,4 +76,33 @@ describe("README: catching errors", () => {
     Effect.gen(function*() {
       assert.strictEqual(yield* run(MockProviderServer.text("Hello!")), "Hello!")
     }))
+
+  it("the spec example in this file is the README's, with the README's imports", () => {
+    const block = exampleBlock("TestChatProvider.serverError(503)")
+    assert.strictEqual(codeOf(block), copyOf("spec"))
+    assert.include(block, `import { ChatProvider, CircuitBreaker, Router } from "@flexiai/core"`)
+    assert.include(block, `import { TestChatProvider } from "@flexiai/testing"`)
+    assert.include(block, `import { Effect, Layer } from "effect"`)
+  })
+
+  it("the spec example: a failed primary, retried, then the backup answers, as the README's comments say", async () => {
+    // README example (spec): begin
+    const primary = TestChatProvider.layer({ name: "primary", script: [{ fail: TestChatProvider.serverError(503) }] })
+    const backup = TestChatProvider.layer({ name: "backup", script: [{ reply: "Hello!" }] })
+    const TestLayer = Router.layer({ providers: [primary, backup] }).pipe(Layer.provide(CircuitBreaker.layerMemory()))
+
+    const response = await Effect.runPromise(ChatProvider.chat("Say hello").pipe(Effect.provide(TestLayer)))
+    // response.text "Hello!", response.provider "backup",
+    // response.attempts [{ provider: "primary", outcome: "failure", reason: "ServerError", tries: 3, … }, { provider: "backup", outcome: "success", … }]
+    // README example (spec): end
+    assert.strictEqual(response.text, "Hello!")
+    assert.strictEqual(response.provider, "backup")
+    assert.deepStrictEqual(
+      response.attempts.map(({ outcome, provider, reason, tries }) => ({ provider, outcome, reason, tries })),
+      [
+        { provider: "primary", outcome: "failure", reason: "ServerError", tries: 3 },
+        { provider: "backup", outcome: "success", reason: undefined, tries: 1 }
+      ]
+    )
+  })
 })
