@@ -389,11 +389,11 @@ const describeAttempt = (attempt: Attempt): string => {
  *   (masked) message: `all providers failed (2 attempts): a/gpt-4o: RateLimited (retry after 1m;
  *   slow down); b/llama3: ServerError (HTTP 503; upstream unavailable)`. A skipped attempt says why
  *   (`CircuitOpen (Open, retry in 42s)`, `Unsupported (tools are not supported)`); each message is
- *   cut at 200 characters and kept on one line (the whole one is on the attempt's `error`).
+ *   flattened to one line and cut at 200 characters (the whole one is on the attempt's `error`).
  * - `decisive` is the error that decided the call: the last attempt that reached a provider and
  *   failed; when every candidate was skipped, the last skip's (`CircuitOpen`, or a `ProviderError`
- *   with `Unsupported`). The attempts before it failed over, so the last real failure is what the
- *   caller would have got with that provider alone. An attempt the deadline cut short carries no
+ *   with `Unsupported`). Every failure before it failed over to the next candidate, so this is the
+ *   one the call ended on. An attempt the deadline cut short carries no
  *   error: with `deadlineExceeded`, `decisive` is the last provider error before it (or undefined).
  * - `cause` is `decisive` too, so `Cause.pretty`, `util.inspect` and error reporters show it.
  * - Catch by reason through a router with `ProviderError.catchReason`, which looks at a direct
