@@ -379,6 +379,17 @@ const describeAttempt = (attempt: Attempt): string => {
   return `${who}: ${tag}${details.length === 0 ? "" : ` (${details.join("; ")})`}`
 }
 
+// The last attempt that reached a provider and failed, else the last skip's error.
+const decisiveOf = (attempts: ReadonlyArray<Attempt>): ProviderError | CircuitOpen | undefined => {
+  let skipped: ProviderError | CircuitOpen | undefined
+  for (let i = attempts.length - 1; i >= 0; i--) {
+    const attempt = attempts[i]!
+    if (attempt.outcome === "failure" && attempt.error !== undefined) return attempt.error
+    if (attempt.outcome === "skipped" && skipped === undefined) skipped = attempt.error
+  }
+  return skipped
+}
+
 /**
  * Every candidate failed or was skipped. `attempts` lists them in order, each failed one with the
  * error it failed with; `deadlineExceeded` says the call's deadline ended it.
@@ -413,13 +424,7 @@ export class AllProvidersFailed extends Schema.TaggedError<AllProvidersFailed>()
 
   /** The error that decided the call (see the class's **Details**). */
   get decisive(): ProviderError | CircuitOpen | undefined {
-    let skipped: ProviderError | CircuitOpen | undefined
-    for (let i = this.attempts.length - 1; i >= 0; i--) {
-      const attempt = this.attempts[i]!
-      if (attempt.outcome === "failure" && attempt.error !== undefined) return attempt.error
-      if (attempt.outcome === "skipped" && skipped === undefined) skipped = attempt.error
-    }
-    return skipped
+    return decisiveOf(this.attempts)
   }
 
   /** The decisive error, as the standard `Error.cause`. */
@@ -487,10 +492,11 @@ const matchReason = <K extends ProviderErrorReason["_tag"]>(
   error: unknown,
   tag: K
 ): { readonly reason: ReasonOf<K>; readonly error: ProviderError } | undefined => {
-  if (typeof error !== "object" || error === null) return undefined
-  const found = error instanceof AllProvidersFailed ? error.decisive : error
-  return found instanceof ProviderError && found.reason._tag === tag
-    ? { reason: found.reason as ReasonOf<K>, error: found }
+  // by tag, not `instanceof`: an error from a second copy of this module (two installs) matches too
+  if (typeof error !== "object" || error === null || !("_tag" in error)) return undefined
+  const found = error._tag === "AllProvidersFailed" ? decisiveOf((error as AllProvidersFailed).attempts) : error
+  return found !== undefined && found._tag === "ProviderError" && (found as ProviderError).reason._tag === tag
+    ? { reason: (found as ProviderError).reason as ReasonOf<K>, error: found as ProviderError }
     : undefined
 }
 
