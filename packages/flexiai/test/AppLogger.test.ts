@@ -124,6 +124,22 @@ describe("FlexiAI.layer and the app's logger", () => {
       assert.match(plain[1]!, /WARN .*app warning between/)
     }))
 
+  it.live("a program that logs to stderr gets FlexiAI's formatted lines on stderr too", () =>
+    Effect.gen(function*() {
+      const { backup, primary } = yield* servers
+      const stdout: Array<string> = []
+      const stderr: Array<string> = []
+      const console = { ...capturingConsole(stdout), error: (...args: ReadonlyArray<unknown>) => capturingConsole(stderr).log(...args) }
+      yield* appProgram.pipe(
+        Effect.provide(FlexiAI.layer(twoProviders(primary.url, backup.url, { level: "warn", format: "json" }))),
+        Effect.provideService(Console.Console, console as Console.Console),
+        Effect.provideService(Logger.LogToStderr, true)
+      )
+      assert.deepStrictEqual(stdout, [])
+      assert.strictEqual(stderr.filter((line) => line.startsWith("{") && line.includes("attempt failed")).length, 1)
+      assert.strictEqual(stderr.filter((line) => line.includes("app warning between")).length, 1)
+    }))
+
   it.live("config warnings written while loading are FlexiAI's lines: held until its level is known", () =>
     Effect.gen(function*() {
       const server = yield* MockProviderServer.make({ fallback: MockProviderServer.text("detected") })
