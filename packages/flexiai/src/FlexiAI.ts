@@ -128,10 +128,11 @@ export interface Stats extends Router.Stats {
   }>
 }
 
-/** One provider's probe. @category models */
+/** One provider's health: its probe, its circuits and its recent chats. @category models */
 export interface ProviderHealth {
   readonly name: string
   readonly kind: string
+  /** Its probe answered, none of its circuits is open or half-open, and its recent chats did not all fail. */
   readonly ok: boolean
   /** What was asked: the model list where the provider has one, else a one-token chat. */
   readonly probe: "listModels" | "chat"
@@ -141,7 +142,7 @@ export interface ProviderHealth {
 
 /** @category models */
 export interface HealthReport {
-  /** `ok`: every provider answered; `degraded`: some did; `down`: none did. */
+  /** `ok`: every provider is `ok`; `degraded`: some are; `down`: none is. */
   readonly status: "ok" | "degraded" | "down"
   /** Clock millis of the probes (a cached report keeps the time it was made). */
   readonly checkedAt: number
