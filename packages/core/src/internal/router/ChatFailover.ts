@@ -37,16 +37,17 @@ export const makeChat = ({ attempts: { countOutcome, failover, within }, order, 
       totals.requests++
       const deadlineAt = started +
         (options?.deadline === undefined ? policyDeadlineMillis : Duration.toMillis(options.deadline))
+      // `target` is the request as this slot is sent it (its model mapped by the slot's routes);
       // the options are this router's: a router among its providers does not see them
       const run = options === undefined
-        ? (slot: Slot) =>
-          within(slot.provider.chat(request), slot.policy.attemptTimeout, deadlineAt, () => attemptTimedOut(slot, request))
-        : (slot: Slot) =>
+        ? (slot: Slot, target: ChatRequest) =>
+          within(slot.provider.chat(target), slot.policy.attemptTimeout, deadlineAt, () => attemptTimedOut(slot, target))
+        : (slot: Slot, target: ChatRequest) =>
           within(
-            Effect.provideService(slot.provider.chat(request), CurrentCallOptions, undefined),
+            Effect.provideService(slot.provider.chat(target), CurrentCallOptions, undefined),
             slot.policy.attemptTimeout,
             deadlineAt,
-            () => attemptTimedOut(slot, request)
+            () => attemptTimedOut(slot, target)
           )
       // the order as it is when the call starts (a read of the Ref, without a step of its own)
       const slots = options === undefined ? Ref.getUnsafe(order) : candidates(Ref.getUnsafe(order), options)

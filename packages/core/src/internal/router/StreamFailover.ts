@@ -233,7 +233,7 @@ export const makeStream = (
           ? remaining.filter((slot) => slot.provider.capabilities.assistantPrefill)
           : remaining
         return Effect.flatMap(
-          failover(usable, target, (slot) => open(slot, target, deadlineAt, outerScope, options), attempts, take, deadlineAt),
+          failover(usable, target, (slot, sent) => open(slot, sent, deadlineAt, outerScope, options), attempts, take, deadlineAt),
           (outcome) => {
             if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
             const { slot, tried } = outcome.success
