@@ -360,4 +360,4 @@ export const listModels: Effect.Effect<ModelList, never, FlexiAI> = FlexiAI.use(
 // code not written in Effect: the promise client, in Client.ts
 // ---------------------------------------------------------------------------
 
-export { type Client, make, type SourceOptions } from "./Client.ts"
+export { type CallOptions, type Client, make, type SourceOptions } from "./Client.ts"

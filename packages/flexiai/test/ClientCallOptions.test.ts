@@ -83,7 +83,8 @@ describe("client.chat per call", () => {
     const client = FlexiAI.make(oneProvider(server.url))
     try {
       const controller = new AbortController()
-      const pending = rejection(client.chat("hi", { signal: controller.signal }))
+      const options: FlexiAI.CallOptions = { signal: controller.signal }
+      const pending = rejection(client.chat("hi", options))
       await until(() => server.calls().length === 1, "the request reached the server")
       controller.abort()
       const error = await pending
@@ -91,6 +92,9 @@ describe("client.chat per call", () => {
       assert.strictEqual((error as DOMException).name, "AbortError")
       assert.strictEqual(error, controller.signal.reason)
       await until(closedByClient(server), "the server sees the request closed")
+      // the interrupted attempt is not the provider's failure: nothing counts against it
+      const [status] = await client.status()
+      assert.deepStrictEqual([status?.requests, status?.failures, status?.lastError], [1, 0, undefined])
 
       // a reason of the caller's own is what the promise rejects with
       const mine = new AbortController()
