@@ -135,6 +135,8 @@ export class Router extends Context.Service<Router, {
   readonly enable: (name: string) => Effect.Effect<void, UnknownProvider>
   readonly status: Effect.Effect<ReadonlyArray<ProviderStatus>>
   readonly stats: Effect.Effect<Stats>
+  /** The policy's deadline: what a call without one of its own (`withCallOptions`) gets. */
+  readonly deadline: Duration.Duration
 }>()("@flexiai/core/Router") {}
 
 // ---------------------------------------------------------------------------
@@ -393,7 +395,8 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     disable: (name) => Effect.map(find(name), (slot) => { slot.enabled = false }),
     enable: (name) => Effect.map(find(name), (slot) => { slot.enabled = true }),
     status,
-    stats: Effect.sync(() => ({ ...totals }))
+    stats: Effect.sync(() => ({ ...totals })),
+    deadline: routerPolicy.deadline
   })
 
   const first = sortSlots(built)[0]

@@ -11,9 +11,11 @@
  * named `"AbortError"` for `controller.abort()`, `"TimeoutError"` for `AbortSignal.timeout(ms)`.
  *
  * A stream's connection is released at once by `return()` (what `break`, `return` and a throw in a
- * `for await` loop call), by its signal, when it ends, and by `dispose()`; an iterator the caller
- * drops without any of these is released when it is garbage collected (a `FinalizationRegistry`),
- * which the runtime does not promise to do soon: end loops with `break`, or pass a signal.
+ * `for await` loop call), by its signal, when it ends, and by `dispose()`. A stream the caller stops
+ * reading is released at its call's deadline (its own, else the policy's): the router enforces the
+ * deadline on reads, so the client makes the read for it then and keeps the outcome (the
+ * deadline's `StreamInterrupted` with the partial output) for the caller's next `next()`. An
+ * iterator dropped unread is also released when it is garbage collected (a `FinalizationRegistry`).
  *
  * @since 0.2.0
  */
@@ -23,7 +25,7 @@ import type * as ChatRequest from "@flexiai/core/ChatRequest"
 import type { ChatResponse } from "@flexiai/core/ChatResponse"
 import * as Router from "@flexiai/core/Router"
 import type { StreamPart } from "@flexiai/core/StreamPart"
-import { Cause, ConfigProvider, Effect, Exit, Layer, ManagedRuntime, Stream } from "effect"
+import { Cause, ConfigProvider, Context, Duration, Effect, Exit, Layer, ManagedRuntime, Option, Stream } from "effect"
 import { type ConfigOptions, FlexiAI, type HealthReport, isResolved, layer, layerConfig, type ModelList, type Options, type ProviderStatus, type Stats } from "./FlexiAI.ts"
 
 
@@ -53,7 +55,8 @@ export interface Client {
   /**
    * Streams the answer; `for await` over it. Leaving the loop early (`break`, `return`, a throw)
    * closes the stream's HTTP request at once; so does aborting `options.signal`, after which the
-   * pending and later `next()` calls reject with `signal.reason`.
+   * pending and later `next()` calls reject with `signal.reason`. A stream left unread is released
+   * at its call's deadline; its next `next()` then rejects with the deadline's error.
    */
   readonly stream: (input: ChatRequest.ChatInput, options?: CallOptions) => AsyncIterable<StreamPart>
   readonly status: () => Promise<ReadonlyArray<ProviderStatus>>
@@ -88,15 +91,25 @@ const definedOnly = (env: Readonly<Record<string, string | undefined>>): Record<
 
 const done: IteratorReturnResult<undefined> = { done: true, value: undefined }
 
-// What releases one stream iterator: kept apart from the iterator the caller holds, so that the
-// registry below can release it without keeping the iterator itself alive.
+// One stream iterator's state, kept apart from the iterator the caller holds, so that the registry
+// and the deadline's timer below can release it without keeping the iterator itself alive.
 interface Opened {
   inner: Promise<AsyncIterator<StreamPart>> | undefined
   released: boolean
+  /** A `next()` of the caller's is in flight: its read is under the call's deadline already. */
+  reading: boolean
+  /** The call's deadline passed (see `expire`). */
+  expired: boolean
+  timer: ReturnType<typeof setTimeout> | undefined
+  /** What reads made after the deadline gave, handed out in order by the caller's next `next()` calls. */
+  drained: Promise<Array<Drained>> | undefined
 }
+
+type Drained = { readonly result: IteratorResult<StreamPart> } | { readonly error: unknown }
 
 const release = (opened: Opened): Promise<IteratorResult<StreamPart>> => {
   opened.released = true
+  if (opened.timer !== undefined) clearTimeout(opened.timer)
   return opened.inner === undefined ? Promise.resolve(done) : opened.inner.then((iterator) => iterator.return?.() ?? done)
 }
 
@@ -109,6 +122,45 @@ const releaseQuietly = (opened: Opened): void => {
 const abandoned = new FinalizationRegistry<Opened>((opened) => {
   if (!opened.released) releaseQuietly(opened)
 })
+
+// Reads on until the stream ends or fails. Past the call's deadline the router makes no network
+// read: it hands out what it already holds, then fails with the deadline's `StreamInterrupted`
+// (the partial output attached) and closes the provider's request.
+const drain = (inner: AsyncIterator<StreamPart>): Promise<Array<Drained>> => {
+  const out: Array<Drained> = []
+  const step = (): Promise<Array<Drained>> =>
+    inner.next().then(
+      (result) => {
+        out.push({ result })
+        return result.done === true ? out : step()
+      },
+      (error: unknown) => {
+        out.push({ error })
+        return out
+      }
+    )
+  return step()
+}
+
+// The call's deadline passed. The router enforces it on reads, and a stream nobody reads makes
+// none: so read for the caller now (or as soon as the read in flight ends), which releases the
+// connection, and keep what that read gives for the caller's next `next()`.
+const expire = (opened: Opened): void => {
+  opened.expired = true
+  if (opened.released || opened.reading || opened.inner === undefined || opened.drained !== undefined) return
+  opened.drained = opened.inner.then(drain)
+}
+
+// setTimeout's ceiling: a longer deadline (24.8 days) arms no timer.
+const maxTimerMillis = 2 ** 31 - 1
+
+/** The deadline of a stream's call in millis: its own, else the router's policy's; `undefined` for none. */
+const deadlineMillis = (options: CallOptions | undefined, router: Router.Router["Service"]): number | undefined => {
+  const own = options?.deadline === undefined ? undefined : Option.getOrUndefined(Duration.fromInput(options.deadline))
+  // a bad deadline fails the call itself (`InvalidCallOptions`) at its first read
+  const millis = Duration.toMillis(own ?? router.deadline)
+  return millis > 0 && millis <= maxTimerMillis ? millis : undefined
+}
 
 const isSourceOptions = (config: FlexiConfig.Input | SourceOptions): config is SourceOptions =>
   Object.keys(config).length === 0 || "file" in config || "overrides" in config || "env" in config
@@ -157,17 +209,22 @@ export const make = (
     [Symbol.asyncIterator]() {
       const signal = options?.signal
       const source = options === undefined ? ChatProvider.stream(input) : Router.withCallOptions(options)(ChatProvider.stream(input))
-      const opened: Opened = { inner: undefined, released: false }
-      // the runtime may still be building: open the Effect stream's iterator on the first `next`
-      const start = () => {
-        if (opened.inner === undefined) {
-          opened.inner = runtime.context().then((context) => Stream.toAsyncIterableWith(source, context)[Symbol.asyncIterator]())
-        }
-        return opened.inner
-      }
+      const opened: Opened = { inner: undefined, released: false, reading: false, expired: false, timer: undefined, drained: undefined }
+      // the runtime may still be building: open the Effect stream's iterator on the first `next`,
+      // when the call starts, and arm its deadline's timer then
+      const start = () =>
+        opened.inner ??= runtime.context().then((context) => {
+          const millis = deadlineMillis(options, Context.get(context, Router.Router))
+          if (millis !== undefined && !opened.released) {
+            opened.timer = setTimeout(expire, millis, opened)
+            opened.timer.unref?.()
+          }
+          return Stream.toAsyncIterableWith(source, context)[Symbol.asyncIterator]()
+        })
       const finish = () => {
         abandoned.unregister(opened)
         signal?.removeEventListener("abort", onAbort)
+        if (opened.timer !== undefined) clearTimeout(opened.timer)
       }
       const onAbort = () => {
         finish()
@@ -175,24 +232,35 @@ export const make = (
       }
       signal?.addEventListener("abort", onAbort, { once: true })
       const aborted = () => Promise.reject(signal!.reason)
+      const ended = <A>(value: A): A => {
+        opened.released = true
+        finish()
+        return value
+      }
+      const fromDrained = (results: Array<Drained>): Promise<IteratorResult<StreamPart>> => {
+        const first = results.shift()
+        if (first === undefined) return Promise.resolve(done)
+        if ("error" in first) return Promise.reject(ended(first.error))
+        return Promise.resolve(first.result.done === true ? ended(first.result) : first.result)
+      }
       const iterator: AsyncIterator<StreamPart> = {
         next: () => {
           // an abort never reads as the end of the answer: every `next` after it rejects
           if (signal?.aborted) return release(opened).then(aborted, aborted)
+          if (opened.drained !== undefined) return opened.drained.then(fromDrained)
           if (opened.released) return Promise.resolve(done)
+          opened.reading = true
           return start().then((inner) => inner.next()).then(
             (result) => {
+              opened.reading = false
               if (signal?.aborted) return aborted()
-              if (result.done === true) {
-                opened.released = true
-                finish()
-              }
+              if (result.done === true) return ended(result)
+              if (opened.expired) expire(opened)
               return result
             },
             (error: unknown) => {
-              opened.released = true
-              finish()
-              return Promise.reject(signal?.aborted ? signal.reason : error)
+              opened.reading = false
+              return Promise.reject(ended(signal?.aborted ? signal.reason : error))
             }
           )
         },

@@ -2,7 +2,7 @@
 // an `AbortSignal` interrupts a call and closes its request, and a stream iterator releases its
 // connection when the loop leaves (`return()`), on abort, and when a dropped iterator is collected.
 // Wire level: the MockProviderServer records when the client closed a connection it was answering.
-import { Router } from "@flexiai/core"
+import { type ProviderError, Router } from "@flexiai/core"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
@@ -28,10 +28,10 @@ const oneProvider = (url: string): FlexiAI.Input => ({
 
 const rejection = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (error: unknown) => error)
 
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 2))
 
-/** Waits (event-loop turns, not a clock) until `condition` holds; fails after `turns` turns. */
-const until = async (condition: () => boolean, what: string, turns = 2_000) => {
+/** Polls until `condition` holds (what it waits for is a socket event); fails after `turns` polls. */
+const until = async (condition: () => boolean, what: string, turns = 2_500) => {
   for (let i = 0; i < turns; i++) {
     if (condition()) return
     await turn()
@@ -201,6 +201,37 @@ describe("client.stream per call", () => {
       }, "the collected iterator's request is closed")
     } finally {
       await client.dispose()
+    }
+  })
+
+  it("a stream nobody reads is released at its call's deadline; the next read gets the deadline's error", async () => {
+    const server = await start({ fallback: MockProviderServer.stallAfter(1, "one two three four") })
+    const check = async (client: FlexiAI.Client, options: FlexiAI.CallOptions | undefined, deadline: string) => {
+      const before = server.calls().length
+      const iterator = client.stream("go", options)[Symbol.asyncIterator]()
+      const first = await iterator.next()
+      assert.deepStrictEqual(first.value, { type: "text-delta", text: "one " })
+      // held, not read: the router's deadline applies to reads, and none is made
+      await until(() => server.calls().length === before + 1 && closedByClient(server)(), "released at the deadline")
+      const error = await rejection(iterator.next())
+      const reason = (error as ProviderError.ProviderError).reason
+      assert.strictEqual(reason._tag, "StreamInterrupted")
+      assert.strictEqual(reason._tag === "StreamInterrupted" && reason.cause, "DeadlineExceeded")
+      assert.strictEqual(reason._tag === "StreamInterrupted" && reason.partialText, "one ")
+      assert.include(reason.message, deadline)
+      assert.isTrue((await iterator.next()).done, "after its error the iterator is over")
+    }
+    const perCall = FlexiAI.make(oneProvider(server.url))
+    try {
+      await check(perCall, { deadline: "100 millis" }, "100ms")
+    } finally {
+      await perCall.dispose()
+    }
+    const policy = FlexiAI.make({ ...oneProvider(server.url), policy: { retry: { maxRetries: 0 }, deadline: "150 millis" } })
+    try {
+      await check(policy, undefined, "150ms")
+    } finally {
+      await policy.dispose()
     }
   })
 
