@@ -14,6 +14,7 @@ import * as CoreCapabilities from "@flexiai/core/Capabilities"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as OptionSchema from "@flexiai/core/OptionSchema"
 import * as RouterPolicy from "@flexiai/core/RouterPolicy"
+import { BaseUrl } from "@flexiai/provider/BaseUrl"
 import { Schema, Struct } from "effect"
 import { defaultPreset } from "./Presets.ts"
 
@@ -115,7 +116,7 @@ export const common = {
   name: optional(NonEmpty),
   priority: optional(Schema.Int),
   model: NonEmpty,
-  baseUrl: optional(NonEmpty),
+  baseUrl: optional(BaseUrl),
   apiKey: optional(Secret),
   timeouts: optional(Timeouts),
   retry: optional(Retry),

@@ -46,7 +46,7 @@ const memberOf = (descriptor: ProviderKind.Any) =>
     kind: Schema.Literal(descriptor.kind),
     ...ConfigSchema.common,
     ...(descriptor.requiresApiKey ? { apiKey: ConfigSchema.Secret } : {}),
-    ...(descriptor.requiresBaseUrl === true ? { baseUrl: Schema.NonEmptyString } : {}),
+    ...(descriptor.requiresBaseUrl === true ? { baseUrl: ConfigSchema.common.baseUrl.schema } : {}),
     ...descriptor.options.fields
   }).annotate({ description: descriptor.description })
 

@@ -16,6 +16,7 @@
  * @since 0.2.0
  */
 import type * as Capabilities from "@flexiai/core/Capabilities"
+import { BaseUrl } from "@flexiai/provider/BaseUrl"
 import * as ProviderKind from "@flexiai/provider/ProviderKind"
 import { Duration, Layer, Schema } from "effect"
 import * as OpenAiChat from "./OpenAiChat.ts"
@@ -37,7 +38,8 @@ const clientTimeouts = (entry: ProviderKind.Common): OpenAiClient.Timeouts => ({
   total: entry.timeouts.total ?? Duration.infinity
 })
 
-const trimSlash = (url: string): string => url.replace(/\/+$/, "")
+// OLLAMA_HOST is often written without a scheme (`127.0.0.1:11434`, as Ollama's own CLI accepts)
+const hostUrl = (host: string): string => (/^[a-z][a-z0-9+.-]*:\/\//i.test(host) ? host : `http://${host}`).replace(/\/+$/, "")
 
 /** OpenAI's own API. @category descriptors */
 export const openai = ProviderKind.make({
@@ -77,7 +79,7 @@ export const azureOpenAi = ProviderKind.make({
   kind: "azure-openai",
   description: "Azure OpenAI: endpoint is the resource URL, deployment defaults to model; apiKey or an Entra ID bearerToken.",
   options: Schema.Struct({
-    endpoint: NonEmpty,
+    endpoint: BaseUrl,
     deployment: optional(NonEmpty),
     apiVersion: optional(NonEmpty),
     bearerToken: optional(Secret)
@@ -116,7 +118,7 @@ export const azureOpenAi = ProviderKind.make({
 export const foundry = ProviderKind.make({
   kind: "foundry",
   description: "Azure AI Foundry: models served behind an Azure AI endpoint.",
-  options: Schema.Struct({ endpoint: NonEmpty, apiVersion: optional(NonEmpty) }),
+  options: Schema.Struct({ endpoint: BaseUrl, apiVersion: optional(NonEmpty) }),
   requiresApiKey: true,
   secretFields: [],
   // the model inference API takes temperature 0–1 (test-data/specs/foundry/AIFoundryAzureAI.json):
@@ -180,7 +182,7 @@ export const ollama = ProviderKind.make({
     OpenAiCompatible.layerOllama({
       name: entry.name,
       defaultModel: entry.model,
-      apiUrl: entry.baseUrl ?? (entry.host === undefined ? undefined : `${trimSlash(entry.host)}/v1`),
+      apiUrl: entry.baseUrl ?? (entry.host === undefined ? undefined : `${hostUrl(entry.host)}/v1`),
       apiKey: entry.apiKey,
       capabilities: entry.capabilities,
       timeouts: clientTimeouts(entry)

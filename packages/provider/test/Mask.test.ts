@@ -22,4 +22,16 @@ describe("Mask", () => {
     assert.strictEqual(long(`before ${piece} middle ${piece.slice(3)} after`), "before [REDACTED] middle [REDACTED] after")
     assert.strictEqual(long("nothing to see"), "nothing to see")
   })
+
+  it("masks shortened forms of a secret: its first characters, filler, its last four", () => {
+    for (const form of ["sk-C...cdef", "sk-CANxxxxxxxxabcdef", "sk-CAN\u2026cdef", "sk-CA**cdef", "sk-CANARY0...789abcdef", "xxxxxxxx9abcdef"]) {
+      assert.strictEqual(mask(`key (${form}) rejected`), "key ([REDACTED]) rejected", form)
+    }
+  })
+
+  it("leaves ellipses, other keys' shapes and words ending like the secret alone", () => {
+    for (const text of ["Wait...abcdef", "sk-...", "ok...cdef", "no cdefg", "sk-other...zzzz", "abcdef"]) {
+      assert.strictEqual(mask(text), text)
+    }
+  })
 })
