@@ -121,9 +121,8 @@ export const foundry = ProviderKind.make({
   options: Schema.Struct({ endpoint: BaseUrl, apiVersion: optional(NonEmpty) }),
   requiresApiKey: true,
   secretFields: [],
-  // the model inference API takes temperature 0–1 (test-data/specs/foundry/AIFoundryAzureAI.json):
-  // the router skips it for a hotter request instead of taking its 400
-  capabilities: { ...capabilities, temperature: { min: 0, max: 1 } },
+  // temperature 0–1: `OpenAiCompatible.foundryCapabilities`, the one statement of it
+  capabilities: { ...capabilities, ...OpenAiCompatible.foundryCapabilities },
   // its listModels answers [] without a call: only a chat proves it is up
   listsModels: false,
   layer: (entry) =>

@@ -145,6 +145,15 @@ export interface HttpTransport {
 
 const maxLoggedBody = 16_384
 
+/**
+ * The `User-Agent` every provider request carries, naming FlexiAI and its version (providers use
+ * it in their logs and support answers). A provider's `headers` may replace it. The version is
+ * the kit's package version; a test holds the two equal.
+ *
+ * @category constants
+ */
+export const userAgent = "flexiai/0.1.0"
+
 const encoder = new TextEncoder()
 const emptyBytes = new Uint8Array(0)
 
@@ -223,6 +232,7 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
   // Static auth: every request carries the same headers, built once here rather than by a
   // `mapRequest` per request (each header set there copies the header map again).
   const baseHeaders = Headers.fromInput({
+    "user-agent": userAgent,
     ...(auth._tag === "Bearer" ? { authorization: `Bearer ${Redacted.value(auth.key)}` } : {}),
     ...(auth._tag === "Header" ? { [auth.name]: Redacted.value(auth.key) } : {}),
     ...options.headers

@@ -9,6 +9,7 @@ import * as HttpTransport from "../src/HttpTransport.ts"
 import * as StatusReasons from "../src/StatusReasons.ts"
 import * as TokenSource from "../src/TokenSource.ts"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.ts"
+import { readFileSync } from "node:fs"
 
 interface Seen {
   readonly method: string
@@ -433,5 +434,17 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       assert.strictEqual(server.seen[0]?.url, `/v1/chat?code=${secret}&api-version=2024-10-21`)
       assert.notInclude(errorText(exit), secret)
       assert.include(errorText(exit), "Authentication")
+    }))
+
+  it.effect("every request carries the User-Agent naming FlexiAI and the kit's package version", () =>
+    Effect.gen(function*() {
+      const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+      assert.strictEqual(HttpTransport.userAgent, `flexiai/${version}`)
+      const server = yield* serve(ok)
+      const client = yield* transport(server.url, Auth.bearer(Redacted.make(key)))
+      yield* client.sendJson("/chat", {}, text)
+      yield* client.get("/models", text)
+      yield* Effect.scoped(Effect.flatMap(client.openStream("/chat", {}, { accept: "text/event-stream" }), (opened) => Stream.runDrain(opened.bytes)))
+      assert.deepStrictEqual(server.seen.map((seen) => seen.headers["user-agent"]), Array(3).fill(HttpTransport.userAgent))
     }))
 })
