@@ -37,6 +37,10 @@ import type * as OpenAiSchema from "./OpenAiSchema.ts"
  * - `toolChoice`: whether the API honours `tool_choice`. When not (Ollama's `/v1` ignores it):
  *   `"none"` is kept by leaving the tools out, `"auto"` is the default anyway, and `"required"` or a
  *   named tool is left out with the warning (the model may answer without calling it).
+ * - `developerRole`: whether the API has the `developer` role (OpenAI, OpenRouter); elsewhere a
+ *   developer message goes out as `system`.
+ * - `systemContentParts`: whether system (and developer) content may be a list of text parts
+ *   (OpenAI, Azure, OpenRouter); elsewhere the parts are joined with a line break.
  * - `strictJsonSchema` / `strictTools`: send `strict: true` on a `json_schema` response format /
  *   a tool whose schema qualifies for strict mode (see `qualifiesForStrict`) when the request left
  *   `strict` unset. An explicit `strict` is always sent as it is.
@@ -61,6 +65,8 @@ export interface Quirks {
   readonly toolChoice?: boolean | undefined
   readonly strictJsonSchema?: boolean | undefined
   readonly strictTools?: boolean | undefined
+  readonly developerRole?: boolean | undefined
+  readonly systemContentParts?: boolean | undefined
 }
 
 /** Quirks with every field decided. @category models */
@@ -76,6 +82,8 @@ export interface ResolvedQuirks {
   readonly toolChoice: boolean
   readonly strictJsonSchema: boolean
   readonly strictTools: boolean
+  readonly developerRole: boolean
+  readonly systemContentParts: boolean
 }
 
 /** OpenAI proper. @category models */
@@ -90,7 +98,9 @@ export const openAiQuirks: ResolvedQuirks = {
   imageUrls: true,
   toolChoice: true,
   strictJsonSchema: true,
-  strictTools: true
+  strictTools: true,
+  developerRole: true,
+  systemContentParts: true
 }
 
 /** Fills the quirks left out (or `undefined`) from OpenAI's. @category models */
@@ -105,7 +115,9 @@ export const resolveQuirks = (quirks: Quirks | undefined): ResolvedQuirks => ({
   imageUrls: quirks?.imageUrls ?? openAiQuirks.imageUrls,
   toolChoice: quirks?.toolChoice ?? openAiQuirks.toolChoice,
   strictJsonSchema: quirks?.strictJsonSchema ?? openAiQuirks.strictJsonSchema,
-  strictTools: quirks?.strictTools ?? openAiQuirks.strictTools
+  strictTools: quirks?.strictTools ?? openAiQuirks.strictTools,
+  developerRole: quirks?.developerRole ?? openAiQuirks.developerRole,
+  systemContentParts: quirks?.systemContentParts ?? openAiQuirks.systemContentParts
 })
 
 /** Whether the finish part of a stream waits for a usage chunk. @category models */
@@ -276,7 +288,13 @@ const contentToWire = (
 const messageToWire = (message: ChatRequest.Message, quirks: ResolvedQuirks): OpenAiSchema.Message => {
   switch (message.role) {
     case "system":
-      return { role: "system", content: message.content }
+    case "developer":
+      return {
+        role: message.role === "developer" && quirks.developerRole ? "developer" : "system",
+        content: typeof message.content === "string" || quirks.systemContentParts
+          ? message.content
+          : message.content.map((part) => part.text).join("\n")
+      }
     case "user":
       return { role: "user", content: contentToWire(message.content), ...(message.name === undefined ? {} : { name: message.name }) }
     case "assistant":

@@ -109,7 +109,9 @@ export const azure = (options: AzureOptions): Preset => ({
     maxTokensField: "max_completion_tokens",
     streamUsage: azureStreamUsage(options.apiVersion ?? "2024-10-21"),
     metadata: false,
-    user: true
+    user: true,
+    // system content may be text parts; no developer role in 2024-10-21
+    developerRole: false
   })
 })
 
@@ -180,7 +182,10 @@ export const foundry = (options: FoundryOptions): Preset => ({
       usageInStream: true,
       metadata: false,
       user: false,
-      strictTools: false
+      strictTools: false,
+      // its request messages are system, user, assistant and tool, system content a string
+      developerRole: false,
+      systemContentParts: false
     }),
     capabilities: { ...foundryCapabilities, ...options.capabilities }
   }
@@ -246,6 +251,7 @@ export const openRouter = (options: OpenRouterOptions): Preset => ({
     metadata: true,
     user: true,
     reasoningEcho: "reasoning_details"
+    // ChatDeveloperMessage and system content as text parts are in its spec: OpenAI's defaults
   })
 })
 
@@ -285,7 +291,9 @@ export const ollama = (options: OllamaOptions = {}): Preset => ({
     imageUrls: false,
     toolChoice: false,
     strictJsonSchema: false,
-    strictTools: false
+    strictTools: false,
+    developerRole: false,
+    systemContentParts: false
   })
 })
 
@@ -322,7 +330,9 @@ export const compatible = (options: CompatibleOptions): Preset => ({
     metadata: false,
     user: true,
     strictJsonSchema: false,
-    strictTools: false
+    strictTools: false,
+    developerRole: false,
+    systemContentParts: false
   })
 })
 

@@ -16,6 +16,11 @@ import * as SpecValidator from "./specValidator.ts"
 
 const key = Redacted.make("wire-key-0123456789abcdef")
 
+// compiled once, when the file loads (the OpenAI spec alone takes seconds)
+const openAiSpec = SpecValidator.openAiChatRequest()
+const azureSpec = SpecValidator.azureChatRequest()
+const foundrySpec = SpecValidator.foundryChatRequest()
+
 const start = (preset: (url: string) => OpenAiCompatible.Preset, script: MockProviderServer.Script = {}) =>
   Effect.gen(function*() {
     const server = yield* MockProviderServer.make(script)
@@ -81,8 +86,8 @@ describe("User-Agent", () => {
 })
 
 describe("strict mode", () => {
-  const openAi = SpecValidator.openAiChatRequest()
-  const azure = SpecValidator.azureChatRequest()
+  const openAi = openAiSpec
+  const azure = azureSpec
 
   it("qualifiesForStrict: closed objects with every property required, supported keywords only", () => {
     assert.isTrue(OpenAiChat.qualifiesForStrict(closed))
@@ -132,7 +137,7 @@ describe("strict mode", () => {
       yield* off.provider.chat(strictRequest(closed))
       const [foundryCall] = yield* foundry.server.calls
       assert.deepStrictEqual(strictOf(bodyOf(foundryCall)), { tool: undefined, format: true })
-      assert.deepStrictEqual(SpecValidator.foundryChatRequest().validate(foundryCall?.body), [])
+      assert.deepStrictEqual(foundrySpec.validate(foundryCall?.body), [])
       assert.deepStrictEqual(strictOf(bodyOf((yield* compatible.server.calls)[0])), { tool: undefined, format: undefined })
       assert.deepStrictEqual(strictOf(bodyOf((yield* off.server.calls)[0])), { tool: undefined, format: undefined })
     }))
@@ -224,7 +229,7 @@ describe("Azure and Foundry streamed usage", () => {
       const parts = yield* Stream.runCollect(provider.stream(request()))
       const body = bodyOf((yield* server.calls)[0])
       assert.isUndefined(body.stream_options)
-      assert.deepStrictEqual(SpecValidator.foundryChatRequest().validate(body), [])
+      assert.deepStrictEqual(foundrySpec.validate(body), [])
       const finish = parts.at(-1)
       assert.deepStrictEqual(finish?.type === "finish" ? finish.usage : undefined, { promptTokens: 5, completionTokens: 1, totalTokens: 6 })
     }))
@@ -251,5 +256,53 @@ describe("OpenRouter", () => {
       assert.strictEqual(call?.headers["x-openrouter-title"], "FlexiAI")
       assert.strictEqual(call?.headers["x-title"], "FlexiAI")
       assert.strictEqual(call?.headers["http-referer"], "https://flexiai.dev")
+    }))
+})
+
+describe("developer and system messages", () => {
+  const instructions: ChatRequest.ChatRequest = {
+    messages: [
+      { role: "developer", content: "answer in French" },
+      { role: "system", content: [{ type: "text", text: "be brief" }, { type: "text", text: "no lists" }] },
+      { role: "user", content: "hi" }
+    ]
+  }
+  const sentTo = (preset: (url: string) => OpenAiCompatible.Preset) =>
+    Effect.gen(function*() {
+      const { provider, server } = yield* start(preset)
+      yield* provider.chat(instructions)
+      return bodyOf((yield* server.calls)[0])
+    })
+
+  it.effect("OpenAI and OpenRouter keep developer and text parts; Azure sends system; Foundry, Ollama and compatible servers system with the parts joined; each valid under its spec", () =>
+    Effect.gen(function*() {
+      const parts = [{ type: "text", text: "be brief" }, { type: "text", text: "no lists" }]
+      const { provider, server } = yield* setup({})
+      yield* provider.chat(instructions)
+      const openAi = bodyOf((yield* server.calls)[0])
+      assert.deepStrictEqual(openAi.messages, [
+        { role: "developer", content: "answer in French" },
+        { role: "system", content: parts },
+        { role: "user", content: "hi" }
+      ])
+      assert.deepStrictEqual(openAiSpec.validate(openAi), [])
+      const openRouter = yield* sentTo((url) => OpenAiCompatible.openRouter({ apiUrl: `${url}/api/v1`, apiKey: key }))
+      assert.deepStrictEqual(openRouter.messages, openAi.messages)
+      const azure = yield* sentTo((url) => OpenAiCompatible.azure({ endpoint: url, apiKey: key, defaultModel: "d" }))
+      assert.deepStrictEqual((azure.messages as Array<unknown>).slice(0, 2), [
+        { role: "system", content: "answer in French" },
+        { role: "system", content: parts }
+      ])
+      assert.deepStrictEqual(azureSpec.validate(azure), [])
+      const joined = [{ role: "system", content: "answer in French" }, { role: "system", content: "be brief\nno lists" }]
+      const foundry = yield* sentTo((url) => OpenAiCompatible.foundry({ endpoint: `${url}/models`, apiKey: key, defaultModel: "m" }))
+      assert.deepStrictEqual((foundry.messages as Array<unknown>).slice(0, 2), joined)
+      assert.deepStrictEqual(foundrySpec.validate(foundry), [])
+      for (const preset of [
+        (url: string) => OpenAiCompatible.ollama({ apiUrl: `${url}/v1` }),
+        (url: string) => OpenAiCompatible.compatible({ apiUrl: `${url}/v1`, defaultModel: "m" })
+      ]) {
+        assert.deepStrictEqual(((yield* sentTo(preset)).messages as Array<unknown>).slice(0, 2), joined)
+      }
     }))
 })
