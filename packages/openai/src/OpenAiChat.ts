@@ -108,11 +108,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const answer = Effect.clockWith((clock) => {
       const started = clock.currentTimeMillisUnsafe()
       return Effect.flatMap(prepare(request, false), ({ body, model }) =>
-        Effect.flatMap(client.createChatCompletion(body), ({ completion, requestId }) => {
+        Effect.flatMap(client.createChatCompletion(body), (sent) => {
           const latencyMillis = clock.currentTimeMillisUnsafe() - started
-          const response = fromWire(completion, { provider: name, model, latencyMillis })
+          const response = fromWire(sent.completion, { provider: name, model, latencyMillis })
           return response instanceof MalformedResponse
-            ? Effect.fail(ProviderError.make(name, response, { model, requestId }))
+            ? Effect.fail(ProviderError.make(name, response, { model, requestId: sent.requestId }))
             : Effect.succeed(response)
         }))
     })

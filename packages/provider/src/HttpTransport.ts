@@ -401,21 +401,39 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
     model: string | undefined,
     debug: boolean
   ): Effect.Effect<Sent<A>, ProviderError.ProviderError> => {
-    const requestId = requestIdOf(response.headers)
+    // looked up (and masked) when something reads it, as for streams: a successful call usually
+    // never does, and the response's header map is built anew on each access
+    let requestId: string | undefined | null = null
+    const requestIdNow = () => requestId === null ? (requestId = requestIdOf(response.headers)) : requestId
     return Effect.matchEffect(BodyLimit.readText(response, maxBodyBytes), {
       onFailure: (error) =>
-        Effect.fail(fail(error._tag === "MalformedResponse" ? error : StatusReasons.reasonFromHttpClientError(error, mask), { model, requestId })),
+        Effect.fail(
+          fail(error._tag === "MalformedResponse" ? error : StatusReasons.reasonFromHttpClientError(error, mask), {
+            model,
+            requestId: requestIdNow()
+          })
+        ),
       onSuccess: (text) => {
         const parsed = decoding.decode(text)
         const result = parsed === undefined
-          ? Effect.fail(fail(new MalformedResponse({ message: `undecodable ${decoding.what} (${text.length} bytes)` }), { model, requestId }))
-          : Effect.succeed({ parsed, requestId })
+          ? Effect.fail(
+            fail(new MalformedResponse({ message: `undecodable ${decoding.what} (${text.length} bytes)` }), {
+              model,
+              requestId: requestIdNow()
+            })
+          )
+          : Effect.succeed<Sent<A>>({
+            parsed,
+            get requestId() {
+              return requestIdNow()
+            }
+          })
         return debug
           ? Effect.andThen(
             Effect.logDebug("provider http response").pipe(Effect.annotateLogs({
               provider: name,
               status: response.status,
-              requestId,
+              requestId: requestIdNow(),
               body: mask(text.length > maxLoggedBody ? `${text.slice(0, maxLoggedBody)}… (${text.length} bytes)` : text)
             })),
             result
