@@ -12,6 +12,7 @@ import * as OpenAiClient from "../src/OpenAiClient.ts"
 import * as OpenAiCompatible from "../src/OpenAiCompatible.ts"
 import * as OpenAiKind from "../src/OpenAiKind.ts"
 import { build, request, setup } from "./helpers.ts"
+import { representative } from "./requests.ts"
 import * as SpecValidator from "./specValidator.ts"
 
 const key = Redacted.make("wire-key-0123456789abcdef")
@@ -20,6 +21,7 @@ const key = Redacted.make("wire-key-0123456789abcdef")
 const openAiSpec = SpecValidator.openAiChatRequest()
 const azureSpec = SpecValidator.azureChatRequest()
 const foundrySpec = SpecValidator.foundryChatRequest()
+const openRouterSpec = SpecValidator.openRouterChatRequest()
 
 const start = (preset: (url: string) => OpenAiCompatible.Preset, script: MockProviderServer.Script = {}) =>
   Effect.gen(function*() {
@@ -244,6 +246,25 @@ describe("Foundry's temperature range", () => {
 })
 
 describe("OpenRouter", () => {
+  it("its ChatRequest validator rejects invalid bodies (negative control)", () => {
+    assert.isNotEmpty(openRouterSpec.validate({ model: "x", messages: [{ role: "wizard", content: "hi" }] }))
+    assert.isNotEmpty(openRouterSpec.validate({ model: "x", messages: [{ role: "user", content: "hi" }], metadata: { a: 1 } }))
+    assert.isNotEmpty(openRouterSpec.validate({ model: "x", messages: "hi" }))
+    assert.deepStrictEqual(openRouterSpec.validate({ model: "x", messages: [{ role: "user", content: "hi" }] }), [])
+  })
+
+  it.effect("every representative request, chat and stream, is valid under OpenRouter's ChatRequest", () =>
+    Effect.gen(function*() {
+      const { provider, server } = yield* start((url) => OpenAiCompatible.openRouter({ apiUrl: `${url}/api/v1`, apiKey: key, defaultModel: "m" }))
+      for (const { request: each } of representative) {
+        yield* provider.chat(each)
+        yield* Stream.runDrain(provider.stream(each))
+      }
+      const calls = yield* server.calls
+      assert.strictEqual(calls.length, representative.length * 2)
+      for (const call of calls) assert.deepStrictEqual(openRouterSpec.validate(call.body), [], JSON.stringify(call.body))
+    }))
+
   it.effect("sends metadata without a warning, and the title as X-OpenRouter-Title and the older X-Title", () =>
     Effect.gen(function*() {
       const { provider, server } = yield* start((url) =>
@@ -252,6 +273,7 @@ describe("OpenRouter", () => {
       const { warnings } = yield* withWarnings(provider.chat(request("hi", { metadata: { tenant: "acme" } })))
       const [call] = yield* server.calls
       assert.deepStrictEqual(bodyOf(call).metadata, { tenant: "acme" })
+      assert.deepStrictEqual(openRouterSpec.validate(call?.body), [])
       assert.deepStrictEqual(warnings, [])
       assert.strictEqual(call?.headers["x-openrouter-title"], "FlexiAI")
       assert.strictEqual(call?.headers["x-title"], "FlexiAI")
@@ -288,6 +310,7 @@ describe("developer and system messages", () => {
       assert.deepStrictEqual(openAiSpec.validate(openAi), [])
       const openRouter = yield* sentTo((url) => OpenAiCompatible.openRouter({ apiUrl: `${url}/api/v1`, apiKey: key }))
       assert.deepStrictEqual(openRouter.messages, openAi.messages)
+      assert.deepStrictEqual(openRouterSpec.validate(openRouter), [])
       const azure = yield* sentTo((url) => OpenAiCompatible.azure({ endpoint: url, apiKey: key, defaultModel: "d" }))
       assert.deepStrictEqual((azure.messages as Array<unknown>).slice(0, 2), [
         { role: "system", content: "answer in French" },
