@@ -5,8 +5,13 @@
  * applied here: `FlexiConfig.load` does that after decoding, so the schema stays a faithful
  * description of the file.
  *
+ * Config knows no provider kind of its own: `make(descriptors)` builds the provider union from the
+ * registered `ProviderKind` descriptors (each provider package exports its own), so adding a
+ * provider edits nothing here.
+ *
  * What users get wrong: a duration is a number of *milliseconds* or a string with a unit
- * ("5 seconds"); a bare "5" means 5 ms. Unknown keys are errors (typos should not pass silently).
+ * ("5 seconds"); in an environment variable a bare "5" means 5 ms. Unknown keys are errors (typos
+ * should not pass silently).
  *
  * @since 0.1.0
  */
@@ -14,7 +19,8 @@ import * as CoreCapabilities from "@flexiai/core/Capabilities"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as OptionSchema from "@flexiai/core/OptionSchema"
 import * as RouterPolicy from "@flexiai/core/RouterPolicy"
-import { BaseUrl } from "@flexiai/provider/BaseUrl"
+import { BaseUrl, isBaseUrl } from "@flexiai/provider/BaseUrl"
+import * as ProviderKind from "@flexiai/provider/ProviderKind"
 import { Schema, Struct } from "effect"
 import { defaultPreset } from "./Presets.ts"
 
@@ -39,13 +45,12 @@ export const Duration = OptionSchema.Duration
 
 /**
  * A secret as written in config: `env:NAME`, `file:PATH`, `keychain:service/account`, or (with a
- * warning when it comes from a file) the value itself. Decoded to `Redacted` so it never prints.
+ * warning when it comes from a file) the value itself. Decoded to `Redacted` so it never prints
+ * (`@flexiai/provider`'s `ProviderKind.Secret`, which descriptors use for their own secrets).
  *
  * @category schemas
  */
-export const Secret = Schema.RedactedFromValue(Schema.String).annotate({
-  description: "A secret: env:NAME, file:PATH (relative to this file), keychain:service/account, or the value itself (discouraged)."
-})
+export const Secret = ProviderKind.Secret
 
 const NonEmpty = Schema.NonEmptyString
 const optional = Schema.optionalKey
@@ -90,8 +95,8 @@ export const logLevels = ["all", "trace", "debug", "info", "warn", "error", "fat
 
 /** @category schemas */
 export const Logging = Schema.Struct({
-  level: optional(Schema.Literals(logLevels)),
-  format: optional(Schema.Literals(["pretty", "json", "logfmt"]))
+  level: optional(OptionSchema.option(Schema.Literals(logLevels), "The minimum level of FlexiAI's log lines.", "info")),
+  format: optional(OptionSchema.option(Schema.Literals(["pretty", "json", "logfmt"]), "How log lines are written.", "pretty"))
 })
 
 // ---------------------------------------------------------------------------
@@ -113,179 +118,109 @@ export const Capabilities = CoreCapabilities.Capabilities.mapFields(Struct.map(S
 
 /** Fields every provider kind accepts. @category schemas */
 export const common = {
-  name: optional(NonEmpty),
-  priority: optional(Schema.Int),
-  model: NonEmpty,
-  baseUrl: optional(BaseUrl),
+  name: optional(NonEmpty.annotate({ description: "The provider's name in the router, attempts, errors and status; unique. Default: its kind." })),
+  priority: optional(Schema.Int.annotate({ description: "Lower is tried first; equal priorities keep their declared order. Default: 100." })),
+  model: NonEmpty.annotate({ description: "The model a request without its own model is sent to." }),
+  baseUrl: optional(NonEmpty.annotate({ description: "The API's base URL. Default: the provider's own." }).check(isBaseUrl)),
   apiKey: optional(Secret),
-  timeouts: optional(Timeouts),
-  retry: optional(Retry),
-  breaker: optional(Breaker),
-  enabled: optional(Schema.Boolean),
+  timeouts: optional(Timeouts.annotate({
+    description: "This provider's HTTP limits (the router's attemptTimeout, firstTokenTimeout, idleTimeout and deadline bound every call anyway)."
+  })),
+  retry: optional(Retry.annotate({ description: "This provider's retries. Default: policy.retry." })),
+  breaker: optional(Breaker.annotate({ description: "This provider's circuit breaker. Default: the top-level breaker." })),
+  enabled: optional(Schema.Boolean.annotate({ description: "false drops the provider at load (its secrets are not resolved). Default: true." })),
   capabilities: optional(Capabilities)
 }
 
-/** @category schemas */
-export const OpenAi = Schema.Struct({ kind: Schema.Literal("openai"), ...common, apiKey: Secret })
-
 /**
- * Azure OpenAI: `endpoint` is the resource URL, `deployment` defaults to `model`. Authenticates
- * with `apiKey` or an Entra ID `bearerToken`.
+ * One provider entry whatever its kind: `kind`, the common fields, and the kind's own fields
+ * (typed by its descriptor, `unknown` here). Config declares no kind of its own: the kinds are the
+ * registered descriptors' (`make`).
  *
  * @category schemas
  */
-export const AzureOpenAi = Schema.Struct({
-  kind: Schema.Literal("azure-openai"),
-  ...common,
-  endpoint: NonEmpty,
-  deployment: optional(NonEmpty),
-  apiVersion: optional(NonEmpty),
-  bearerToken: optional(Secret)
-}).check(Schema.makeFilter((provider) =>
-  provider.apiKey === undefined && provider.bearerToken === undefined
-    ? { path: ["apiKey"], issue: "missing (set apiKey or bearerToken)" }
-    : undefined
-))
+export const AnyProvider = Schema.Struct({ kind: NonEmpty, ...common })
 
-/** Azure AI Foundry (models served behind an Azure AI endpoint). @category schemas */
-export const Foundry = Schema.Struct({
-  kind: Schema.Literal("foundry"),
-  ...common,
-  apiKey: Secret,
-  endpoint: NonEmpty,
-  apiVersion: optional(NonEmpty)
-})
+/** One provider as written, whatever its kind. @category models */
+export type ProviderInput = typeof AnyProvider.Encoded & { readonly [field: string]: unknown }
 
-/** @category schemas */
-export const OpenRouter = Schema.Struct({
-  kind: Schema.Literal("openrouter"),
-  ...common,
-  apiKey: Secret,
-  appUrl: optional(NonEmpty),
-  appTitle: optional(NonEmpty)
-})
-
-/** Ollama's native API; `host` defaults to http://localhost:11434 in the provider. @category schemas */
-export const Ollama = Schema.Struct({ kind: Schema.Literal("ollama"), ...common, host: optional(NonEmpty) })
-
-/** Any server that speaks OpenAI Chat Completions (vLLM, LM Studio, a proxy). @category schemas */
-export const OpenAiCompatible = Schema.Struct({ kind: Schema.Literal("openai-compatible"), ...common, baseUrl: NonEmpty })
-
-/** @category schemas */
-export const Anthropic = Schema.Struct({
-  kind: Schema.Literal("anthropic"),
-  ...common,
-  apiKey: Secret,
-  apiVersion: optional(NonEmpty)
-})
-
-/** @category schemas */
-export const Gemini = Schema.Struct({ kind: Schema.Literal("gemini"), ...common, apiKey: Secret })
-
-/** Vertex AI: service-account JSON in `credentialsFile`. @category schemas */
-export const Vertex = Schema.Struct({
-  kind: Schema.Literal("vertex"),
-  ...common,
-  project: NonEmpty,
-  location: optional(NonEmpty),
-  credentialsFile: NonEmpty
-})
-
-/** @category schemas */
-export const Bedrock = Schema.Struct({
-  kind: Schema.Literal("bedrock"),
-  ...common,
-  region: NonEmpty,
-  accessKeyId: Secret,
-  secretAccessKey: Secret,
-  sessionToken: optional(Secret)
-})
-
-/** The enterprise gateway; `model` is `provider:modelId`. @category schemas */
-export const Flow = Schema.Struct({
-  kind: Schema.Literal("flow"),
-  ...common,
-  baseUrl: NonEmpty,
-  tenant: NonEmpty,
-  clientId: NonEmpty,
-  clientSecret: Secret
-})
-
-/** @category models */
-export const providerKinds = [
-  "openai",
-  "azure-openai",
-  "foundry",
-  "openrouter",
-  "ollama",
-  "openai-compatible",
-  "anthropic",
-  "gemini",
-  "vertex",
-  "bedrock",
-  "flow"
-] as const
-
-/** @category models */
-export type ProviderKind = typeof providerKinds[number]
+/** One provider after decoding, whatever its kind. @category models */
+export type DecodedProvider = typeof AnyProvider.Type & { readonly [field: string]: unknown }
 
 /** Marks the provider union so error messages can say `kind: expected one of …` instead of printing the union. */
 export const providerUnionIdentifier = "FlexiAiProvider"
 
-/** One provider, discriminated on `kind`. @category schemas */
-export const Provider = Schema.Union([
-  OpenAi,
-  AzureOpenAi,
-  Foundry,
-  OpenRouter,
-  Ollama,
-  OpenAiCompatible,
-  Anthropic,
-  Gemini,
-  Vertex,
-  Bedrock,
-  Flow
-]).annotate({ title: providerUnionIdentifier })
+/**
+ * The config schema of one kind's entries: `kind`, the common fields, then the descriptor's own
+ * options (`apiKey` and `baseUrl` required where it says so), with its cross-field `check`.
+ *
+ * @category schemas
+ */
+export const providerEntry = (descriptor: ProviderKind.Any) => {
+  const entry = Schema.Struct({
+    kind: Schema.Literal(descriptor.kind),
+    ...common,
+    ...(descriptor.requiresApiKey ? { apiKey: Secret } : {}),
+    ...(descriptor.requiresBaseUrl === true ? { baseUrl: BaseUrl } : {}),
+    ...descriptor.options.fields
+  }).annotate({ description: descriptor.description })
+  const check = descriptor.check
+  if (check === undefined) return entry
+  return entry.check(Schema.makeFilter((decoded) => {
+    // the entry was decoded by this very schema: the descriptor's common fields and options
+    const problem = check(decoded as unknown as Parameters<typeof check>[0])
+    return problem === undefined ? undefined : { path: problem.path.split("."), issue: problem.message }
+  }))
+}
 
-/** Provider fields that hold secrets, whatever the kind. @category models */
-export const secretFields: ReadonlySet<string> = new Set([
-  "apiKey",
-  "bearerToken",
-  "clientSecret",
-  "accessKeyId",
-  "secretAccessKey",
-  "sessionToken"
-])
+/** The descriptors by kind, the last of a kind winning, in first-registration order. @category models */
+export const byKind = (descriptors: ReadonlyArray<ProviderKind.Any>): ReadonlyMap<string, ProviderKind.Any> => {
+  const kinds = new Map<string, ProviderKind.Any>()
+  for (const descriptor of descriptors) kinds.set(descriptor.kind, descriptor)
+  return kinds
+}
 
 // ---------------------------------------------------------------------------
 // The whole config
 // ---------------------------------------------------------------------------
 
-/**
- * A FlexiAI config file. `$schema` is accepted (and ignored) so a JSON file can point editors at
- * `flexiai.schema.json`.
- *
- * @category schemas
- */
-export const FlexiConfig = Schema.Struct({
+const configFields = {
   $schema: optional(Schema.String),
-  providers: optional(Schema.Array(Provider)),
+  providers: optional(Schema.Array(AnyProvider)),
   policy: optional(Policy),
   breaker: optional(Breaker),
   logging: optional(Logging)
-}).annotate({
+}
+
+const configAnnotations = {
   title: "FlexiAI configuration",
   description: "Providers, router policy, circuit breaker and logging for FlexiAI."
-})
+}
+
+/** The config's shape with any provider entry (for its types; `make` builds the real schema). */
+const Shape = Schema.Struct(configFields)
 
 /** A config as written (file, code): durations as numbers or strings, secrets as strings. @category models */
-export type Input = typeof FlexiConfig.Encoded
+export type Input = Omit<typeof Shape.Encoded, "providers"> & { readonly providers?: ReadonlyArray<ProviderInput> | undefined }
 
 /** A config after decoding, before defaults: `Duration`s and `Redacted` secrets. @category models */
-export type Decoded = typeof FlexiConfig.Type
+export type Decoded = Omit<typeof Shape.Type, "providers"> & { readonly providers?: ReadonlyArray<DecodedProvider> | undefined }
 
-/** One provider as written. @category models */
-export type ProviderInput = typeof Provider.Encoded
+/** The schema of a whole config file. @category models */
+export type FlexiConfigSchema = Schema.Codec<Decoded, Input>
 
-/** One provider after decoding. @category models */
-export type DecodedProvider = typeof Provider.Type
+/**
+ * A FlexiAI config file whose providers are of the `descriptors`' kinds (a later descriptor
+ * replacing an earlier one of the same kind). `$schema` is accepted (and ignored) so a JSON file
+ * can point editors at a generated `flexiai.schema.json`.
+ *
+ * @category schemas
+ */
+export const make = (descriptors: ReadonlyArray<ProviderKind.Any>): FlexiConfigSchema => {
+  const members = [...byKind(descriptors).values()].map(providerEntry)
+  const provider = Schema.Union(members).annotate({ title: providerUnionIdentifier })
+  // each member is a provider entry with more fields than AnyProvider: the decoded value is a DecodedProvider
+  return Schema.Struct({ ...configFields, providers: optional(Schema.Array(provider)) }).annotate(
+    configAnnotations
+  ) as unknown as FlexiConfigSchema
+}

@@ -11,16 +11,16 @@
  *    list adds a provider). They override the file field by field. A misspelt variable in the
  *    `FLEXIAI_POLICY_`, `FLEXIAI_BREAKER_`, `FLEXIAI_LOGGING_` or `FLEXIAI_PROVIDERS_` families
  *    is an error; other `FLEXIAI_` variables belong to other tools (CLI, gateway) and are left alone.
- * 2. The providers' standard variables (`OPENAI_API_KEY`, `AWS_REGION`, …). They fill in fields
- *    a declared provider leaves out, and when no provider is declared anywhere they *detect*
- *    providers, in `detections` order.
+ * 2. The providers' standard variables (`OPENAI_API_KEY`, `AWS_REGION`, …), as the registered
+ *    descriptors declare them. They fill in fields a declared provider leaves out, and when no
+ *    provider is declared anywhere they *detect* providers, in priority order.
  *
  * @since 0.1.0
  */
 import * as OptionSchema from "@flexiai/core/OptionSchema"
 import { Config, ConfigProvider, Effect, Option, type Redacted, Schema, SchemaAST } from "effect"
+import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import * as ConfigSchema from "./ConfigSchema.ts"
-import type { ProviderKind } from "./ConfigSchema.ts"
 
 /** How a variable's text becomes a config value. @category models */
 export type FieldType = "string" | "enum" | "secret" | "int" | "number" | "boolean" | "duration"
@@ -30,8 +30,6 @@ export interface Field {
   readonly path: ReadonlyArray<string>
   readonly type: FieldType
 }
-
-const field = (path: string, type: FieldType): Field => ({ path: path.split("."), type })
 
 const hasCheck = (checks: ReadonlyArray<SchemaAST.Check<unknown>> | undefined, id: string): boolean =>
   checks?.some((check) =>
@@ -43,6 +41,9 @@ const hasCheck = (checks: ReadonlyArray<SchemaAST.Check<unknown>> | undefined, i
 const leafType = (ast: SchemaAST.AST): FieldType | undefined => {
   if (OptionSchema.isDuration(ast)) return "duration"
   switch (ast._tag) {
+    case "Declaration":
+      // `ConfigSchema.Secret`: a Redacted decoded from a string (the only declaration config has)
+      return ast.encoding?.at(-1)?.to._tag === "String" ? "secret" : undefined
     case "Boolean":
       return "boolean"
     case "String":
@@ -80,51 +81,32 @@ const fieldsAt = (ast: SchemaAST.AST, path: ReadonlyArray<string>): Array<Field>
   })
 }
 
-/** `<prefix>retry.*`, from `ConfigSchema.Retry` (providerFields uses it with prefix ""). */
-const retryFields = (prefix: string): Array<Field> => fieldsOf(ConfigSchema.Retry, `${prefix}retry`.split("."))
-
-/** `<prefix>breaker.*`, from `ConfigSchema.Breaker`. */
-const breakerFields = (prefix: string): Array<Field> => fieldsOf(ConfigSchema.Breaker, `${prefix}breaker`.split("."))
-
 /** Top-level fields with a `FLEXIAI_` variable: every leaf of `policy`, `breaker` and `logging`. @category models */
 export const settingsFields: ReadonlyArray<Field> = [
   ...fieldsOf(ConfigSchema.Policy, ["policy"]),
-  ...breakerFields(""),
+  ...fieldsOf(ConfigSchema.Breaker, ["breaker"]),
   ...fieldsOf(ConfigSchema.Logging, ["logging"])
 ]
 
-/** Provider fields with a `FLEXIAI_PROVIDERS_<index>_` variable (any kind). @category models */
-export const providerFields: ReadonlyArray<Field> = [
-  field("kind", "enum"),
-  field("name", "string"),
-  field("priority", "int"),
-  field("model", "string"),
-  field("baseUrl", "string"),
-  field("apiKey", "secret"),
-  field("enabled", "boolean"),
-  field("timeouts.connect", "duration"),
-  field("timeouts.firstByte", "duration"),
-  field("timeouts.total", "duration"),
-  ...retryFields(""),
-  ...breakerFields(""),
-  field("endpoint", "string"),
-  field("deployment", "string"),
-  field("apiVersion", "string"),
-  field("bearerToken", "secret"),
-  field("appUrl", "string"),
-  field("appTitle", "string"),
-  field("host", "string"),
-  field("project", "string"),
-  field("location", "string"),
-  field("credentialsFile", "string"),
-  field("region", "string"),
-  field("accessKeyId", "secret"),
-  field("secretAccessKey", "secret"),
-  field("sessionToken", "secret"),
-  field("tenant", "string"),
-  field("clientId", "string"),
-  field("clientSecret", "secret")
-]
+/**
+ * Provider fields with a `FLEXIAI_PROVIDERS_<index>_` variable: every leaf of the common fields
+ * (`ConfigSchema.AnyProvider`, `kind` read as a name) and of each descriptor's own options, found by
+ * `fieldsOf`. A path two kinds share is read once, as the first kind types it.
+ *
+ * @category models
+ */
+export const providerFieldsOf = (descriptors: ReadonlyArray<ProviderKind.Any>): ReadonlyArray<Field> => {
+  const fields = new Map<string, Field>()
+  const add = (found: ReadonlyArray<Field>) => {
+    for (const entry of found) {
+      const key = entry.path.join(".")
+      if (!fields.has(key)) fields.set(key, entry)
+    }
+  }
+  add(fieldsOf(ConfigSchema.AnyProvider, []).map((entry) => entry.path[0] === "kind" ? { ...entry, type: "enum" } : entry))
+  for (const descriptor of descriptors) add(fieldsOf(descriptor.options, []))
+  return [...fields.values()]
+}
 
 /** `baseUrl` → `BASE_URL`. @category naming */
 export const constantCase = (segment: string): string => segment.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()
@@ -213,14 +195,15 @@ const listVariables = (
 const checkedFamilies = ["POLICY", "BREAKER", "LOGGING", "PROVIDERS"]
 
 /**
- * Reads every `FLEXIAI_` setting and provider field from the environment.
+ * Reads every `FLEXIAI_` setting and provider field (`providerFields`: `providerFieldsOf` the
+ * registered descriptors) from the environment.
  *
  * @category reading
  */
-export const readSettings: Effect.Effect<{
+export const readSettings = (providerFields: ReadonlyArray<Field>): Effect.Effect<{
   readonly assignments: ReadonlyArray<Assignment>
   readonly problems: ReadonlyArray<EnvProblem>
-}> = Effect.gen(function*() {
+}> => Effect.gen(function*() {
   const provider = yield* ConfigProvider.ConfigProvider
   const assignments: Array<Assignment> = []
   const problems: Array<EnvProblem> = []
@@ -271,47 +254,7 @@ export interface StandardField {
   readonly secret: boolean
 }
 
-const standard = (fieldName: string, variables: ReadonlyArray<string>, secret = false): StandardField => ({
-  field: fieldName,
-  variables,
-  secret
-})
-
-/** Per kind, the standard variables that fill in missing fields. @category models */
-export const standardFields: Readonly<Record<ProviderKind, ReadonlyArray<StandardField>>> = {
-  openai: [standard("apiKey", ["OPENAI_API_KEY"], true), standard("baseUrl", ["OPENAI_BASE_URL"])],
-  "azure-openai": [
-    standard("apiKey", ["AZURE_OPENAI_API_KEY"], true),
-    standard("endpoint", ["AZURE_OPENAI_ENDPOINT"]),
-    standard("deployment", ["AZURE_OPENAI_DEPLOYMENT"]),
-    standard("apiVersion", ["OPENAI_API_VERSION"])
-  ],
-  foundry: [],
-  openrouter: [standard("apiKey", ["OPENROUTER_API_KEY"], true)],
-  ollama: [standard("host", ["OLLAMA_HOST"])],
-  "openai-compatible": [],
-  anthropic: [standard("apiKey", ["ANTHROPIC_API_KEY"], true)],
-  gemini: [standard("apiKey", ["GEMINI_API_KEY", "GOOGLE_API_KEY"], true)],
-  vertex: [
-    standard("credentialsFile", ["GOOGLE_APPLICATION_CREDENTIALS"]),
-    standard("project", ["GOOGLE_CLOUD_PROJECT"]),
-    standard("location", ["GOOGLE_CLOUD_LOCATION"])
-  ],
-  bedrock: [
-    standard("accessKeyId", ["AWS_ACCESS_KEY_ID"], true),
-    standard("secretAccessKey", ["AWS_SECRET_ACCESS_KEY"], true),
-    standard("sessionToken", ["AWS_SESSION_TOKEN"], true),
-    standard("region", ["AWS_REGION", "AWS_DEFAULT_REGION"])
-  ],
-  flow: [
-    standard("baseUrl", ["FLOW_BASE_URL"]),
-    standard("tenant", ["FLOW_TENANT"]),
-    standard("clientId", ["FLOW_CLIENT_ID"]),
-    standard("clientSecret", ["FLOW_CLIENT_SECRET"], true)
-  ]
-}
-
-/** How a provider is detected from standard variables alone. @category models */
+/** How a provider is detected from standard variables alone (a descriptor's `environment.detection`). @category models */
 export interface Detection {
   readonly kind: string
   /** Fields that must all be filled by standard variables. */
@@ -321,41 +264,13 @@ export interface Detection {
   readonly modelFrom?: string | undefined
   /** Fields given a value when their variables are unset. */
   readonly defaults?: Readonly<Record<string, string>> | undefined
-  /** Rank among detected kinds and the detected entry's priority (default: 10 × its position). */
-  readonly priority?: number | undefined
+  /** Rank among detected kinds, and the detected entry's priority. */
+  readonly priority: number
 }
 
 /**
- * Detection order, which is also the priority order (10, 20, …): first-party APIs, then the
- * clouds, then the aggregators, then a local Ollama.
- *
- * @category models
- */
-export const detections: ReadonlyArray<Detection> = [
-  { kind: "openai", requires: ["apiKey"], model: "gpt-4o-mini" },
-  { kind: "anthropic", requires: ["apiKey"], model: "claude-haiku-4-5" },
-  { kind: "gemini", requires: ["apiKey"], model: "gemini-2.5-flash" },
-  { kind: "azure-openai", requires: ["apiKey", "endpoint"], model: "gpt-4o-mini", modelFrom: "deployment" },
-  {
-    kind: "vertex",
-    requires: ["credentialsFile", "project"],
-    model: "gemini-2.5-flash",
-    defaults: { location: "us-central1" }
-  },
-  {
-    kind: "bedrock",
-    requires: ["accessKeyId", "secretAccessKey"],
-    model: "anthropic.claude-3-haiku-20240307-v1:0",
-    defaults: { region: "us-east-1" }
-  },
-  { kind: "openrouter", requires: ["apiKey"], model: "openai/gpt-4o-mini" },
-  { kind: "flow", requires: ["baseUrl", "tenant", "clientId", "clientSecret"], model: "openai:gpt-4o-mini" },
-  { kind: "ollama", requires: ["host"], model: "llama3.2" }
-]
-
-/**
- * The standard variables of every known kind and the detections, as one value: the built-in tables
- * below, or those plus what registered provider descriptors add (`Registry.make`).
+ * The standard variables of every registered kind and the detections, as one value
+ * (`standardOf(descriptors)`).
  *
  * @category models
  */
@@ -364,19 +279,43 @@ export interface Standard {
   readonly fields: (kind: string) => ReadonlyArray<StandardField>
   /** Every kind's standard variables. */
   readonly all: ReadonlyArray<StandardField>
-  /** In detection order (by priority). */
-  readonly detections: ReadonlyArray<Detection & { readonly priority: number }>
+  /** In detection order (by priority; equal priorities keep registration order). */
+  readonly detections: ReadonlyArray<Detection>
 }
 
-/** The built-in tables as a `Standard`. @category models */
-export const builtinStandard: Standard = {
-  fields: (kind) => (standardFields as Readonly<Record<string, ReadonlyArray<StandardField>>>)[kind] ?? [],
-  all: Object.values(standardFields).flat(),
-  detections: detections.map((detection, position) => ({ ...detection, priority: (position + 1) * 10 }))
+/**
+ * The standard variables and detections the descriptors declare (the last descriptor of a kind
+ * winning).
+ *
+ * @category models
+ */
+export const standardOf = (descriptors: ReadonlyArray<ProviderKind.Any>): Standard => {
+  const kinds = [...ConfigSchema.byKind(descriptors).values()]
+  const byKind = new Map<string, ReadonlyArray<StandardField>>(
+    kinds.map((descriptor) => [
+      descriptor.kind,
+      (descriptor.environment?.fields ?? []).map((entry) => ({
+        field: entry.field,
+        variables: entry.variables,
+        secret: entry.secret ?? false
+      }))
+    ])
+  )
+  const detections = kinds.flatMap((descriptor): Array<Detection> => {
+    const detection = descriptor.environment?.detection
+    return detection === undefined ? [] : [{ kind: descriptor.kind, ...detection }]
+  })
+  // Array.prototype.sort is stable: equal priorities keep registration order
+  detections.sort((left, right) => left.priority - right.priority)
+  return {
+    fields: (kind) => byKind.get(kind) ?? [],
+    all: [...byKind.values()].flat(),
+    detections
+  }
 }
 
 /** The standard variables a detection needs, for messages: `AZURE_OPENAI_API_KEY + AZURE_OPENAI_ENDPOINT`. @category formatting */
-export const describeDetection = (detection: Detection, standard: Standard = builtinStandard): string =>
+export const describeDetection = (detection: Detection, standard: Standard): string =>
   detection.requires
     .map((required) => {
       const variables = standard.fields(detection.kind).find((entry) => entry.field === required)?.variables ?? []
@@ -392,7 +331,7 @@ export type StandardValues = ReadonlyMap<string, string | Redacted.Redacted<stri
  *
  * @category reading
  */
-export const readStandard = (standard: Standard = builtinStandard): Effect.Effect<StandardValues> =>
+export const readStandard = (standard: Standard): Effect.Effect<StandardValues> =>
   Effect.gen(function*() {
     const values = new Map<string, string | Redacted.Redacted<string>>()
     const seen = new Set<string>()
@@ -417,7 +356,7 @@ export const readStandard = (standard: Standard = builtinStandard): Effect.Effec
 export const fillsFor = (
   kind: string,
   values: StandardValues,
-  standard: Standard = builtinStandard
+  standard: Standard
 ): ReadonlyMap<string, { readonly variable: string; readonly value: string | Redacted.Redacted<string> }> => {
   const fills = new Map<string, { readonly variable: string; readonly value: string | Redacted.Redacted<string> }>()
   for (const entry of standard.fields(kind)) {
@@ -434,7 +373,7 @@ export const fillsFor = (
  *
  * @category detection
  */
-export const detect = (values: StandardValues, standard: Standard = builtinStandard): {
+export const detect = (values: StandardValues, standard: Standard): {
   readonly assignments: ReadonlyArray<Assignment>
   readonly partial: ReadonlyArray<{ readonly kind: string; readonly missing: ReadonlyArray<string> }>
 } => {

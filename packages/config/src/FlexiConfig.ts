@@ -30,31 +30,57 @@ import * as Secrets from "./Secrets.ts"
 
 export { FlexiConfigError } from "./FlexiConfigError.ts"
 
-/** The config file schema (see `ConfigSchema`). @category schemas */
-export const schema = ConfigSchema.FlexiConfig
+/** The config file schema for the given provider descriptors (see `ConfigSchema.make`). @category schemas */
+export const schema = (providers: ReadonlyArray<ProviderKind.Any>): ConfigSchema.FlexiConfigSchema =>
+  Registry.make(providers).schema
 
 // ---------------------------------------------------------------------------
 // Models
 // ---------------------------------------------------------------------------
 
-type SecretKey = "apiKey" | "bearerToken" | "clientSecret" | "accessKeyId" | "secretAccessKey" | "sessionToken"
-
-/** `T` with every secret field also accepting a `Redacted` (code may hold one already). */
+/** `T` with `apiKey` also accepting a `Redacted` (code may hold one already). */
 type WithRedacted<T> = T extends ReadonlyArray<infer Element> ? ReadonlyArray<WithRedacted<Element>>
-  : T extends object ? { readonly [K in keyof T]: K extends SecretKey ? T[K] | Redacted.Redacted<string> : WithRedacted<T[K]> }
+  : T extends object ? { readonly [K in keyof T]: K extends "apiKey" ? T[K] | Redacted.Redacted<string> : WithRedacted<T[K]> }
   : T
 
 type DeepPartial<T> = T extends ReadonlyArray<infer Element> ? ReadonlyArray<DeepPartial<Element>>
   : T extends object ? { readonly [K in keyof T]?: DeepPartial<T[K]> | undefined }
   : T
 
-/** A whole config given in code. @category models */
+/** A kind's own options as written in code: a secret option may also be a `Redacted` already. */
+type OptionsInput<Fields extends Schema.Struct.Fields> = {
+  readonly [K in keyof Schema.Struct.Encoded<Fields>]: K extends keyof Schema.Struct.Type<Fields>
+    ? Schema.Struct.Type<Fields>[K] extends Redacted.Redacted<string> | undefined
+      ? Schema.Struct.Encoded<Fields>[K] | Redacted.Redacted<string>
+    : Schema.Struct.Encoded<Fields>[K]
+    : Schema.Struct.Encoded<Fields>[K]
+}
+
+/**
+ * One provider entry written in code, for the descriptor `Kind`: its `kind` literal, the common
+ * fields and the descriptor's own options, typed.
+ *
+ * @category models
+ */
+export type ProviderInputOf<Kind extends ProviderKind.Any> = Kind extends ProviderKind.ProviderKind<infer Fields, infer Name>
+  ? { readonly kind: Name } & Omit<WithRedacted<typeof ConfigSchema.AnyProvider.Encoded>, "kind"> & OptionsInput<Fields>
+  : never
+
+/**
+ * A whole config given in code whose providers are of the descriptors' kinds (`flexiai`'s
+ * `FlexiAI.layer` takes `InputOf` its bundled descriptors and the ones you add).
+ *
+ * @category models
+ */
+export type InputOf<Kind extends ProviderKind.Any> =
+  & Omit<WithRedacted<ConfigSchema.Input>, "providers">
+  & { readonly providers?: ReadonlyArray<ProviderInputOf<Kind>> | undefined }
+
+/** A whole config given in code, whatever its kinds (the descriptors passed beside it decide). @category models */
 export type Input = WithRedacted<ConfigSchema.Input>
 
 /** Values given in code on top of the environment and file: any field, providers by position. @category models */
 export type Overrides = DeepPartial<Input>
-
-type Fixed = "name" | "priority" | "enabled" | "retry" | "breaker" | "timeouts"
 
 /** Per-provider time limits (unset ones are left to the provider). @category models */
 export interface ResolvedTimeouts {
@@ -65,21 +91,27 @@ export interface ResolvedTimeouts {
 
 /**
  * One provider, every common field filled in: `retry` falls back to the policy's, `breaker` to
- * the top-level breaker. Kind-specific optional fields stay optional (the provider has defaults).
+ * the top-level breaker. The kind's own fields are as its descriptor's options decoded them
+ * (optional ones stay optional: the provider has defaults).
  *
  * @category models
  */
-export type ResolvedProvider = ConfigSchema.DecodedProvider extends infer P ? P extends ConfigSchema.DecodedProvider ?
-      & Omit<P, Fixed>
-      & {
-        readonly name: string
-        readonly priority: number
-        readonly retry: RouterPolicy.Resolved["retry"]
-        readonly breaker: Presets.ResolvedBreaker
-        readonly timeouts: ResolvedTimeouts
-      }
-  : never
-  : never
+export interface ResolvedProvider {
+  readonly kind: string
+  readonly name: string
+  readonly priority: number
+  readonly model: string
+  readonly baseUrl?: string | undefined
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  readonly enabled?: boolean | undefined
+  /** The entry's overrides of its kind's capabilities, as written. */
+  readonly capabilities?: typeof ConfigSchema.Capabilities.Type | undefined
+  readonly retry: RouterPolicy.Resolved["retry"]
+  readonly breaker: Presets.ResolvedBreaker
+  readonly timeouts: ResolvedTimeouts
+  /** The kind's own fields. */
+  readonly [field: string]: unknown
+}
 
 /** @category models */
 export type LogFormat = "pretty" | "json" | "logfmt"
@@ -353,9 +385,10 @@ export interface LoadOptions {
   /** Values that win over every other source. */
   readonly overrides?: Overrides | undefined
   /**
-   * Provider descriptors beyond config's own kinds (`@flexiai/provider`'s `ProviderKind`): their
-   * kinds are accepted, their secret fields resolved, their standard variables read and their
-   * detection tried. `FlexiAI.layer`'s `providers` option passes the same ones here.
+   * The provider descriptors (`@flexiai/provider`'s `ProviderKind`) whose kinds the config may
+   * name: their kinds are accepted, their secret fields resolved, their standard variables read
+   * and their detection tried. Config knows no kind without them. `flexiai`'s `FlexiAI.layerConfig`
+   * passes its bundled descriptors and yours.
    */
   readonly providers?: ReadonlyArray<ProviderKind.Any> | undefined
 }
@@ -384,7 +417,7 @@ export const load = (
       : options.file ?? fromVariable ?? (yield* ConfigFile.discover(path.resolve(".")))
     const file = fileName === undefined ? undefined : yield* ConfigFile.read(fileName)
 
-    const settings = yield* Environment.readSettings
+    const settings = yield* Environment.readSettings(registry.providerFields)
     const standard = yield* Environment.readStandard(registry.standard)
     const tree = emptyTree()
     if (file !== undefined) assign(tree, flatten(file.contents, { _tag: "File", file: file.path }, registry))
@@ -428,8 +461,9 @@ export const fromObject = (
   })
 
 /**
- * The config's JSON Schema (draft 2020-12), for editors and validators. The committed
- * `flexiai.schema.json` is this, written by `pnpm --filter @flexiai/config gen:schema`.
+ * The config's JSON Schema (draft 2020-12) for the given provider descriptors, for editors and
+ * validators. `flexiai` commits this for its bundled descriptors as `flexiai/flexiai.schema.json`
+ * (`pnpm --filter flexiai gen:schema`).
  *
  * @category schemas
  */

@@ -10,7 +10,7 @@
  * @since 0.1.0
  */
 import { Schema, SchemaAST, SchemaIssue } from "effect"
-import { providerKinds, providerUnionIdentifier } from "./ConfigSchema.ts"
+import { providerUnionIdentifier } from "./ConfigSchema.ts"
 
 /**
  * One problem. `path` is where in the config (`policy.deadline`), or the file's path for a file
@@ -66,7 +66,16 @@ export const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
     ""
   )
 
-const kindList = providerKinds.map((kind) => `"${kind}"`).join(" | ")
+/** The kinds a provider union accepts, from its members' `kind` literals. */
+const kindList = (union: SchemaAST.AST): string => {
+  if (union._tag !== "Union") return "a registered provider kind"
+  const kinds = union.types.flatMap((member) => {
+    if (member._tag !== "Objects") return []
+    const kind = member.propertySignatures.find((property) => property.name === "kind")?.type
+    return kind?._tag === "Literal" ? [JSON.stringify(kind.literal)] : []
+  })
+  return kinds.length === 0 ? "a registered provider kind (none is registered)" : kinds.join(" | ")
+}
 
 const expectedOf = (ast: SchemaAST.AST): string | undefined => {
   const expected = ast.annotations?.expected
@@ -146,7 +155,7 @@ export const problemsFromIssue = (issue: SchemaIssue.Issue): Array<Problem> => {
       case "AnyOf": {
         // No candidate matched the discriminator: the `kind` itself is wrong or missing.
         if (node.ast.annotations?.title === providerUnionIdentifier && node.issues.length === 0) {
-          problems.push({ path: formatPath([...path, "kind"]), message: `expected one of ${kindList}` })
+          problems.push({ path: formatPath([...path, "kind"]), message: `expected one of ${kindList(node.ast)}` })
           return
         }
         const expected = expectedOf(node.ast)

@@ -34,6 +34,7 @@ export const fast: RouterPolicy.Resolved = {
   firstTokenTimeout: Duration.seconds(5),
   idleTimeout: Duration.seconds(10),
   streamPolicy: "fail",
+  onMalformedEvent: "fail",
   failoverOnInvalidRequest: false,
   failoverOnContentFiltered: false
 }
@@ -56,6 +57,7 @@ export const reliable: RouterPolicy.Resolved = {
   firstTokenTimeout: Duration.seconds(60),
   idleTimeout: Duration.seconds(60),
   streamPolicy: "restart",
+  onMalformedEvent: "fail",
   failoverOnInvalidRequest: false,
   failoverOnContentFiltered: false
 }

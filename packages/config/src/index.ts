@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+export * as ConfigExample from "./ConfigExample.ts"
 export * as ConfigFile from "./ConfigFile.ts"
 export * as ConfigSchema from "./ConfigSchema.ts"
 export * as Environment from "./Environment.ts"

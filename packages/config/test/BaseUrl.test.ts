@@ -8,18 +8,21 @@ import { loadWith, printed } from "./helpers.ts"
 
 const secret = "sk-canary-url-0123456789abcdef"
 
-// a kind that requires baseUrl, registered as a descriptor (the way flexiai registers its kinds)
-const needsUrl = ProviderKind.make({
-  kind: "needs-url",
-  description: "test kind",
-  options: Schema.Struct({}),
-  requiresApiKey: false,
-  requiresBaseUrl: true,
-  secretFields: [],
-  capabilities: { streaming: true, tools: false, images: false, jsonSchema: false, assistantPrefill: false },
-  listsModels: false,
-  layer: () => Layer.empty as never
-})
+// kinds registered as descriptors, the way flexiai registers its own: one whose baseUrl is
+// optional (a common field), one that requires it
+const kind = (name: string, requiresBaseUrl: boolean) =>
+  ProviderKind.make({
+    kind: name,
+    description: "test kind",
+    options: Schema.Struct({}),
+    requiresApiKey: false,
+    requiresBaseUrl,
+    secretFields: [],
+    capabilities: { streaming: true, tools: false, images: false, jsonSchema: false, assistantPrefill: false },
+    listsModels: false,
+    layer: () => Layer.empty as never
+  })
+const kinds = [kind("optional-url", false), kind("needs-url", true)]
 
 const bad = ["not a url", "ftp://files.example/v1", `https://user:${secret}@api.example/v1`, `https://api.example/v1?api-key=${secret}`]
 
@@ -27,14 +30,14 @@ describe("baseUrl", () => {
   it.effect("a bad or credential-bearing baseUrl is a problem at its path, for an optional and a required one", () =>
     Effect.gen(function*() {
       for (const baseUrl of bad) {
-        for (const kind of ["openai", "needs-url"]) {
+        for (const name of ["optional-url", "needs-url"]) {
           const error = yield* Effect.flip(loadWith({}, {
             file: false,
-            providers: [needsUrl],
-            overrides: { providers: [{ kind, model: "m", apiKey: "sk-x-0000", baseUrl } as never] }
+            providers: kinds,
+            overrides: { providers: [{ kind: name, model: "m", baseUrl } as never] }
           }))
           assert.strictEqual(error._tag, "FlexiConfigError")
-          assert.deepStrictEqual(error.problems.map((problem) => problem.path), ["providers[0].baseUrl"], `${kind} ${baseUrl}`)
+          assert.deepStrictEqual(error.problems.map((problem) => problem.path), ["providers[0].baseUrl"], `${name} ${baseUrl}`)
           assert.notInclude(printed(error), secret)
         }
       }
@@ -44,7 +47,8 @@ describe("baseUrl", () => {
     Effect.gen(function*() {
       const config = yield* loadWith({}, {
         file: false,
-        overrides: { providers: [{ kind: "openai", model: "m", apiKey: "sk-x-0000", baseUrl: "http://127.0.0.1:8000/v1" }] }
+        providers: kinds,
+        overrides: { providers: [{ kind: "optional-url", model: "m", baseUrl: "http://127.0.0.1:8000/v1" } as never] }
       })
       assert.strictEqual(config.providers[0]?.baseUrl, "http://127.0.0.1:8000/v1")
     }))

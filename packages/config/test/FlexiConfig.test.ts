@@ -3,7 +3,7 @@ import { Duration, Effect, Redacted } from "effect"
 import * as RouterPolicy from "@flexiai/core/RouterPolicy"
 import * as FlexiConfig from "../src/FlexiConfig.ts"
 import * as Presets from "../src/Presets.ts"
-import { loadWith, tempFiles } from "./helpers.ts"
+import { loadWith, tempFiles, fromObject } from "./helpers.ts"
 
 const millis = (duration: Duration.Duration) => Duration.toMillis(duration)
 const secret = (value: unknown) => Redacted.value(value as Redacted.Redacted<string>)
@@ -249,7 +249,7 @@ describe("presets", () => {
 
   it.effect("any field overrides the preset; the rest stays the preset's", () =>
     Effect.gen(function*() {
-      const config = yield* FlexiConfig.fromObject({
+      const config = yield* fromObject({
         providers: [{ kind: "ollama", model: "llama3.2" }],
         policy: { preset: "reliable", deadline: 60_000, retry: { maxRetries: 9 } }
       })
@@ -261,7 +261,7 @@ describe("presets", () => {
 
   it.effect("a provider's retry and breaker fall back to the policy's and the top-level breaker", () =>
     Effect.gen(function*() {
-      const config = yield* FlexiConfig.fromObject({
+      const config = yield* fromObject({
         providers: [
           { kind: "ollama", model: "a", retry: { maxRetries: 0 }, breaker: { failureThreshold: 2 } },
           { kind: "ollama", name: "b", model: "b", timeouts: { total: "1 minute" } }
@@ -283,7 +283,7 @@ describe("presets", () => {
 describe("resolution", () => {
   it.effect("providers are sorted by priority; equal priorities keep declared order; disabled ones are dropped", () =>
     Effect.gen(function*() {
-      const config = yield* FlexiConfig.fromObject({
+      const config = yield* fromObject({
         providers: [
           { kind: "ollama", name: "c", model: "m" },
           { kind: "ollama", name: "a", model: "m", priority: 1 },
@@ -297,7 +297,7 @@ describe("resolution", () => {
 
   it.effect("duplicate names are an error", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(FlexiConfig.fromObject({
+      const error = yield* Effect.flip(fromObject({
         providers: [{ kind: "ollama", model: "m" }, { kind: "ollama", model: "n" }]
       }))
       assert.deepStrictEqual(error.problems.map((problem) => problem.path), ["providers[1].name"])
@@ -313,7 +313,7 @@ describe("resolution", () => {
 describe("errors", () => {
   it.effect("five mistakes → one error listing five paths", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(FlexiConfig.fromObject({
+      const error = yield* Effect.flip(fromObject({
         providers: [
           { kind: "openai", model: "gpt-4o-mini", apiKey: "k" },
           { kind: "anthropic", apiKey: "k" } as unknown as FlexiConfig.Input["providers"] & object,
@@ -338,7 +338,7 @@ describe("errors", () => {
 
   it.effect("an unknown kind names the kinds", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(FlexiConfig.fromObject({
+      const error = yield* Effect.flip(fromObject({
         providers: [{ kind: "openai-ish", model: "m" }]
       } as unknown as FlexiConfig.Input))
       assert.strictEqual(error.problems[0]?.path, "providers[0].kind")

@@ -9,9 +9,9 @@ import { Duration, Effect, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import * as ConfigSchema from "../src/ConfigSchema.ts"
 import * as Environment from "../src/Environment.ts"
-import * as FlexiConfig from "../src/FlexiConfig.ts"
 import * as Presets from "../src/Presets.ts"
-import { loadWith } from "./helpers.ts"
+import { jsonSchema, loadWith } from "./helpers.ts"
+import { kinds } from "./kinds.ts"
 
 type Leaf = { readonly path: ReadonlyArray<string>; readonly value: unknown }
 
@@ -32,7 +32,7 @@ const at = (value: unknown, path: ReadonlyArray<string>): unknown =>
 const jsonProperty = (path: ReadonlyArray<string>): Record<string, unknown> | undefined =>
   path.reduce<Record<string, unknown> | undefined>(
     (schema, key) => (schema?.properties as Record<string, Record<string, unknown>> | undefined)?.[key],
-    FlexiConfig.jsonSchema() as Record<string, unknown>
+    jsonSchema() as Record<string, unknown>
   )
 
 /** A valid value other than the default, written as an environment variable would be. */
@@ -58,7 +58,7 @@ const provider = { FLEXIAI_PROVIDERS_0_KIND: "ollama", FLEXIAI_PROVIDERS_0_MODEL
 describe("policy and breaker fields come from core's schemas", () => {
   it("every leaf has a FLEXIAI_ variable of the schema's type, a documented JSON Schema property, and a provider-level variable for retry and breaker", () => {
     const settings = new Map(Environment.settingsFields.map((field) => [field.path.join("."), field.type]))
-    const perProvider = new Set(Environment.providerFields.map((field) => field.path.join(".")))
+    const perProvider = new Set(Environment.providerFieldsOf(kinds).map((field) => field.path.join(".")))
     const leaves = [
       ...policyLeaves.map((leaf) => ["policy", ...leaf.path]),
       ...breakerLeaves.map((leaf) => ["breaker", ...leaf.path])

@@ -1,8 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import * as FlexiConfig from "../src/FlexiConfig.ts"
 import * as Secrets from "../src/Secrets.ts"
-import { captureLogs, loadWith, printed, tempFiles } from "./helpers.ts"
+import { captureLogs, loadWith, printed, tempFiles, fromObject } from "./helpers.ts"
 
 const CANARY = "sk-CANARY-4f1d2c9e"
 const secret = (value: unknown) => Redacted.value(value as Redacted.Redacted<string>)
@@ -159,7 +158,7 @@ describe("secrets never leak", () => {
 
   it.effect("Redacted values from code are taken as they are, and never printed", () =>
     Effect.gen(function*() {
-      const config = yield* FlexiConfig.fromObject({
+      const config = yield* fromObject({
         providers: [{ kind: "openai", model: "m", apiKey: Redacted.make(`env:${CANARY}`) }]
       })
       assert.strictEqual(secret(config.providers[0]?.apiKey), `env:${CANARY}`)

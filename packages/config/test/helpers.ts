@@ -3,10 +3,14 @@ import { NodeServices } from "@effect/platform-node"
 import { ConfigProvider, Effect, FileSystem, Layer, Logger, Path } from "effect"
 import { inspect } from "node:util"
 import * as FlexiConfig from "../src/FlexiConfig.ts"
+import { kinds } from "./kinds.ts"
 
-/** Runs `load` with exactly `env` as the environment (never process.env) and the Node file system. */
+/**
+ * Runs `load` with exactly `env` as the environment (never process.env) and the Node file system,
+ * the stand-in kinds registered unless `options.providers` says otherwise.
+ */
 export const loadWith = (env: Record<string, string>, options: FlexiConfig.LoadOptions = { file: false }) =>
-  FlexiConfig.load(options).pipe(
+  FlexiConfig.load({ providers: kinds, ...options }).pipe(
     Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env })),
     Effect.provide(NodeServices.layer)
   )
@@ -37,3 +41,9 @@ export const captureLogs = () => {
 /** Everything a value could leak through when printed. */
 export const printed = (value: unknown): string =>
   [String(value), JSON.stringify(value), inspect(value, { depth: 20 })].join("\n")
+
+/** `FlexiConfig.fromObject` with the stand-in kinds registered. */
+export const fromObject = (input: FlexiConfig.Input) => FlexiConfig.fromObject(input, { providers: kinds })
+
+/** `FlexiConfig.jsonSchema` for the stand-in kinds. */
+export const jsonSchema = () => FlexiConfig.jsonSchema({ providers: kinds })

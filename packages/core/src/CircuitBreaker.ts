@@ -3,12 +3,24 @@
  * half-open after the open duration, where exactly one probe is let through while other callers
  * are turned away (the router routes them past it) → the probe closes or reopens the circuit.
  *
- * The open duration grows on repeated trips (×2 per trip, jittered, capped) and is never shorter
- * than a Retry-After the tripping failure carried. State lives behind `BreakerStore`, whose shape
- * follows `effect/persistence/CircuitBreaker`'s `CircuitBreakerStore` (admit with a generation
- * fencing token, record an outcome), so a Redis-backed store can adapt Effect's own
- * `layerStoreRedis` rather than re-implement it. `layerStoreMemory` keeps every circuit in one
- * `Ref` and decides each transition with one atomic `Ref.modify`.
+ * The open duration is bounded on both sides, because it is what recovery costs: a probe goes
+ * out only when a caller arrives after it ends, so a provider that comes back waits for the rest
+ * of it. On the `n`-th consecutive opening (from 0) it is
+ * `min(openDuration × backoffFactor^n, maxOpenDuration) × (1 − jitter × U)`, `U` uniform in
+ * [0, 1): jitter only shortens, so `maxOpenDuration` is a true bound and consecutive probes are
+ * never closer than `openDuration × (1 − jitter)`. With the defaults (20 s, doubling but capped
+ * at 25 s, so 20 s then 25 s; jitter 0.2) an opening lasts 16–25 s: a recovered provider gets traffic again within
+ * 25 s plus the failing probe's own time (its retries), however long it was down, and an open
+ * circuit costs it at most one probe per 15 s (16 s between failed probes; the 15 s probe lease
+ * while a probe hangs). The old rule (60 s, doubling up to 10 min) made recovery take about as
+ * long as the outage. A Retry-After the tripping failure carried still wins, above the cap: the
+ * provider said when it will answer.
+ *
+ * State lives behind `BreakerStore`, whose shape follows `effect/persistence/CircuitBreaker`'s
+ * `CircuitBreakerStore` (admit with a generation fencing token, record an outcome), so a
+ * Redis-backed store can adapt Effect's own `layerStoreRedis` rather than re-implement it.
+ * `layerStoreMemory` keeps every circuit in one `Ref` and decides each transition with one atomic
+ * `Ref.modify`.
  *
  * Why our own service and not Effect's `CircuitBreaker` directly: the router needs to skip an
  * open circuit with no call at all and no fiber or scope per call (the skip is on the hot path),
@@ -18,13 +30,16 @@
  *
  * - Every permit must be recorded exactly once, `Ignored` included (an interrupted call, a request
  *   error). A probe that is never recorded keeps its circuit half-open, turning every caller
- *   away, until `reset` or `forceOpen`.
+ *   away, until its lease ends (below), `reset` or `forceOpen`.
  * - A stale permit changes nothing, in any state: once the circuit has moved on (a trip, a probe
  *   admission, a close, `reset`, `forceOpen`) the results of calls admitted before are dropped.
  *   In Closed, calls admitted in the same closed period share one generation, so their results
  *   all count; a result from before a `reset` neither counts nor clears the failure count.
  * - `state` reports `Open` until an `admit` moves the circuit on: an `until` in the past means
  *   the next `admit` becomes the probe.
+ * - A probe that hangs is lost after `probeLease` (15 s): the next caller probes instead. The
+ *   lease is also the closest two probes can be while one hangs, so keep it at or above the
+ *   shortest opening.
  *
  * @since 0.1.0
  */
@@ -81,23 +96,27 @@ export const ResolvedSchema = Schema.Struct({
     "Consecutive health failures that open a closed circuit.",
     5
   ),
-  openDuration: OptionSchema.duration("Open duration after the first trip.", "60 seconds"),
+  // Short and bounded: a recovered provider waits out the rest of the opening (see the header).
+  openDuration: OptionSchema.duration("Open duration after the first trip.", "20 seconds"),
   backoffFactor: OptionSchema.option(
     AtLeastOne,
-    "Each further trip without a close in between multiplies the open duration by this.",
+    "Each further trip without a close in between multiplies the open duration by this, up to maxOpenDuration.",
     2
   ),
-  maxOpenDuration: OptionSchema.duration("Cap on the open duration (a Retry-After may still exceed it).", "10 minutes"),
+  maxOpenDuration: OptionSchema.duration(
+    "Cap on the open duration, and so on how long a recovered provider waits for traffic (a Retry-After may still exceed it).",
+    "25 seconds"
+  ),
   jitter: OptionSchema.option(
     Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
-    "Relative jitter on the open duration, 0..1 (0.2 = ±20%).",
+    "Relative jitter on the open duration, 0..1: it shortens each opening by up to this share (0.2 = up to 20% shorter).",
     0.2
   ),
   // A probe whose outcome is never recorded would otherwise keep the circuit half-open, turning
-  // every caller away.
+  // every caller away; one that hangs would hold back recovery for its whole attempt timeout.
   probeLease: OptionSchema.duration(
     "How long a half-open probe may stay out before it counts as lost and the next caller probes instead (in-memory store).",
-    "2 minutes"
+    "15 seconds"
   )
 })
 
@@ -421,7 +440,7 @@ export const makeStoreMemoryWith = (
   )
 }
 
-/** `makeStoreMemoryWith` with the default probe lease (2 minutes). @category constructors */
+/** `makeStoreMemoryWith` with the default probe lease (15 seconds). @category constructors */
 export const makeStoreMemory: Effect.Effect<BreakerStore["Service"]> = makeStoreMemoryWith()
 
 /**
@@ -475,8 +494,10 @@ const settingsOf = (options: Options): Settings => {
 
 /**
  * How long the circuit stays open on its `(openings + 1)`-th consecutive opening, given a uniform
- * `random` in [0, 1): base × factor^openings, jittered, capped, then raised to any Retry-After
- * (which the cap does not limit: the provider said when it will answer again).
+ * `random` in [0, 1): base × factor^openings, capped, then shortened by up to `jitter` of itself,
+ * then raised to any Retry-After (which the cap does not limit: the provider said when it will
+ * answer again). Jitter after the cap and only downwards keeps the spread at the cap (circuits
+ * tripped together do not probe in lockstep) without ever exceeding it.
  */
 const openMillisFor = (
   resolved: Settings,
@@ -484,11 +505,10 @@ const openMillisFor = (
   random: number,
   retryAfter: Duration.Duration | undefined
 ): number => {
-  const exponential = resolved.openMillis * resolved.backoffFactor ** openings
-  const jittered = exponential * (1 + resolved.jitter * (2 * random - 1))
-  const capped = Math.min(jittered, resolved.maxOpenMillis)
+  const capped = Math.min(resolved.openMillis * resolved.backoffFactor ** openings, resolved.maxOpenMillis)
+  const jittered = capped * (1 - resolved.jitter * random)
   const floor = retryAfter === undefined ? 0 : Duration.toMillis(retryAfter)
-  return Math.ceil(Math.max(capped, floor))
+  return Math.ceil(Math.max(jittered, floor))
 }
 
 /**
@@ -507,7 +527,7 @@ const openMillisFor = (
  *     const permit = yield* breaker.admit("openai:gpt-4o")
  *     yield* breaker.record(permit, { _tag: "Failure" })
  *   }
- *   return yield* breaker.state("openai:gpt-4o") // { _tag: "Open", until: 60000, openings: 1 }
+ *   return yield* breaker.state("openai:gpt-4o") // { _tag: "Open", until: 20000, openings: 1 }
  * }).pipe(Effect.provide(CircuitBreaker.layerMemory({ failureThreshold: 2, jitter: 0 })))
  * ```
  *
@@ -528,7 +548,7 @@ export const make = (
 
     const openFor = (openings: number, retryAfter: Duration.Duration | undefined): Effect.Effect<Duration.Duration> =>
       resolved.jitter === 0
-        ? Effect.succeed(Duration.millis(openMillisFor(resolved, openings, 0.5, retryAfter)))
+        ? Effect.succeed(Duration.millis(openMillisFor(resolved, openings, 0, retryAfter)))
         : Effect.map(Random.next, (random) => Duration.millis(openMillisFor(resolved, openings, random, retryAfter)))
 
     const recordWith = (permit: Permit, outcome: Outcome["_tag"], duration: Duration.Duration) =>

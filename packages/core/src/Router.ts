@@ -12,7 +12,10 @@
  * **Streams.** A stream fails over freely until its first content part: an error, a cut or a
  * stall before any text moves on to the next provider, and the consumer never sees it. After
  * that the stream policy decides (`fail`, `restart`, `continue`; see `RouterPolicy`). The first
- * part is awaited under the first-token timeout, later parts under the idle timeout.
+ * part is awaited under the first-token timeout, later parts under the idle timeout, and all of it
+ * under the call's deadline: past it the stream fails with the partial output, whatever the
+ * policy. An event the provider's decoder cannot read breaks the attempt like any other failure
+ * (`onMalformedEvent`, which the router hands to each provider's stream).
  *
  * Reasoning (`reasoning-delta`) is content here: it is the first token for the timeout, and once
  * the caller has seen it the stream policy decides. `restart` tells the caller to discard it with

@@ -1,6 +1,6 @@
 /**
  * The router's policy: retries, Retry-After handling, timeouts, the overall deadline, the stream
- * policy and which reasons stop instead of failing over. Described once, as `ResolvedSchema` (every
+ * policy, what an undecodable stream event does, and which reasons stop instead of failing over. Described once, as `ResolvedSchema` (every
  * field, each with its description and default); the rest is derived from it: `PolicySchema`, the
  * optional config-file form `@flexiai/config` reads (and its JSON Schema and `FLEXIAI_POLICY_*`
  * variables), `Policy`, what code passes (durations as any `Duration.Input`), `Resolved`, the
@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { Schema, Struct } from "effect"
+import { Context, Schema, Struct } from "effect"
 import * as OptionSchema from "./OptionSchema.ts"
 
 const { duration, option } = OptionSchema
@@ -29,6 +29,22 @@ export const StreamPolicy = Schema.Literals(["fail", "restart", "continue"])
 
 /** @category models */
 export type StreamPolicy = typeof StreamPolicy.Type
+
+/**
+ * What a stream event that does not decode (a corrupted or truncated data event) does:
+ * - `fail` (default): the attempt is broken (`MalformedResponse`). Before the first content it
+ *   fails over like any failed request; after it the stream policy decides. A dropped event could
+ *   have been any part of the answer ("Transfer NOT one million dollars" arriving without its
+ *   "NOT"), so a stream that lost one never ends as if complete.
+ * - `skip`: the event is dropped with a warning and the stream goes on. Opt-in, for a provider
+ *   known to interleave events FlexiAI cannot read with the answer's own.
+ *
+ * @category schemas
+ */
+export const MalformedEventPolicy = Schema.Literals(["fail", "skip"])
+
+/** @category models */
+export type MalformedEventPolicy = typeof MalformedEventPolicy.Type
 
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const AtLeastOne = Schema.Number.check(Schema.isFinite(), Schema.isGreaterThanOrEqualTo(1))
@@ -63,7 +79,7 @@ export const ResolvedSchema = Schema.Struct({
     "60 seconds"
   ),
   deadline: duration(
-    "Time limit for the whole call, every failover included; interrupts in-flight work.",
+    "Time limit for the whole call, every failover included, a stream to its last part; interrupts in-flight work (a stream past it fails with the partial output).",
     "120 seconds"
   ),
   firstTokenTimeout: duration("Streams: time from the request to the first content part.", "30 seconds"),
@@ -71,6 +87,11 @@ export const ResolvedSchema = Schema.Struct({
   streamPolicy: option(
     StreamPolicy,
     "What a stream that breaks after content does: fail with the partial output, restart on the next provider, or continue the same answer there (needs assistant prefill).",
+    "fail"
+  ),
+  onMalformedEvent: option(
+    MalformedEventPolicy,
+    "Streams: an event that does not decode fails the attempt (MalformedResponse: before content it fails over, after it the stream policy decides), or, opt-in, is skipped with a warning (the answer may then miss content).",
     "fail"
   ),
   failoverOnInvalidRequest: option(
@@ -112,6 +133,17 @@ export type Policy = OptionSchema.Input<Resolved>
 
 /** Every field's default, read from `ResolvedSchema`'s annotations. @category constructors */
 export const defaults: Resolved = OptionSchema.defaultsOf(ResolvedSchema)
+
+/**
+ * The malformed-event rule a provider's stream decoder follows (`onMalformedEvent`). The router
+ * provides each provider's resolved value to the streams it opens; a provider used on its own
+ * follows the default (`fail`) unless its own options say otherwise.
+ *
+ * @category references
+ */
+export const OnMalformedEvent = Context.Reference<MalformedEventPolicy>("@flexiai/core/RouterPolicy/OnMalformedEvent", {
+  defaultValue: () => defaults.onMalformedEvent
+})
 
 /** Fills every missing field of `policy` from `base` (default: `defaults`). @category constructors */
 export const resolve = (policy: Policy | undefined, base: Resolved = defaults): Resolved => OptionSchema.fill(policy, base)

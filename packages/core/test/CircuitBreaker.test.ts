@@ -58,20 +58,25 @@ describe("CircuitBreaker", () => {
         yield* trip(breaker, "p:m", 2)
         assert.deepStrictEqual(yield* breaker.state("p:m"), { _tag: "Closed", failures: 2 })
         yield* call(breaker, "p:m", failure())
-        assert.deepStrictEqual(yield* breaker.state("p:m"), { _tag: "Open", until: 60_000, openings: 1 })
+        assert.deepStrictEqual(yield* breaker.state("p:m"), { _tag: "Open", until: 20_000, openings: 1 })
         assert.deepStrictEqual(yield* breaker.state("other"), { _tag: "Closed", failures: 0 })
         assert.deepStrictEqual(yield* finish, [
-          { key: "p:m", from: "Closed", to: "Open", at: 0, openForMillis: 60_000 }
+          { key: "p:m", from: "Closed", to: "Open", at: 0, openForMillis: 20_000 }
         ])
       }))
 
-    it.effect("defaults: five failures, sixty seconds", () =>
+    it.effect("defaults: five failures, then 20 s, 25 s, 25 s… (doubling, capped at 25 s)", () =>
       Effect.gen(function*() {
-        const { breaker } = yield* start({ jitter: 0 })
+        const { breaker, finish } = yield* start({ jitter: 0 })
         yield* trip(breaker, "p:m", 4)
         assert.strictEqual((yield* breaker.state("p:m"))._tag, "Closed")
         yield* call(breaker, "p:m", failure())
-        assert.deepStrictEqual(yield* rejection(breaker, "p:m"), { state: "Open", retryAfterMillis: 60_000 })
+        assert.deepStrictEqual(yield* rejection(breaker, "p:m"), { state: "Open", retryAfterMillis: 20_000 })
+        for (const wait of [20_000, 25_000, 25_000]) {
+          yield* TestClock.adjust(Duration.millis(wait))
+          yield* call(breaker, "p:m", failure())
+        }
+        assert.deepStrictEqual(openings(yield* finish), [20_000, 25_000, 25_000, 25_000])
       }))
   })
 
@@ -112,11 +117,12 @@ describe("CircuitBreaker", () => {
         assert.isFalse(next.probe)
       }))
 
-    it.effect("a probe failure reopens for twice as long; growth stops at the cap; a close resets it", () =>
+    it.effect("a probe failure reopens for backoffFactor times as long; growth stops at the cap; a close resets it", () =>
       Effect.gen(function*() {
         const { breaker, finish } = yield* start({
           failureThreshold: 1,
           openDuration: "1 second",
+          backoffFactor: 2,
           maxOpenDuration: "5 seconds",
           jitter: 0
         })
@@ -139,6 +145,7 @@ describe("CircuitBreaker", () => {
         const { breaker, finish } = yield* start({
           failureThreshold: 1,
           openDuration: "1 second",
+          backoffFactor: 2,
           maxOpenDuration: "5 seconds",
           jitter: 0
         })
@@ -152,9 +159,15 @@ describe("CircuitBreaker", () => {
         assert.deepStrictEqual(openings(yield* finish), [3_000, 2_000, 60_000])
       }))
 
-    it.effect("jitter stays within ±jitter of the backoff and is drawn from Random", () =>
+    it.effect("jitter only shortens (by up to jitter), also at the cap, and is drawn from Random", () =>
       Effect.gen(function*() {
-        const options = { failureThreshold: 1, openDuration: "10 seconds", jitter: 0.2 } as const
+        const options = {
+          failureThreshold: 1,
+          openDuration: "10 seconds",
+          backoffFactor: 2,
+          maxOpenDuration: "15 seconds",
+          jitter: 0.2
+        } as const
         const openFor = Effect.fnUntraced(function*(seed: number) {
           const { breaker, finish } = yield* start(options)
           yield* call(breaker, "p:m", failure()).pipe(Random.withSeed(seed))
@@ -163,13 +176,17 @@ describe("CircuitBreaker", () => {
           return openings(yield* finish)
         })
         const seen = new Set<number>()
+        const seenAtCap = new Set<number>()
         for (let seed = 0; seed < 40; seed++) {
           const [first, second] = yield* openFor(seed)
-          assert.isTrue(first !== undefined && first >= 8_000 && first <= 12_000, `first opening ${first}`)
-          assert.isTrue(second !== undefined && second >= 16_000 && second <= 24_000, `second opening ${second}`)
+          assert.isTrue(first !== undefined && first >= 8_000 && first <= 10_000, `first opening ${first}`)
+          // 20 s capped at 15 s, then jittered: spread below the cap, never above it
+          assert.isTrue(second !== undefined && second >= 12_000 && second <= 15_000, `second opening ${second}`)
           seen.add(first!)
+          seenAtCap.add(second!)
         }
         assert.isTrue(seen.size > 10, "jitter spreads the durations")
+        assert.isTrue(seenAtCap.size > 10, "jitter spreads the durations at the cap too")
         // Same seed, same duration: tests and replays are deterministic.
         assert.deepStrictEqual(yield* openFor(7), yield* openFor(7))
 
@@ -180,8 +197,8 @@ describe("CircuitBreaker", () => {
           yield* call(breaker, "p:m", failure()).pipe(Effect.provideService(Random.Random, fixed(value)))
           return openings(yield* finish)
         })
-        assert.deepStrictEqual(yield* extreme(0), [8_000])
-        assert.deepStrictEqual(yield* extreme(0.999_999_9), [12_000])
+        assert.deepStrictEqual(yield* extreme(0), [10_000])
+        assert.deepStrictEqual(yield* extreme(0.999_999_9), [8_001]) // the floor, rounded up
       }))
   })
 
@@ -336,9 +353,9 @@ describe("CircuitBreaker", () => {
       Effect.gen(function*() {
         const { breaker, finish } = yield* start({ failureThreshold: 5, jitter: 0 })
         yield* concurrently(breaker, Array.from({ length: 200 }, () => failure()))
-        assert.deepStrictEqual(yield* breaker.state("p:m"), { _tag: "Open", until: 60_000, openings: 1 })
+        assert.deepStrictEqual(yield* breaker.state("p:m"), { _tag: "Open", until: 20_000, openings: 1 })
         assert.deepStrictEqual(yield* finish, [
-          { key: "p:m", from: "Closed", to: "Open", at: 0, openForMillis: 60_000 }
+          { key: "p:m", from: "Closed", to: "Open", at: 0, openForMillis: 20_000 }
         ])
       }))
 

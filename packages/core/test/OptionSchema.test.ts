@@ -48,11 +48,11 @@ describe("OptionSchema", () => {
   it("the breaker's defaults are the documented ones", () => {
     assert.deepStrictEqual(Schema.encodeSync(CircuitBreaker.ResolvedSchema)(CircuitBreaker.defaults), {
       failureThreshold: 5,
-      openDuration: 60_000,
+      openDuration: 20_000,
       backoffFactor: 2,
-      maxOpenDuration: 600_000,
+      maxOpenDuration: 25_000,
       jitter: 0.2,
-      probeLease: 120_000
+      probeLease: 15_000
     })
   })
 

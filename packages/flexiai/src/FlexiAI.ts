@@ -15,8 +15,9 @@
  * Effect (see `Client`).
  *
  * Decisions worth knowing:
- * - A bad config, or a provider kind that is not implemented yet, fails *layer construction* with
- *   one `FlexiConfigError` listing every problem by path; no provider is built before that.
+ * - A bad config, or a provider kind no registered descriptor declares, fails *layer
+ *   construction* with one `FlexiConfigError` listing every problem by path; no provider is built
+ *   before that. The kinds are the bundled descriptors' (`Providers.bundled`) and `options.providers`.
  * - Per-provider `breaker` settings are honoured: the `CircuitBreaker` is one service, so when
  *   some provider's settings differ from the top-level `breaker`, each distinct setting gets its
  *   own in-memory breaker and a routing breaker sends every circuit key (`provider:model`) to its
@@ -50,8 +51,14 @@ import * as Providers from "./Providers.ts"
 // models
 // ---------------------------------------------------------------------------
 
-/** A whole config given in code (as `FlexiConfig.Input`): durations as numbers or strings, secrets as strings or `Redacted`. @category models */
-export type Input = FlexiConfig.Input
+/**
+ * A whole config given in code: durations as numbers or strings, secrets as strings or
+ * `Redacted`, providers of the bundled kinds (`Providers.bundled`) or of `Extra`, the descriptors
+ * given in `Options.providers`, each typed by its descriptor.
+ *
+ * @category models
+ */
+export type Input<Extra extends ProviderKind.Any = never> = FlexiConfig.InputOf<Providers.Bundled | Extra>
 
 /** A loaded config (as `FlexiConfig.ResolvedConfig`). @category models */
 export type ResolvedConfig = FlexiConfig.ResolvedConfig
@@ -188,18 +195,8 @@ const nameLabel: Label = (provider) => `provider "${provider.name}"`
 const build = (loaded: FlexiConfig.ResolvedConfig, label: Label, options: Options) =>
   Effect.gen(function*() {
     const registry = Providers.withExtra(options.providers)
-    let config = loaded
-    if (loaded.detected) {
-      // Detected from the environment, not asked for by name: a kind without a provider package
-      // yet is left out with a warning rather than refusing the providers that do work.
-      const usable = loaded.providers.filter((provider) => ProviderLayers.isAvailable(provider.kind, registry))
-      for (const provider of loaded.providers) {
-        if (!ProviderLayers.isAvailable(provider.kind, registry)) {
-          yield* Effect.logWarning(`${provider.kind} detected from the environment but not available yet: left out`)
-        }
-      }
-      if (usable.length > 0) config = { ...loaded, providers: usable }
-    }
+    const config = loaded
+    // config accepts only registered kinds; a ResolvedConfig loaded with other descriptors may not
     const unavailable = ProviderLayers.unavailable(config.providers, label, config.file, registry)
     if (unavailable !== undefined) return yield* Effect.fail(unavailable)
 
@@ -258,9 +255,9 @@ export const isResolved = <C extends object>(config: C | FlexiConfig.ResolvedCon
  *
  * @category layers
  */
-export const layer = (
-  config: FlexiConfig.Input | FlexiConfig.ResolvedConfig,
-  options: Options = {}
+export const layer = <const Extra extends ReadonlyArray<ProviderKind.Any> = readonly []>(
+  config: Input<Extra[number]> | FlexiConfig.ResolvedConfig,
+  options: Options & { readonly providers?: Extra | undefined } = {}
 ): Layer.Layer<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError> => {
   const httpClient = options.httpClient ?? UndiciHttpClient.layer
   if (isResolved(config)) return fromResolved(config, nameLabel, options).pipe(Layer.provide(httpClient))
@@ -270,7 +267,8 @@ export const layer = (
     const index = declared.findIndex((entry) => (entry.name ?? entry.kind) === provider.name)
     return index === -1 ? nameLabel(provider, index) : `providers[${index}]`
   }
-  return Layer.unwrap(Effect.map(FlexiConfig.fromObject(config, { providers: options.providers }), (resolved) => fromResolved(resolved, label, options))).pipe(
+  const resolved = FlexiConfig.fromObject(config as FlexiConfig.Input, { providers: Providers.withExtra(options.providers) })
+  return Layer.unwrap(Effect.map(resolved, (resolved) => fromResolved(resolved, label, options))).pipe(
     Layer.provide(httpClient)
   )
 }
@@ -291,7 +289,7 @@ export const layerConfig = (
 ): Layer.Layer<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError> =>
   Layer.unwrap(
     Effect.map(
-      FlexiConfig.load({ file: options.file, overrides: options.overrides, providers: options.providers }),
+      FlexiConfig.load({ file: options.file, overrides: options.overrides, providers: Providers.withExtra(options.providers) }),
       (resolved) => fromResolved(resolved, nameLabel, options)
     )
   ).pipe(Layer.provide(Layer.merge(NodeServices.layer, options.httpClient ?? UndiciHttpClient.layer)))

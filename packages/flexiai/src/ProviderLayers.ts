@@ -3,9 +3,10 @@
  * provider descriptors (`Providers.bundled`): the descriptor of the entry's kind builds the layer.
  * No kind is named here.
  *
- * Kinds without a descriptor are refused up front (`unavailable`), all of them in one
- * `FlexiConfigError`, so a config naming two of them is fixed in one round — and before any
- * provider is built or any socket opened.
+ * Config accepts only the kinds of the descriptors it is given, so an entry without a descriptor
+ * here comes from a `ResolvedConfig` loaded with other descriptors: such entries are refused up
+ * front (`unavailable`), all of them in one `FlexiConfigError`, before any provider is built or
+ * any socket opened.
  *
  * `timeouts.connect` is not a provider client's: it becomes the undici dispatcher's connect
  * timeout, so a provider that sets it gets an HTTP client (connection pool) of its own here: the
@@ -50,7 +51,7 @@ export const unavailable = (
   const problems = providers.flatMap((provider, index) =>
     isAvailable(provider.kind, registry) ? [] : [{
       path: label(provider, index),
-      message: `(kind ${provider.kind}): provider kind not available yet (available: ${availableKinds(registry).join(", ")})`
+      message: `(kind ${provider.kind}): no registered provider descriptor for this kind (registered: ${availableKinds(registry).join(", ")})`
     }]
   )
   if (problems.length === 0) return undefined
@@ -72,7 +73,7 @@ export const chatLayer = (
   if (descriptor === undefined) return undefined
   // config decoded the entry with the kind's fields, so it is the descriptor's entry type
   const entry = { ...provider, capabilities: Capabilities.merge(descriptor.capabilities, provider.capabilities) }
-  return descriptor.layer(entry as unknown as Parameters<ProviderKind.Any["layer"]>[0])
+  return descriptor.layer(entry as never)
 }
 
 /**

@@ -9,6 +9,8 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as FlexiAI from "../src/FlexiAI.ts"
+import * as Providers from "../src/Providers.ts"
+import { EchoKind } from "./echo-provider/EchoWire.ts"
 import { canary, twoProviders } from "./helpers.ts"
 
 describe("FlexiAI.layer", () => {
@@ -163,10 +165,10 @@ describe("FlexiAI.layerConfig", () => {
       assert.strictEqual(response.provider, "from-env")
     }))
 
-  it.live("detected providers of a kind not available yet are left out, not fatal", () =>
+  it.live("standard variables of a kind no descriptor declares are not read", () =>
     Effect.gen(function*() {
       const server = yield* MockProviderServer.make({ fallback: MockProviderServer.text("detected works") })
-      // OPENAI_API_KEY and ANTHROPIC_API_KEY are both detected; only openai can be built today
+      // OPENAI_API_KEY is the openai descriptor's; no bundled descriptor reads ANTHROPIC_API_KEY
       const env = { OPENAI_API_KEY: canary, OPENAI_BASE_URL: `${server.url}/v1`, ANTHROPIC_API_KEY: canary, FLEXIAI_LOGGING_LEVEL: "error" }
       const program = Effect.gen(function*() {
         const response = yield* ChatProvider.chat("hi")
@@ -192,7 +194,7 @@ describe("configuration errors", () => {
           { kind: "openai-compatible", name: "x", model: "m", baseUrl: "http://127.0.0.1:1/v1", priority: canary }
         ],
         policy: { deadline: "soon" }
-      } as unknown as FlexiConfig.Input
+      } as unknown as FlexiAI.Input
       const error = yield* Effect.flip(Layer.build(FlexiAI.layer(bad)))
       assert.strictEqual(error._tag, "FlexiConfigError")
       const paths = error.problems.map((problem) => problem.path)
@@ -204,7 +206,7 @@ describe("configuration errors", () => {
       assert.notMatch(error.stack ?? "", /\n\s+at /) // the problems, not a trace
     }))
 
-  it.effect("a kind not implemented yet: one clear error naming the provider and kind", () =>
+  it.effect("a kind no descriptor declares: one clear error per entry naming the registered kinds", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Layer.build(FlexiAI.layer({
         providers: [
@@ -212,18 +214,20 @@ describe("configuration errors", () => {
           { kind: "anthropic", model: "claude-haiku-4-5", apiKey: canary, priority: 0 },
           { kind: "gemini", name: "g", model: "gemini-2.5-flash", apiKey: canary }
         ]
-      })))
+      } as unknown as FlexiAI.Input)))
       assert.strictEqual(error._tag, "FlexiConfigError")
-      assert.deepStrictEqual(error.problems.map((problem) => problem.path), ["providers[1]", "providers[2]"])
-      assert.include(error.message, "providers[1]: (kind anthropic): provider kind not available yet")
-      assert.include(error.message, "providers[2]: (kind gemini)")
+      assert.deepStrictEqual(error.problems.map((problem) => problem.path), ["providers[1].kind", "providers[2].kind"])
+      for (const kind of Providers.bundled.map((descriptor) => descriptor.kind)) assert.include(error.message, `"${kind}"`)
       assert.notInclude(JSON.stringify(error), canary)
     }))
 
-  it.effect("a ResolvedConfig is taken as it is", () =>
+  it.effect("a ResolvedConfig loaded with other descriptors: its unknown kinds are refused before any provider is built", () =>
     Effect.gen(function*() {
-      const resolved = yield* FlexiConfig.fromObject({ providers: [{ kind: "bedrock", model: "m", region: "us-east-1", accessKeyId: "a", secretAccessKey: "b" }] })
+      const resolved = yield* FlexiConfig.fromObject(
+        { providers: [{ kind: "echo", model: "m", region: "r1", apiKey: "k", baseUrl: "http://127.0.0.1:1" }] },
+        { providers: [EchoKind] }
+      )
       const error = yield* Effect.flip(Layer.build(FlexiAI.layer(resolved)))
-      assert.include(error.message, `provider "bedrock": (kind bedrock): provider kind not available yet`)
+      assert.include(error.message, `provider "echo": (kind echo): no registered provider descriptor for this kind`)
     }))
 })

@@ -11,6 +11,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as FlexiAI from "../src/FlexiAI.ts"
+import * as Providers from "../src/Providers.ts"
 import { EchoKind, echoServer } from "./echo-provider/EchoWire.ts"
 
 const echoKey = "echo-secret-3f9a1c7e5b2d"
@@ -128,11 +129,16 @@ describe("a provider package from outside, through its descriptor", () => {
       assert.strictEqual(loaded.providers[0]?.kind, "echo")
     }))
 
-  it("its kind and fields appear in the generated JSON Schema", () => {
-    const text = JSON.stringify(FlexiConfig.jsonSchema({ providers }))
+  it("its kind and fields appear in the generated JSON Schema and the annotated example, beside the bundled kinds", () => {
+    const text = JSON.stringify(Providers.jsonSchema(providers))
     assert.include(text, "\"echo\"")
     assert.include(text, "The tests' echo provider")
-    assert.notInclude(JSON.stringify(FlexiConfig.jsonSchema()), "The tests' echo provider")
+    assert.include(text, "\"openai\"")
+    assert.notInclude(JSON.stringify(Providers.jsonSchema()), "The tests' echo provider")
+    const example = Providers.exampleConfig("flexiai.schema.json", providers)
+    assert.include(example, "  - kind: echo\n")
+    assert.include(example, "  # Detected from ECHO_API_KEY + ECHO_BASE_URL (priority 5).")
+    assert.include(example, "    apiKey: env:ECHO_API_KEY\n")
   })
 
   // The echo provider is built on the kit (HttpTransport, NDJSON framing, StreamDecoder): the

@@ -1,6 +1,6 @@
 // Shared wiring: configs pointing at MockProviderServer instances (real HTTP on 127.0.0.1) and a
 // console that captures what the config's logger writes.
-import type { FlexiConfig } from "@flexiai/config"
+import type { FlexiAI } from "../src/index.ts"
 import { Console } from "effect"
 
 export const canary = "sk-canary-5d1e9b37a4c2f8e06b7d3a19c5e2f4a8"
@@ -10,8 +10,8 @@ export const fragments = [canary, canary.slice(0, 14), canary.slice(-8), "5d1e9b
 export const twoProviders = (
   primaryUrl: string,
   backupUrl: string,
-  logging: FlexiConfig.Input["logging"] = { level: "error" }
-): FlexiConfig.Input => ({
+  logging: FlexiAI.Input["logging"] = { level: "error" }
+): FlexiAI.Input => ({
   providers: [
     {
       kind: "openai-compatible",

@@ -49,7 +49,10 @@ export interface Options {
   readonly defaultModel?: string | undefined
   readonly capabilities?: Partial<Capabilities> | undefined
   readonly quirks?: Quirks | undefined
-  /** An undecodable stream event is skipped with a warning (default) or fails the stream. */
+  /**
+   * An undecodable stream event fails the stream or is skipped with a warning. Default: the
+   * router's `onMalformedEvent` policy for this provider (`fail` unless it says otherwise).
+   */
   readonly onMalformedEvent?: "skip" | "fail" | undefined
 }
 
@@ -78,7 +81,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const defaultModel = options.defaultModel ?? client.defaultModel ?? "gpt-4o-mini"
   const quirks = resolveQuirks(options.quirks)
   const expectUsage = expectsUsage(quirks)
-  const onMalformedEvent = options.onMalformedEvent ?? "skip"
+  const onMalformedEvent = options.onMalformedEvent
   const capabilities: Capabilities = { ...defaultCapabilities, ...options.capabilities }
 
   // the client names errors after itself; a provider renamed here relabels them (and only then

@@ -16,7 +16,7 @@
  * @since 0.2.0
  */
 import type * as Capabilities from "@flexiai/core/Capabilities"
-import { BaseUrl } from "@flexiai/provider/BaseUrl"
+import { isBaseUrl } from "@flexiai/provider/BaseUrl"
 import * as ProviderKind from "@flexiai/provider/ProviderKind"
 import { Duration, Layer, Schema } from "effect"
 import * as OpenAiChat from "./OpenAiChat.ts"
@@ -24,9 +24,6 @@ import * as OpenAiClient from "./OpenAiClient.ts"
 import * as OpenAiCompatible from "./OpenAiCompatible.ts"
 
 const NonEmpty = Schema.NonEmptyString
-const Secret = Schema.RedactedFromValue(Schema.String).annotate({
-  description: "A secret: env:NAME, file:PATH (relative to this file), keychain:service/account, or the value itself (discouraged)."
-})
 const optional = Schema.optionalKey
 
 /** What Chat Completions can do: `OpenAiChat.defaultCapabilities`, the one statement of it. @category models */
@@ -79,11 +76,12 @@ export const azureOpenAi = ProviderKind.make({
   kind: "azure-openai",
   description: "Azure OpenAI: endpoint is the resource URL, deployment defaults to model; apiKey or an Entra ID bearerToken.",
   options: Schema.Struct({
-    endpoint: BaseUrl,
-    deployment: optional(NonEmpty),
-    apiVersion: optional(NonEmpty),
-    bearerToken: optional(Secret)
+    endpoint: NonEmpty.annotate({ description: "The resource URL, https://<resource>.openai.azure.com." }).check(isBaseUrl),
+    deployment: optional(NonEmpty.annotate({ description: "The deployment requests go to. Default: model." })),
+    apiVersion: optional(NonEmpty.annotate({ description: "The api-version query parameter. Default: the provider's." })),
+    bearerToken: optional(ProviderKind.Secret)
   }),
+  example: { endpoint: "https://my-resource.openai.azure.com", deployment: "gpt-4o-mini-prod", apiKey: "env:AZURE_OPENAI_API_KEY" },
   requiresApiKey: false,
   secretFields: ["bearerToken"],
   environment: {
@@ -118,7 +116,13 @@ export const azureOpenAi = ProviderKind.make({
 export const foundry = ProviderKind.make({
   kind: "foundry",
   description: "Azure AI Foundry: models served behind an Azure AI endpoint.",
-  options: Schema.Struct({ endpoint: BaseUrl, apiVersion: optional(NonEmpty) }),
+  options: Schema.Struct({
+    endpoint: NonEmpty.annotate({ description: "The Azure AI endpoint, https://<resource>.services.ai.azure.com/models." }).check(
+      isBaseUrl
+    ),
+    apiVersion: optional(NonEmpty.annotate({ description: "The api-version query parameter. Default: the provider's." }))
+  }),
+  example: { model: "Phi-4", endpoint: "https://my-resource.services.ai.azure.com/models" },
   requiresApiKey: true,
   secretFields: [],
   // temperature 0–1: `OpenAiCompatible.foundryCapabilities`, the one statement of it
@@ -141,7 +145,10 @@ export const foundry = ProviderKind.make({
 export const openRouter = ProviderKind.make({
   kind: "openrouter",
   description: "OpenRouter; appUrl and appTitle become its attribution headers.",
-  options: Schema.Struct({ appUrl: optional(NonEmpty), appTitle: optional(NonEmpty) }),
+  options: Schema.Struct({
+    appUrl: optional(NonEmpty.annotate({ description: "Your app's URL, sent as the HTTP-Referer attribution header." })),
+    appTitle: optional(NonEmpty.annotate({ description: "Your app's name, sent as the attribution title header." }))
+  }),
   requiresApiKey: true,
   secretFields: [],
   environment: {
@@ -168,7 +175,10 @@ export const openRouter = ProviderKind.make({
 export const ollama = ProviderKind.make({
   kind: "ollama",
   description: "Ollama through its OpenAI-compatible /v1; host defaults to http://localhost:11434.",
-  options: Schema.Struct({ host: optional(NonEmpty) }),
+  options: Schema.Struct({
+    host: optional(NonEmpty.annotate({ description: "The server root (the API is under /v1). Default: http://localhost:11434." }))
+  }),
+  example: { host: "http://localhost:11434" },
   requiresApiKey: false,
   secretFields: [],
   environment: {
@@ -196,6 +206,7 @@ export const openAiCompatible = ProviderKind.make({
   requiresApiKey: false,
   requiresBaseUrl: true,
   secretFields: [],
+  example: { model: "qwen2.5-7b-instruct", baseUrl: "http://localhost:8000/v1" },
   capabilities,
   listsModels: true,
   layer: (entry) =>
@@ -211,4 +222,4 @@ export const openAiCompatible = ProviderKind.make({
 })
 
 /** The whole family, in the order `flexiai` registers it. @category descriptors */
-export const kinds: ReadonlyArray<ProviderKind.Any> = [openai, azureOpenAi, foundry, openRouter, ollama, openAiCompatible]
+export const kinds = [openai, azureOpenAi, foundry, openRouter, ollama, openAiCompatible] as const

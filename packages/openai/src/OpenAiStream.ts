@@ -168,7 +168,8 @@ export interface StreamContext {
   readonly provider: string
   readonly model: string
   readonly expectUsage: boolean
-  readonly onMalformedEvent: "skip" | "fail"
+  /** Default: `RouterPolicy.OnMalformedEvent` as the stream runs (see `StreamDecoder.Options`). */
+  readonly onMalformedEvent?: "skip" | "fail" | undefined
   readonly requestId?: string | undefined
   readonly mask: (text: string) => string
 }

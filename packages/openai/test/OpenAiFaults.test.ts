@@ -162,23 +162,25 @@ describe("connection faults", () => {
 })
 
 describe("stream integrity", () => {
-  it.effect("a malformed event is skipped with a warning by default", () =>
+  it.effect("a malformed event is skipped with a warning with onMalformedEvent: skip (opt-in)", () =>
     Effect.gen(function*() {
       const warnings: Array<string> = []
       const logger = Logger.make((options) => {
         if (options.logLevel === "Warn") warnings.push(String((options.message as ReadonlyArray<unknown>)[0]))
       })
-      const { provider } = yield* setup({ replies: [MockProviderServer.malformedEvent("x y z", 1)] })
+      const { provider } = yield* setup({ replies: [MockProviderServer.malformedEvent("x y z", 1)] }, { chat: { onMalformedEvent: "skip" } })
       const parts = yield* Stream.runCollect(provider.stream(request())).pipe(Effect.provide(Logger.layer([logger])))
       assert.strictEqual(parts.map((part) => (part.type === "text-delta" ? part.text : "")).join(""), "x y z")
       assert.strictEqual(parts.at(-1)?.type, "finish")
       assert.deepStrictEqual(warnings, ["skipped undecodable stream events"])
     }))
 
-  it.effect("a malformed event fails the stream with onMalformedEvent: fail", () =>
+  it.effect("a malformed event fails the stream by default, and with onMalformedEvent: fail", () =>
     Effect.gen(function*() {
       const reason = reasonOf(yield* streamError(MockProviderServer.malformedEvent("x y z", 1), { chat: { onMalformedEvent: "fail" } }))
       assert.strictEqual(reason._tag, "MalformedResponse")
+      const byDefault = reasonOf(yield* streamError(MockProviderServer.malformedEvent("x y z", 1)))
+      assert.strictEqual(byDefault._tag, "MalformedResponse")
     }))
 
   it.live("a stream without [DONE] finishes as soon as finish and usage arrived, not when the socket closes", () =>

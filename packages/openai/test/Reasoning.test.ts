@@ -146,7 +146,7 @@ describe("reasoning given back on the next turn", () => {
         assert.deepStrictEqual(validator.validate(assistant), [], JSON.stringify(assistant))
       }
       assert.isNotEmpty(validator.validate({ role: "assistant", reasoning_details: [{ type: "reasoning.encrypted" }] }), "negative control")
-    }))
+    }), 30_000) // compiling OpenRouter's spec takes seconds on a loaded machine
 
   it.effect("DeepSeek-style servers (the compatible default): reasoning is never sent back, as they reject it", () =>
     Effect.gen(function*() {

@@ -513,7 +513,8 @@ describe("router over the wire: the streamed body cap", () => {
       const reason = reasonOf(error)
       assert.strictEqual(reason._tag, "StreamInterrupted")
       assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.partialText : undefined, textOf(parts))
-      assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.cause : undefined, "MalformedResponse")
+      // the provider's own StreamInterrupted: its cause says the cap, with the partial text kept
+      assert.match(reason._tag === "StreamInterrupted" ? reason.cause ?? "" : "", /^MalformedResponse: the streamed response body is larger/)
       assert.strictEqual(yield* count(backup), 0)
     }))
 
@@ -651,5 +652,87 @@ describe("router over the wire: streams after content", () => {
       assert.strictEqual(textOf(parts), "one ")
       yield* waitUntil("the primary's connection closed", closedByClient(primary, 0))
       assert.strictEqual(yield* count(backup), 0)
+    }))
+})
+
+// Issue 11: a corrupted event is a broken attempt, and the deadline bounds the whole stream
+describe("router over the wire: a corrupted stream event", () => {
+  it.effect("before any content it fails over invisibly (the default policy)", () =>
+    Effect.gen(function*() {
+      const { backup, router } = yield* setupRouter({
+        primary: [MockProviderServer.malformedEvent("never shown", 0)],
+        policy: { retry: noRetries }
+      })
+      const parts = [...(yield* Stream.runCollect(router.stream(request())))]
+      assert.strictEqual(textOf(parts), BACKUP_ANSWER)
+      assert.deepStrictEqual(summary(finishOf(parts).attempts ?? []), [
+        expected("primary", "failure", 1, "MalformedResponse"),
+        expected("backup", "success", 1)
+      ])
+      assert.strictEqual(yield* count(backup), 1)
+    }))
+
+  it.effect("after content under `fail`: StreamInterrupted with the partial text, never a complete answer", () =>
+    Effect.gen(function*() {
+      const { backup, router } = yield* setupRouter({
+        primary: [MockProviderServer.malformedEvent("Transfer NOT one million dollars", 1, { chunkDelayMillis: 20 })],
+        policy: { retry: noRetries, streamPolicy: "fail" }
+      })
+      const { fiber, parts } = yield* consume(router.stream(request()))
+      const reason = reasonOf(yield* Effect.flip(Fiber.join(fiber)))
+      assert.isFalse(parts.some((part) => part.type === "finish"), "a stream that lost an event never finishes")
+      assert.strictEqual(textOf(parts), "Transfer ")
+      assert.strictEqual(reason._tag, "StreamInterrupted")
+      assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.partialText : undefined, "Transfer ")
+      assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.cause : undefined, "MalformedResponse")
+      assert.strictEqual(yield* count(backup), 0)
+    }))
+
+  it.effect("after content under `restart`: a restart part, then the backup's complete answer", () =>
+    Effect.gen(function*() {
+      const { router } = yield* setupRouter({
+        primary: [MockProviderServer.malformedEvent("Transfer NOT one million dollars", 1, { chunkDelayMillis: 20 })],
+        policy: { retry: noRetries, streamPolicy: "restart" }
+      })
+      const parts = [...(yield* Stream.runCollect(router.stream(request())))]
+      const restart = parts.findIndex((part) => part.type === "restart")
+      assert.isAbove(restart, 0)
+      assert.deepStrictEqual(parts[restart], { type: "restart", provider: "backup", reason: "MalformedResponse" })
+      assert.strictEqual(textOf(parts.slice(restart)), BACKUP_ANSWER)
+      assert.strictEqual(finishOf(parts).provider, "backup")
+    }))
+
+  it.effect("`onMalformedEvent: skip` in the policy (opt-in) drops the event with a warning and goes on", () =>
+    Effect.gen(function*() {
+      const { router } = yield* setupRouter({
+        primary: [MockProviderServer.malformedEvent("x y z", 1)],
+        policy: { retry: noRetries, onMalformedEvent: "skip" }
+      })
+      const parts = [...(yield* Stream.runCollect(router.stream(request())))]
+      assert.strictEqual(textOf(parts), "x y z")
+      assert.strictEqual(finishOf(parts).provider, "primary")
+    }))
+})
+
+describe("router over the wire: the deadline after content", () => {
+  it.effect("a stream that stalls after content fails at the deadline with the partial text, and its request is dropped", () =>
+    Effect.gen(function*() {
+      const { backup, breaker, primary, router } = yield* setupRouter({
+        primary: [MockProviderServer.stallAfter(2, "one two three four")],
+        policy: { retry: noRetries, streamPolicy: "restart", deadline: "5 seconds", idleTimeout: "60 seconds" }
+      })
+      const { fiber, parts } = yield* consume(router.stream(request()))
+      // real time only for the sockets: until the two chunks arrived (the router then waits on the clock)
+      yield* waitUntil("two chunks", Effect.sync(() => textOf(parts) === "one two "))
+      yield* settle
+      yield* TestClock.adjust("5 seconds")
+      const reason = reasonOf(yield* Effect.flip(Fiber.join(fiber)))
+      assert.strictEqual(reason._tag, "StreamInterrupted")
+      assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.cause : undefined, "DeadlineExceeded")
+      assert.strictEqual(reason._tag === "StreamInterrupted" ? reason.partialText : undefined, "one two ")
+      assert.isFalse(parts.some((part) => part.type === "restart" || part.type === "finish"), "no restart past the deadline")
+      assert.strictEqual(yield* count(backup), 0)
+      yield* waitUntil("the client to drop the request", closedByClient(primary, 0))
+      assert.deepStrictEqual(yield* breaker.state(PRIMARY_KEY), { _tag: "Closed", failures: 0 }, "the deadline is not the provider's fault")
     }))
 })

@@ -41,15 +41,24 @@ export const problem = (url: string): string | undefined => {
 }
 
 /**
+ * The check `BaseUrl` makes, for a field with a description of its own:
+ * `Schema.NonEmptyString.annotate({ description }).check(isBaseUrl)` (annotate before the check:
+ * an annotation after it lands on the check, which the JSON Schema does not show).
+ *
+ * @category checks
+ */
+export const isBaseUrl = Schema.makeFilter((url: string) => problem(url), {
+  expected: "an http(s) URL without credentials, query string or fragment"
+})
+
+/**
  * A base URL: an absolute http(s) URL without credentials, query string or fragment (see `problem`).
  *
  * @category schemas
  */
-export const BaseUrl = Schema.NonEmptyString.check(Schema.makeFilter((url: string) => problem(url), {
-  expected: "an http(s) URL without credentials, query string or fragment"
-})).annotate({
+export const BaseUrl = Schema.NonEmptyString.annotate({
   description: "An http(s) URL (no user:password@, no query string, no #fragment: keys go in apiKey)."
-})
+}).check(isBaseUrl)
 
 /**
  * The parts of a URL that may be secrets: user name, password and every query value, decoded.

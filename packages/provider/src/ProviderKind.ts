@@ -15,8 +15,20 @@
  */
 import type * as Capabilities from "@flexiai/core/Capabilities"
 import type * as ChatProvider from "@flexiai/core/ChatProvider"
-import type { Duration, Layer, Redacted, Schema } from "effect"
+import { type Duration, type Layer, type Redacted, Schema } from "effect"
 import type { HttpClient } from "effect/http"
+
+/**
+ * A secret as written in config: `env:NAME`, `file:PATH`, `keychain:service/account`, or the value
+ * itself. Decoded to `Redacted`, so it never prints. A descriptor's secret options use this schema
+ * (and list themselves in `secretFields`), so config resolves their references like `apiKey`'s.
+ *
+ * @category schemas
+ */
+export const Secret = Schema.RedactedFromValue(Schema.String.annotate({
+  // on the encoded side: that is the side the JSON Schema (and the editor) shows
+  description: "A secret: env:NAME, file:PATH (relative to this file), keychain:service/account, or the value itself (discouraged)."
+}))
 
 /** A provider's time limits after config resolved them; unset ones are left to the provider. @category models */
 export interface Timeouts {
@@ -43,6 +55,19 @@ export interface Common {
 
 /** One resolved entry of a kind whose own options decode to `Options`. @category models */
 export type Entry<Options> = Common & Options
+
+/**
+ * One entry as config decoded it, before any default is applied: what `check` sees.
+ *
+ * @category models
+ */
+export type Written<Options> = {
+  readonly kind: string
+  readonly name?: string | undefined
+  readonly model: string
+  readonly baseUrl?: string | undefined
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+} & Options
 
 /**
  * A provider field that standard environment variables fill in when the entry leaves it out; the
@@ -85,14 +110,15 @@ export interface Environment {
  * The descriptor of one provider kind.
  *
  * `Fields` are the kind's own config fields; `layer` and `check` receive them decoded, beside the
- * common ones. Both are methods, so a descriptor of any kind can sit in one
+ * common ones. `Kind` is the `kind` literal, so a config written in code is type-checked against
+ * the registered descriptors (`flexiai`'s `FlexiAI.layer`). Both are methods, so a descriptor of any kind can sit in one
  * `ReadonlyArray<ProviderKind.Any>`.
  *
  * @category models
  */
-export interface ProviderKind<Fields extends Schema.Struct.Fields = Schema.Struct.Fields> {
+export interface ProviderKind<Fields extends Schema.Struct.Fields = Schema.Struct.Fields, Kind extends string = string> {
   /** The `kind` value in config (`"openai"`, `"azure-openai"`, …). */
-  readonly kind: string
+  readonly kind: Kind
   /** One line for the JSON Schema and the docs. */
   readonly description: string
   /** The kind's own fields, beyond the common ones. */
@@ -105,6 +131,13 @@ export interface ProviderKind<Fields extends Schema.Struct.Fields = Schema.Struc
   readonly secretFields: ReadonlyArray<string>
   /** The standard variables the kind reads and how it is detected from them. */
   readonly environment?: Environment | undefined
+  /**
+   * Values for this kind's entry in the annotated example config (`@flexiai/config`'s
+   * `ConfigExample`): at least every required field a placeholder would not satisfy (a URL, an
+   * enumeration), plus any optional one worth showing. Fields left out are written as a
+   * placeholder (`env:<VARIABLE>` for a secret), optional ones as comments.
+   */
+  readonly example?: Readonly<Record<string, string | number | boolean>> | undefined
   /** What the kind can do; config may override any of it per provider. */
   readonly capabilities: Capabilities.Capabilities
   /**
@@ -113,20 +146,31 @@ export interface ProviderKind<Fields extends Schema.Struct.Fields = Schema.Struc
    */
   readonly listsModels: boolean
   /**
-   * Cross-field checks the options Schema cannot say alone (Azure: `apiKey` or `bearerToken`):
-   * the problem's path and message, or `undefined`.
+   * Cross-field checks the options Schema cannot say alone (Azure: `apiKey` or `bearerToken`),
+   * run when config decodes the entry: the problem's path (`"apiKey"`, `"a.b"`) and message, or
+   * `undefined`.
    */
-  check?(entry: Entry<Schema.Struct.Type<Fields>>): { readonly path: string; readonly message: string } | undefined
+  check?(entry: Written<Schema.Struct.Type<Fields>>): { readonly path: string; readonly message: string } | undefined
   /** The provider's layer from its resolved entry. */
   layer(entry: Entry<Schema.Struct.Type<Fields>>): Layer.Layer<ChatProvider.ChatProvider, never, HttpClient.HttpClient>
 }
 
-/** A descriptor of any kind. @category models */
-export type Any = ProviderKind
+/**
+ * A descriptor of any kind, as registries hold them. Its `layer` and `check` take the entry its
+ * own options decode to, which only its config entry has: callers pass the entry config decoded
+ * for this descriptor's kind (`flexiai` and config do), cast to `never`.
+ *
+ * @category models
+ */
+export interface Any extends Omit<ProviderKind, "layer" | "check"> {
+  check?(entry: never): { readonly path: string; readonly message: string } | undefined
+  layer(entry: never): Layer.Layer<ChatProvider.ChatProvider, never, HttpClient.HttpClient>
+}
 
 /** Builds a descriptor, inferring its fields from `options` (so `layer` sees them typed). @category constructors */
-export const make = <const Fields extends Schema.Struct.Fields>(descriptor: ProviderKind<Fields>): ProviderKind<Fields> =>
-  descriptor
+export const make = <const Fields extends Schema.Struct.Fields, const Kind extends string>(
+  descriptor: ProviderKind<Fields, Kind>
+): ProviderKind<Fields, Kind> => descriptor
 
 /**
  * The descriptor for a kind, the last one registered winning (so a user's own descriptor can

@@ -13,8 +13,11 @@
  * What it guarantees (what providers no longer each get wrong):
  * - The stream's first parts go out as soon as they are decoded, before the rest of the read
  *   that carried them (time to first token). Later reads are decoded whole.
- * - An undecodable event is skipped with one warning per read (`onMalformedEvent: "skip"`, the
- *   default) or fails the stream with `MalformedResponse` (`"fail"`).
+ * - An undecodable event fails the stream with `MalformedResponse` (`onMalformedEvent: "fail"`,
+ *   the default: a dropped event could have been any part of the answer, so a stream that lost
+ *   one must not end as if complete), or, opt-in, is skipped with one warning per read
+ *   (`"skip"`). Unset in the options, the rule is `RouterPolicy.OnMalformedEvent` as the stream
+ *   runs: the router's policy for that provider, else the default.
  * - Parts produced before a failure in the same read are delivered before it; a framing error
  *   (an event past its size limit, a corrupt frame) waits for the events framed before it,
  *   deferred ones included.
@@ -22,8 +25,9 @@
  *   or at `Done`; the body is then read to its end, briefly (`drainGrace`), before the finish
  *   part is handed out, so a consumer that closes the stream at its finish part returns the
  *   connection to the pool instead of aborting it.
- * - A connection lost after content, and a body that ends without a finish, fail with
- *   `StreamInterrupted` (the machine's `lost` and `end`); a stream never ends as if complete.
+ * - A body that fails after content (a lost connection, or its cap: `MalformedResponse`), and a
+ *   body that ends without a finish, fail with `StreamInterrupted` carrying the partial output
+ *   (the machine's `lost` and `end`); a stream never ends as if complete.
  *
  * @since 0.2.0
  */
@@ -31,6 +35,7 @@ import { Cause, Duration, Effect, Pull, Stream } from "effect"
 import type * as Arr from "effect/Array"
 import { constVoid } from "effect/Function"
 import * as ProviderError from "@flexiai/core/ProviderError"
+import * as RouterPolicy from "@flexiai/core/RouterPolicy"
 import * as TimeLimit from "@flexiai/core/TimeLimit"
 import type * as StreamPart from "@flexiai/core/StreamPart"
 import { MalformedResponse, type StreamInterrupted } from "@flexiai/core/ProviderError"
@@ -71,7 +76,7 @@ export interface Machine<Event, State> {
   readonly step: (state: State, event: Event) => Step<State>
   /** The stream stopped before the answer completed: its remaining parts (a `finish`), or `Interrupted`. */
   readonly end: (state: State) => End
-  /** The connection was lost (`cause` says how): `StreamInterrupted` when content arrived, `undefined` to fail with the connection error as it is. */
+  /** The body failed (`cause` says how: a lost connection, its cap): `StreamInterrupted` when content arrived, `undefined` to fail with the body's error as it is. */
   readonly lost: (state: State, cause: string) => StreamInterrupted | undefined
 }
 
@@ -85,8 +90,8 @@ export interface Options<Event, State> {
   readonly requestId?: string | undefined
   readonly framing: Framing.Framing<Event>
   readonly machine: Machine<Event, State>
-  /** An undecodable event is skipped with a warning (default) or fails the stream. */
-  readonly onMalformedEvent?: "skip" | "fail" | undefined
+  /** An undecodable event fails the stream, or is skipped with a warning. Default: `RouterPolicy.OnMalformedEvent` as the stream runs (`fail` unless a router says otherwise). */
+  readonly onMalformedEvent?: RouterPolicy.MalformedEventPolicy | undefined
 }
 
 /**
@@ -124,7 +129,8 @@ export const pullParts = <Event, State>(
 ): PartsPull => {
   const provider = options.provider
   const machine = options.machine
-  const failOnMalformed = options.onMalformedEvent === "fail"
+  // unset in the options: read from the context at the first read (the router provides it)
+  let failOnMalformed = options.onMalformedEvent === undefined ? undefined : options.onMalformedEvent === "fail"
   // the request id is read only here, when an error is built: it may be computed lazily
   const errorOf = (reason: ProviderError.ProviderErrorReason) =>
     ProviderError.make(provider, reason, { model: options.model, requestId: options.requestId })
@@ -288,7 +294,13 @@ export const pullParts = <Event, State>(
       return Effect.as(drain, finish)
     }
     if (finished) return Cause.done()
-    return Pull.matchEffect(pull, {
+    return failOnMalformed === undefined ? Effect.withFiber((fiber) => {
+      failOnMalformed = fiber.getRef(RouterPolicy.OnMalformedEvent) === "fail"
+      return read
+    }) : read
+  })
+
+  const read: PartsPull = Pull.matchEffect(pull, {
       onSuccess: (chunks) => {
         mayDefer = !delivered
         for (const chunk of chunks) {
@@ -304,11 +316,13 @@ export const pullParts = <Event, State>(
         if (error._tag === "None") return Effect.failCause(cause)
         finished = true
         const lost = error.value
-        const cut = lost.reason._tag === "Connection" ? machine.lost(state, `Connection: ${lost.reason.message}`) : undefined
+        // after content, a body that broke loses nothing: the partial output goes with the error
+        const cut = lost.reason._tag === "Connection" || lost.reason._tag === "MalformedResponse"
+          ? machine.lost(state, `${lost.reason._tag}: ${lost.reason.message}`)
+          : undefined
         return Effect.fail(cut === undefined ? lost : errorOf(cut))
       },
       onDone: onEnd
     })
-  })
   return next
 }

@@ -7,8 +7,10 @@ import { Effect, Exit, Fiber, Logger, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import * as ProviderError from "@flexiai/core/ProviderError"
+import * as RouterPolicy from "@flexiai/core/RouterPolicy"
 import type * as StreamPart from "@flexiai/core/StreamPart"
 import * as Accumulators from "../src/Accumulators.ts"
+import * as BodyLimit from "../src/BodyLimit.ts"
 import * as EventStreamFrames from "../src/EventStreamFrames.ts"
 import type * as Framing from "../src/Framing.ts"
 import * as Ndjson from "../src/Ndjson.ts"
@@ -215,6 +217,35 @@ const behaviour = <Event>(wire: Wire<Event>) =>
         assert.strictEqual(reasonOf(before.error)?._tag, "Connection")
       })
 
+      it("a body past its cap after content is StreamInterrupted with the partial output; before content it stays MalformedResponse", () => {
+        // the kit's own cap over the bytes, as HttpTransport puts it on a streamed body
+        const capped = (events: ReadonlyArray<ToyEvent>, pad: number) => {
+          const bytes = concat([body(wire, events), new Uint8Array(pad)])
+          return StreamDecoder.decode(
+            // two reads: the events, then the padding that takes the body past its cap
+            BodyLimit.capStream(Stream.concat(Stream.make(bytes.subarray(0, bytes.length - pad)), Stream.make(bytes.subarray(bytes.length - pad))), bytes.length - 1, () =>
+              ProviderError.make("toy", BodyLimit.streamTooLarge(bytes.length - 1))),
+            options(wire)
+          )
+        }
+        const collect = (stream: Stream.Stream<StreamPart.StreamPart, ProviderError.ProviderError>) => {
+          const parts: Array<StreamPart.StreamPart> = []
+          const exit = Effect.runSyncExit(Stream.runForEach(stream, (part) => Effect.sync(() => parts.push(part))))
+          return { parts, error: Exit.isFailure(exit) ? Exit.findErrorOption(exit) : undefined }
+        }
+        const after = collect(capped([{ text: "Transfer " }, { text: "NOT" }], 64))
+        assert.deepStrictEqual(after.parts.map((part) => part.type === "text-delta" ? part.text : part.type), ["Transfer ", "NOT"])
+        const reason = reasonOf(after.error)
+        assert.strictEqual(reason?._tag, "StreamInterrupted")
+        if (reason?._tag === "StreamInterrupted") {
+          assert.strictEqual(reason.partialText, "Transfer NOT")
+          assert.match(reason.cause ?? "", /^MalformedResponse: the streamed response body is larger than/)
+        }
+        const before = collect(capped([], 64))
+        assert.deepStrictEqual(before.parts, [])
+        assert.strictEqual(reasonOf(before.error)?._tag, "MalformedResponse")
+      })
+
       it("tool calls completed by the finish go out once each, in index order", () => {
         const { parts } = run(wire, [body(wire, [
           { tool: { index: 1, id: "b", name: "put", args: "{\"x\":" } },
@@ -228,7 +259,35 @@ const behaviour = <Event>(wire: Wire<Event>) =>
         ])
       })
 
-      it.effect("an undecodable event is skipped with one warning by default, at any split", () =>
+      it("by default an undecodable event fails the stream with MalformedResponse, never a complete answer", () => {
+        fc.assert(
+          fc.property(cuts, (at) => {
+            const { error, parts } = run(wire, splitAt(body(wire, [{ text: "Transfer " }, "{\"text\":\"NOT", { text: " one million" }, { finish: "stop" }]), at))
+            assert.deepStrictEqual(parts.map((part) => part.type === "text-delta" ? part.text : part.type), ["Transfer "])
+            assert.strictEqual(reasonOf(error)?._tag, "MalformedResponse")
+          }),
+          { numRuns: 40 }
+        )
+      })
+
+      it.effect("unset in the options, the rule is RouterPolicy.OnMalformedEvent as the stream runs (what a router provides)", () =>
+        Effect.gen(function*() {
+          const bytes = body(wire, [{ text: "a" }, "{not json", { text: "b" }, { finish: "stop" }])
+          const skipped = yield* Stream.runCollect(decode(wire, [bytes])).pipe(
+            Effect.provideService(RouterPolicy.OnMalformedEvent, "skip"),
+            Effect.provide(Logger.layer([]))
+          )
+          assert.deepStrictEqual(skipped.map((part) => part.type === "text-delta" ? part.text : part.type), ["a", "b", "finish"])
+          const failed = yield* Effect.flip(Stream.runCollect(decode(wire, [bytes])))
+          assert.strictEqual(failed.reason._tag, "MalformedResponse")
+          // a provider's own option wins over the context
+          const own = yield* Effect.flip(Stream.runCollect(decode(wire, [bytes], "fail")).pipe(
+            Effect.provideService(RouterPolicy.OnMalformedEvent, "skip")
+          ))
+          assert.strictEqual(own.reason._tag, "MalformedResponse")
+        }))
+
+      it.effect("onMalformedEvent skip (opt-in): an undecodable event is skipped with one warning, at any split", () =>
         Effect.gen(function*() {
           const events = [{ text: "a" }, "{not json", { text: "b" }, { finish: "stop" }]
           const bytes = body(wire, events)
@@ -237,7 +296,7 @@ const behaviour = <Event>(wire: Wire<Event>) =>
             const logger = Logger.make((entry) => {
               if (entry.logLevel === "Warn") warnings.push(String((entry.message as ReadonlyArray<unknown>)[0]))
             })
-            const parts = yield* Stream.runCollect(decode(wire, pieces)).pipe(Effect.provide(Logger.layer([logger])))
+            const parts = yield* Stream.runCollect(decode(wire, pieces, "skip")).pipe(Effect.provide(Logger.layer([logger])))
             assert.deepStrictEqual(parts.map((part) => part.type === "text-delta" ? part.text : part.type), ["a", "b", "finish"])
             assert.deepStrictEqual(warnings, ["skipped undecodable stream events"])
           }

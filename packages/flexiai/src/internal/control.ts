@@ -2,6 +2,11 @@
  * The control service over a built router: status, stats, order, enable/disable, circuits, and the
  * health and model-list caches. Probes and listings call providers directly, never through the
  * router, so they neither trip nor close a circuit nor count as requests.
+ *
+ * Health is not the probe alone: a model list answers while every chat fails (a bad key for
+ * chat, a broken deployment behind a healthy gateway), so a provider is `ok` only when its probe
+ * answers, none of its circuits is open or half-open, and its recent chats (those since the
+ * previous report) did not all fail (see `verdictOf`).
  */
 import { FlexiConfig } from "@flexiai/config"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
@@ -124,10 +129,66 @@ export const makeControl = (
         }
       })
 
+    // Each provider's chat counters at the previous report, and what they said: the chats since
+    // then are the "recent" ones. Only a report (made at most once per `healthTtl`) moves them.
+    const previousReport = new Map<string, {
+      readonly successes: number
+      readonly failures: number
+      readonly at: number
+      readonly failing: ProviderHealth["error"]
+    }>()
+
+    /**
+     * The router's side of a provider's health: `undefined` when it is ok, else why not.
+     *
+     * - A circuit that is not Closed: `CircuitOpen` (an opening that has ended counts until the
+     *   next call probes it).
+     * - Failing chats: `ChatsFailing` when it had chats since the previous report (or since start)
+     *   and every one failed, with at least one failure its circuit counts (a request's own fault,
+     *   `InvalidRequest` say, is not the provider's). With no chats since, the previous verdict
+     *   stands: a provider that failed its last chats is not called ok for having had no traffic.
+     */
+    const verdictOf = Effect.fnUntraced(function*(
+      routed: Router.ProviderStatus | undefined,
+      now: number
+    ): Effect.fn.Return<ProviderHealth["error"]> {
+      if (routed === undefined) return undefined
+      const previous = previousReport.get(routed.name)
+      const successes = routed.successes - (previous?.successes ?? 0)
+      const failures = routed.failures - (previous?.failures ?? 0)
+      const last = routed.lastError === undefined ? "" : `; last error: ${routed.lastError.reason}: ${routed.lastError.message}`
+      let failing = previous?.failing
+      if (successes + failures > 0) {
+        let counted = 0
+        for (const { key } of routed.circuits) {
+          const state = yield* breaker.state(key)
+          counted = Math.max(counted, state._tag === "Closed" ? state.failures : 1)
+        }
+        const since = previous === undefined ? "start" : new Date(previous.at).toISOString()
+        failing = successes === 0 && counted > 0
+          ? {
+            reason: "ChatsFailing",
+            message: `all ${failures} chat${failures === 1 ? "" : "s"} since ${since} failed${last}`
+          }
+          : undefined
+      }
+      previousReport.set(routed.name, { successes: routed.successes, failures: routed.failures, at: now, failing })
+      const notClosed = routed.circuits.find(({ state }) => state !== "Closed")
+      if (notClosed !== undefined) {
+        return { reason: "CircuitOpen", message: `circuit ${notClosed.key} is ${notClosed.state}${last}` }
+      }
+      return failing
+    })
+
     const health = yield* Effect.cachedWithTTL(
       Effect.gen(function*() {
         const checkedAt = yield* Clock.currentTimeMillis
-        const providers = yield* Effect.forEach(built, probe, { concurrency: "unbounded" })
+        const probed = yield* Effect.forEach(built, probe, { concurrency: "unbounded" })
+        const routed = new Map((yield* router.status).map((status) => [status.name, status]))
+        const providers = yield* Effect.forEach(probed, (provider) =>
+          Effect.map(verdictOf(routed.get(provider.name), checkedAt), (error): ProviderHealth =>
+            // the probe's own failure says most about now; the router's view comes next
+            !provider.ok || error === undefined ? provider : { ...provider, ok: false, error }))
         const up = providers.filter((provider) => provider.ok).length
         const report: HealthReport = {
           status: up === providers.length ? "ok" : up === 0 ? "down" : "degraded",

@@ -8,7 +8,6 @@
  * router's counters, so the hot path reads closure variables, as it did inside `Router.make`.
  */
 import { Clock, Duration, Effect, LogLevel, type Ref, References, Result, Schedule } from "effect"
-import { identity } from "effect/Function"
 import * as Capabilities from "../../Capabilities.ts"
 import type { ChatRequest } from "../../ChatRequest.ts"
 import type * as CircuitBreaker from "../../CircuitBreaker.ts"
@@ -36,6 +35,12 @@ import {
   skippedSentinel,
   type Tried
 } from "./Slot.ts"
+
+/**
+ * Takes over a stream that opened (a chat call has none): called in the same step that produced
+ * it, with no interruptible step between, so the stream and its permit always have an owner.
+ */
+export type OnOpened<A> = (slot: Slot, model: string, tried: Tried<A>) => void
 
 /** The router-wide counters `Router.stats` reports; plain fields, updated on one JS thread. */
 export interface Totals {
@@ -247,14 +252,20 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
 
   /**
    * Runs `run` on `slot` with retries, inside the slot's circuit. On success the outcome is
-   * recorded only when `settle` is true (a stream settles later, when it ends).
+   * recorded when `onOpened` is absent (a chat call); a stream hands its opened stream to
+   * `onOpened` instead, and settles later, when it ends.
+   *
+   * From the admission to that hand-off the region is uninterruptible except for the call itself
+   * (`restore`): an interrupt that lands between two steps there (the scheduler may yield at any
+   * of them) is taken when the permit already has its owner — the interrupt handler while the call
+   * runs, the settled outcome or the stream after it — so a probe is never left unrecorded.
    */
   const attempt = <A>(
     slot: Slot,
     model: string,
     run: (slot: Slot) => Effect.Effect<A, ChatError>,
     attempts: Array<Attempt>,
-    settle: boolean,
+    onOpened: OnOpened<A> | undefined,
     deadlineAt: number,
     now: number
   ): Effect.Effect<Tried<A>, ChatError> => {
@@ -274,15 +285,17 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
         slot.knownOpen.delete(key)
       }
       slot.models.add(model)
-      return Effect.matchEffect(breaker.admit(key), {
-        onFailure: (rejected) => {
-          if (rejected.state === "Open" && rejected.retryAfterMillis !== undefined) {
-            slot.knownOpen.set(key, { until: now + rejected.retryAfterMillis, changes: breaker.changesUnsafe() })
-          }
-          return skip(slot, model, attempts, key, rejected.state, rejected.retryAfterMillis)
-        },
-        onSuccess: (permit) => admitted(slot, model, run, attempts, settle, permit, now, deadlineAt)
-      })
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.matchEffect(breaker.admit(key), {
+          onFailure: (rejected) => {
+            if (rejected.state === "Open" && rejected.retryAfterMillis !== undefined) {
+              slot.knownOpen.set(key, { until: now + rejected.retryAfterMillis, changes: breaker.changesUnsafe() })
+            }
+            return skip(slot, model, attempts, key, rejected.state, rejected.retryAfterMillis)
+          },
+          onSuccess: (permit) => admitted(slot, model, run, attempts, onOpened, permit, now, deadlineAt, restore)
+        })
+      )
     }
 
   /**
@@ -312,10 +325,11 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
     model: string,
     run: (slot: Slot) => Effect.Effect<A, ChatError>,
     attempts: Array<Attempt>,
-    settle: boolean,
+    onOpened: OnOpened<A> | undefined,
     permit: CircuitBreaker.Permit,
     now: number,
-    deadlineAt: number
+    deadlineAt: number,
+    restore: <X, EX>(effect: Effect.Effect<X, EX>) => Effect.Effect<X, EX>
   ): Effect.Effect<Tried<A>, ChatError> => {
     slot.requests++
     let tries = 0
@@ -323,8 +337,10 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
       tries++
       return run(slot)
     })
-    return once.pipe(
-      slot.policy.retry.maxRetries > 0 ? Effect.catch((first) => retrying(slot, once, first, deadlineAt)) : identity,
+    // only the call (and its retries' waits) can be interrupted; the handler is in place before it starts
+    return restore(
+      slot.policy.retry.maxRetries > 0 ? Effect.catch(once, (first) => retrying(slot, once, first, deadlineAt)) : once
+    ).pipe(
       Effect.onInterrupt(() =>
         Effect.gen(function*() {
           const at = yield* Clock.currentTimeMillis
@@ -346,7 +362,9 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
             : Effect.andThen(settleFailure(slot, model, permit, error, tries, now, attempts), Effect.fail(error)),
         onSuccess: (value): Effect.Effect<Tried<A>> => {
           const tried = { value, permit, tries, started: now }
-          return settle ? settleSuccess(slot, model, permit, tries, now, attempts, tried) : Effect.succeed(tried)
+          if (onOpened === undefined) return settleSuccess(slot, model, permit, tries, now, attempts, tried)
+          onOpened(slot, model, tried)
+          return Effect.succeed(tried)
         }
       })
     )
@@ -364,7 +382,7 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
     request: ChatRequest,
     run: (slot: Slot) => Effect.Effect<A, ChatError>,
     attempts: Array<Attempt>,
-    settle: boolean,
+    onOpened: OnOpened<A> | undefined,
     deadlineAt: number
   ): Effect.Effect<Result.Result<{ readonly slot: Slot; readonly tried: Tried<A> }, ChatError>, AllProvidersFailed> => {
     if (slots.length === 0) return Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
@@ -382,7 +400,7 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
         // one boolean for a provider that takes every request; the check itself only for the rest
         const refused = slot.limited ? Capabilities.refusal(slot.provider.capabilities, request) : undefined
         if (refused !== undefined) return Effect.catch(refuse(slot, model, attempts, refused), next)
-        return Effect.matchEffect(attempt(slot, model, run, attempts, settle, deadlineAt, now), {
+        return Effect.matchEffect(attempt(slot, model, run, attempts, onOpened, deadlineAt, now), {
           onSuccess: (tried) => Effect.succeed(Result.succeed({ slot, tried })),
           onFailure: (error) =>
             error === skippedSentinel
@@ -401,7 +419,7 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
     for (let i = 0; i < attempts.length; i++) if (attempts[i]!.outcome !== "success") totals.failovers++
     if (failed) totals.failed++
   }
-  return { countOutcome, failover, settleFailure, settleSuccess, within }
+  return { countOutcome, failover, settleDeadline, settleFailure, settleSuccess, within }
 }
 
 export type Attempts = ReturnType<typeof makeAttempts>

@@ -43,11 +43,16 @@ export const attemptLine = (attempt: Attempt, index: number): Effect.Effect<void
   return Effect.annotateLogs(line, annotations)
 }
 
-/** Annotates every log line of one call with its correlation id and runs it in a span. */
-export const traced = (name: string, request: ChatRequest) => <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
-  const callId = nextCallId() // per call: `traced` runs when the call is made
-  return Spans.withSpan(Effect.annotateLogs(effect, "callId", callId), name, {
-    "flexiai.call_id": callId,
-    "flexiai.model": request.model ?? "default"
+/**
+ * Annotates every log line of one call with its correlation id and runs it in a span. The id is
+ * drawn each time the effect runs, not when it is built: the same effect run twice
+ * (`Effect.retry`, `Effect.repeat`) is two calls.
+ */
+export const traced = (name: string, request: ChatRequest) => <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.suspend(() => {
+    const callId = nextCallId()
+    return Spans.withSpan(Effect.annotateLogs(effect, "callId", callId), name, {
+      "flexiai.call_id": callId,
+      "flexiai.model": request.model ?? "default"
+    })
   })
-}

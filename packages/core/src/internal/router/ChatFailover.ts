@@ -34,7 +34,7 @@ export const makeChat = ({ attempts: { countOutcome, failover, within }, order, 
       const run = (slot: Slot) =>
         within(slot.provider.chat(request), slot.policy.attemptTimeout, deadlineAt, () => attemptTimedOut(slot, request))
       // the order as it is when the call starts (a read of the Ref, without a step of its own)
-      return Effect.matchEffect(failover(Ref.getUnsafe(order), request, run, attempts, true, deadlineAt), {
+      return Effect.matchEffect(failover(Ref.getUnsafe(order), request, run, attempts, undefined, deadlineAt), {
         onFailure: (error) => {
           countOutcome(attempts, true)
           return Effect.fail(error)

@@ -32,8 +32,9 @@ export const pullOf = <A, E>(
 export const LATENCY_SAMPLES = 256
 
 // What a try fails with when the call's deadline, not the attempt's own limit, cut it short.
-// One timer serves both limits (see `within`); this marks which one fired. Never reaches a caller:
-// `failover` turns it into `AllProvidersFailed { deadlineExceeded: true }`.
+// One timer serves both limits (see `within`, and a stream's reads); this marks which one fired.
+// Never reaches a caller: `failover` turns it into `AllProvidersFailed { deadlineExceeded: true }`,
+// a stream past its first content into `StreamInterrupted { cause: "DeadlineExceeded" }`.
 export const deadlineHit = withoutStackTrace(() =>
   new ProviderError({ provider: "(deadline)", reason: new Timeout({ message: "deadline", phase: "total" }) })
 )

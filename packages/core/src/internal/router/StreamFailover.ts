@@ -2,12 +2,16 @@
  * Stream failover: a stream fails over freely until its first content part (reasoning included);
  * after that the stream policy decides (`fail`, `restart`, `continue`). Tracks what the consumer
  * has received, for `StreamInterrupted` and the `continue` prefill, and settles the provider's
- * attempt when the answer finishes, breaks, or the consumer stops early.
+ * attempt when the answer finishes, breaks, passes the call's deadline, or the consumer stops early.
+ *
+ * Ownership, so that an interrupt at any step leaks nothing: a provider's stream lives in a scope
+ * forked from the caller's; its attempt's permit belongs to `Attempt` until the step that opened
+ * the stream hands it to `current` (`take`), and from then to `settleOnce` or `settleOnClose`.
  *
  * Internal. Built from a channel transform and combinators, not `Stream.unwrap` or generators:
  * this is on the way to the first token and on every chunk.
  */
-import { Cause, Channel, Duration, Effect, Exit, Pull, Ref, Result, Scope, Stream, type Tracer } from "effect"
+import { Cause, Channel, type Clock, Duration, Effect, Exit, Pull, Ref, Result, Scope, Stream, type Tracer } from "effect"
 import type * as Arr from "effect/Array"
 import type { ChatRequest, ToolCall } from "../../ChatRequest.ts"
 import {
@@ -19,28 +23,53 @@ import {
   Timeout
 } from "../../ProviderError.ts"
 import * as Reasoning from "../../Reasoning.ts"
+import * as RouterPolicy from "../../RouterPolicy.ts"
 import type { ReasoningDelta, StreamPart } from "../../StreamPart.ts"
 import * as Spans from "../../Spans.ts"
 import * as TimeLimit from "../../TimeLimit.ts"
-import type { Deps } from "./Attempt.ts"
+import type { Deps, OnOpened } from "./Attempt.ts"
 import { nextCallId } from "./CallLog.ts"
-import { modelOf, type Opened, pullOf, type Slot, type Tried, withPrefill } from "./Slot.ts"
+import { deadlineHit, modelOf, type Opened, pullOf, type Slot, type Tried, withPrefill } from "./Slot.ts"
+
+/** The provider stream the consumer is reading now, and whether its attempt is settled. */
+interface Current {
+  readonly slot: Slot
+  readonly model: string
+  readonly opened: Opened
+  readonly tried: Tried<Opened>
+  settled: boolean
+}
 
 export const makeStream = (
-  { attempts: { countOutcome, failover, settleFailure, settleSuccess, within }, breaker, order, routerPolicy, totals }:
-    Deps
+  {
+    attempts: { countOutcome, failover, settleDeadline, settleFailure, settleSuccess, within },
+    breaker,
+    order,
+    routerPolicy,
+    totals
+  }: Deps
 ) => {
   /**
    * Opens `slot`'s stream and pulls until the first content part (or a complete empty answer),
    * under the first-token timeout. Whatever fails here fails over like a chat call; the stream's
    * own scope is closed on failure, which cancels the request.
+   *
+   * The stream's scope is forked from the caller's (`callerScope`): if the caller goes away at
+   * any step before the router has taken the stream over (an interrupt between two steps, which
+   * no handler here sees), closing the caller's scope still closes the response.
    */
-  const open = (slot: Slot, request: ChatRequest, deadlineAt: number): Effect.Effect<Opened, ChatError> =>
+  const open = (slot: Slot, request: ChatRequest, deadlineAt: number, callerScope: Scope.Scope): Effect.Effect<Opened, ChatError> =>
     // combinators rather than generators: this is on the way to the first token
-    Effect.flatMap(Scope.make(), (streamScope) => {
+    Effect.suspend(() => {
+      const streamScope = Scope.forkUnsafe(callerScope)
       const timeout = Duration.min(slot.policy.firstTokenTimeout, slot.policy.attemptTimeout)
+      // the policy's malformed-event rule reaches the provider's stream decoder through its context
       const opening = Effect.flatMap(
-        pullOf(slot.provider.stream(request), streamScope),
+        Effect.provideService(
+          pullOf(slot.provider.stream(request), streamScope),
+          RouterPolicy.OnMalformedEvent,
+          slot.policy.onMalformedEvent
+        ),
         (pull): Effect.Effect<Opened, ChatError> => {
           const buffered: Array<StreamPart> = []
           const untilContent: Effect.Effect<Opened, ChatError> = Effect.flatMap(
@@ -94,7 +123,7 @@ export const makeStream = (
           const started = clock.currentTimeMillisUnsafe()
           return Effect.flatMap(
             Spans.makeIn(outerScope, "Router.stream", { "flexiai.call_id": callId }),
-            (span) => streamOn(request, outerScope, slots, started, callId, span)
+            (span) => streamOn(request, outerScope, slots, clock, started, callId, span)
           )
         }))))
 
@@ -102,6 +131,7 @@ export const makeStream = (
     request: ChatRequest,
     outerScope: Scope.Scope,
     slots: ReadonlyArray<Slot>,
+    clock: Clock.Clock,
     started: number,
     callId: string,
     span: Tracer.Span | undefined
@@ -115,7 +145,7 @@ export const makeStream = (
       return span === undefined ? annotated : Effect.withParentSpan(annotated, span, { captureStackTrace: false })
     }
 
-    let current: { slot: Slot; model: string; opened: Opened; tried: Tried<Opened>; settled: boolean } | undefined
+    let current: Current | undefined
     let queue: Array<StreamPart> = []
     let done = false
     // what the consumer has received of the current answer, for StreamInterrupted and `continue`
@@ -175,6 +205,13 @@ export const makeStream = (
       })
     )
 
+    // The router takes an opened stream over in the step that produced it (see `OnOpened`): from
+    // then on `settleOnClose` records its permit and closes it, whatever happens next.
+    const take: OnOpened<Opened> = (slot, model, tried) => {
+      remaining = remaining.slice(remaining.indexOf(slot) + 1)
+      current = { slot, model, opened: tried.value, tried, settled: false }
+    }
+
     // the candidates are read when the effect runs: `remaining` shrinks as providers are used up
     const openNext = (target: ChatRequest, requirePrefill: boolean) =>
       inCall(Effect.suspend(() => {
@@ -182,16 +219,23 @@ export const makeStream = (
           ? remaining.filter((slot) => slot.provider.capabilities.assistantPrefill)
           : remaining
         return Effect.flatMap(
-          failover(candidates, target, (slot) => open(slot, target, deadlineAt), attempts, false, deadlineAt),
+          failover(candidates, target, (slot) => open(slot, target, deadlineAt, outerScope), attempts, take, deadlineAt),
           (outcome) => {
             if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
             const { slot, tried } = outcome.success
-            remaining = remaining.slice(remaining.indexOf(slot) + 1)
-            current = { slot, model: modelOf(slot, target), opened: tried.value, tried, settled: false }
             const opened = { provider: slot.name, parts: tried.value.buffered }
             return tried.value.finished ? Effect.as(finishCurrent, opened) : Effect.succeed(opened)
           }
         )
+      }))
+
+    // Settles the current attempt once: the flag and the record in one uninterruptible step, so an
+    // interrupt leaves the permit either recorded here or to `settleOnClose`, never to neither.
+    const settleOnce = (active: Current, record: Effect.Effect<void>): Effect.Effect<void> =>
+      Effect.uninterruptible(Effect.suspend(() => {
+        if (active.settled) return Effect.void
+        active.settled = true
+        return inCall(record)
       }))
 
     // The answer is complete: record the success (so the finish part's attempts hold it) and
@@ -199,40 +243,64 @@ export const makeStream = (
     // finish part, so closing here returns the connection rather than aborting it.
     const finishCurrent = Effect.suspend(() => {
       const active = current
-      if (active === undefined || active.settled) return Effect.void
-      active.settled = true
-      return inCall(
-        settleSuccess(active.slot, active.model, active.tried.permit, active.tried.tries, active.tried.started, attempts, undefined)
-      ).pipe(Effect.andThen(closeCurrent))
+      if (active === undefined) return Effect.void
+      return Effect.andThen(
+        settleOnce(
+          active,
+          settleSuccess(active.slot, active.model, active.tried.permit, active.tried.tries, active.tried.started, attempts, undefined)
+        ),
+        closeCurrent
+      )
     })
+
+    // What the consumer has received of the current answer, and every attempt so far
+    const interruptedOf = (active: Current, message: string, cause: string): ProviderError =>
+      new ProviderError({
+        provider: active.slot.name,
+        model: active.model,
+        reason: new StreamInterrupted({
+          message,
+          partialText: text,
+          ...(toolCalls.length === 0 ? {} : { partialToolCalls: [...toolCalls] }),
+          ...(reasoningDeltas.length === 0 ? {} : { partialReasoning: Reasoning.fromDeltas(reasoningDeltas) }),
+          cause,
+          attempts: attempts.map(({ error: _error, ...summary }) => summary)
+        })
+      })
+
+    // The call's deadline passed after content: the stream fails with what was delivered, whatever
+    // the stream policy (no attempt starts past the deadline), and the attempt it cut short does
+    // not count against the provider's circuit.
+    const pastDeadline = (active: Current): Effect.Effect<never, ChatError> =>
+      settleOnce(
+        active,
+        settleDeadline(active.slot, active.model, active.tried.permit, active.tried.tries, active.tried.started, attempts)
+      ).pipe(
+        Effect.andThen(closeCurrent),
+        Effect.andThen(Effect.suspend(() =>
+          Effect.fail(interruptedOf(
+            active,
+            `the call's deadline (${Duration.format(routerPolicy.deadline)}) passed after content was delivered`,
+            "DeadlineExceeded"
+          ))
+        ))
+      )
 
     const midStream = (error: ChatError): Effect.Effect<Array<StreamPart>, ChatError> =>
       inCall(Effect.gen(function*() {
         const active = current!
-        yield* settleFailure(
-          active.slot,
-          active.model,
-          active.tried.permit,
-          error,
-          active.tried.tries,
-          active.tried.started,
-          attempts
+        yield* settleOnce(
+          active,
+          settleFailure(active.slot, active.model, active.tried.permit, error, active.tried.tries, active.tried.started, attempts)
         )
         yield* closeCurrent
         // a provider's own StreamInterrupted (a cut body) is not wrapped twice: its cause is kept
         const inner = error._tag === "ProviderError" && error.reason._tag === "StreamInterrupted" ? error.reason : undefined
-        const interrupted = new ProviderError({
-          provider: active.slot.name,
-          model: active.model,
-          reason: new StreamInterrupted({
-            message: `stream broke after content was delivered: ${inner?.message ?? error.message}`,
-            partialText: text,
-            ...(toolCalls.length === 0 ? {} : { partialToolCalls: [...toolCalls] }),
-            ...(reasoningDeltas.length === 0 ? {} : { partialReasoning: Reasoning.fromDeltas(reasoningDeltas) }),
-            cause: inner?.cause ?? reasonTag(error),
-            attempts: attempts.map(({ error: _error, ...summary }) => summary)
-          })
-        })
+        const interrupted = interruptedOf(
+          active,
+          `stream broke after content was delivered: ${inner?.message ?? error.message}`,
+          inner?.cause ?? reasonTag(error)
+        )
         const policy = active.slot.policy.streamPolicy
         if (policy === "fail") return yield* Effect.fail(interrupted)
         // with only reasoning delivered there is no answer text to continue from: restart instead,
@@ -260,19 +328,24 @@ export const makeStream = (
       if (active === undefined) {
         return openNext(request, false).pipe(Effect.map((opened) => track(opened.parts)))
       }
+      // The deadline needs no timer of its own: it shortens the idle limit every read already has
+      // (one clock read per read, none per part), and a read that starts past it is not made.
+      const left = deadlineAt - clock.currentTimeMillisUnsafe()
+      if (left <= 0) return pastDeadline(active)
       const idle = active.slot.policy.idleTimeout
-      return active.opened.pull.pipe(
-        (pull) =>
-          TimeLimit.within(pull, idle, () =>
-            new ProviderError({
-              provider: active.slot.name,
-              model: active.model,
-              reason: new Timeout({
-                message: `no stream data for ${Duration.format(idle)}`,
-                phase: "idle",
-                afterMillis: Duration.toMillis(idle)
-              })
-            })),
+      const read = left < Duration.toMillis(idle)
+        ? TimeLimit.within(active.opened.pull, Duration.millis(left), () => deadlineHit)
+        : TimeLimit.within(active.opened.pull, idle, () =>
+          new ProviderError({
+            provider: active.slot.name,
+            model: active.model,
+            reason: new Timeout({
+              message: `no stream data for ${Duration.format(idle)}`,
+              phase: "idle",
+              afterMillis: Duration.toMillis(idle)
+            })
+          }))
+      return read.pipe(
         Pull.matchEffect({
           onSuccess: (chunk) =>
             // settle first, so the finish part's attempts already hold this success
@@ -281,7 +354,8 @@ export const makeStream = (
               : Effect.sync(() => track(chunk)),
           onFailure: (cause) => {
             const failure = Cause.findErrorOption(cause)
-            return failure._tag === "Some" ? midStream(failure.value) : Effect.failCause(cause)
+            if (failure._tag === "None") return Effect.failCause(cause)
+            return failure.value === deadlineHit ? pastDeadline(active) : midStream(failure.value)
           },
           onDone: () =>
             midStream(
