@@ -423,11 +423,14 @@ export const problems = (issue: SchemaIssue.Issue, input: unknown): ReadonlyArra
         return
       default: {
         const message = "annotations" in node ? node.annotations?.message : undefined
+        const subject = where === "" ? "the request" : where
         found.push({
           path: where,
-          message: `${where === "" ? "the request" : where} ${
-            typeof message === "string" ? `: ${message}` : expected === undefined ? "is not valid" : `must be ${expected}`
-          }`
+          message: typeof message === "string"
+            ? `${subject}: ${message}`
+            : expected === undefined
+            ? `${subject} is not valid`
+            : `${subject} must be ${expected}`
         })
       }
     }
