@@ -93,7 +93,8 @@ const upstream = (name: string) =>
 const runtime = ManagedRuntime.make(
   FlexiAI.layer(
     {
-      providers: [{ kind: "openai-compatible", name: "mock", model: "json", baseUrl: `${base}/v1`, apiKey: "sk-bench" }],
+      // the server picks its answer by model name (json, s200, stall, …): route every name to it as it is
+      providers: [{ kind: "openai-compatible", name: "mock", model: "json", models: { "*": "*" }, baseUrl: `${base}/v1`, apiKey: "sk-bench" }],
       logging: { level: "warn" }
     },
     side === "effect" ? { httpClient: NodeHttpClient.layerUndici } : {}

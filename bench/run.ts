@@ -15,7 +15,8 @@
 import { execFileSync, fork } from "node:child_process"
 
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3)
-// BENCH_CASES=chat,chat-16,stream,stream-16,ttft,heap,skip,http-chat,http-chat-16,http-ttfb picks figures (all by default)
+// BENCH_CASES=chat,chat-16,stream,stream-16,ttft,heap,skip,http-chat,http-chat-16,http-ttfb picks figures (all by
+// default); `soak` adds the fault soak (soak.ts), which is never run by default
 const only = process.env["BENCH_CASES"]?.split(",")
 const wanted = (figure: string) => only === undefined || only.includes(figure)
 const server = fork(new URL("./server.ts", import.meta.url), { stdio: ["ignore", "inherit", "inherit", "ipc"] })
@@ -156,3 +157,9 @@ if (clientRows.length > 0) {
   for (const row of clientRows) console.log(`| ${row.join(" | ")} |`)
 }
 server.disconnect()
+
+// The fault soak takes minutes (its slowest faults run to the deadline), so it runs only when asked
+// for by name: BENCH_CASES=soak (or `pnpm bench:soak`, which also takes a request count).
+if (only?.includes("soak") === true) {
+  execFileSync(process.execPath, ["--expose-gc", new URL("./soak.ts", import.meta.url).pathname], { stdio: "inherit" })
+}

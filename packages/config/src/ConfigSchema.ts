@@ -121,6 +121,11 @@ export const common = {
   name: optional(NonEmpty.annotate({ description: "The provider's name in the router, attempts, errors and status; unique. Default: its kind." })),
   priority: optional(Schema.Int.annotate({ description: "Lower is tried first; equal priorities keep their declared order. Default: 100." })),
   model: NonEmpty.annotate({ description: "The model a request without its own model is sent to." }),
+  models: optional(Schema.Record(Schema.String, NonEmpty).annotate({
+    description: "Model routing: each name a request may give (an alias such as fast) mapped to the model id this " +
+      "provider is sent. The provider serves these names, the ids they map to and its model; a request naming " +
+      "another model skips it, one no provider serves is an error. \"*\": \"*\" also accepts any other id as it is."
+  })),
   baseUrl: optional(NonEmpty.annotate({ description: "The API's base URL. Default: the provider's own." }).check(isBaseUrl)),
   apiKey: optional(Secret),
   timeouts: optional(Timeouts.annotate({

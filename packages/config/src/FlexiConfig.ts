@@ -101,6 +101,8 @@ export interface ResolvedProvider {
   readonly name: string
   readonly priority: number
   readonly model: string
+  /** Model routing: request model names → this provider's model ids (see `ConfigSchema.common`). */
+  readonly models?: Readonly<Record<string, string>> | undefined
   readonly baseUrl?: string | undefined
   readonly apiKey?: Redacted.Redacted<string> | undefined
   readonly enabled?: boolean | undefined
@@ -491,15 +493,32 @@ export const layer = (
 export const layerFromObject = (input: Input): Layer.Layer<FlexiConfig, FlexiConfigError> =>
   Layer.effect(FlexiConfig, fromObject(input))
 
+// Effect's `consoleJson` and `consoleLogFmt` always write to `console.log`; like its default logger
+// and `consolePretty`, these honour `Logger.LogToStderr`, so a program that logs to stderr keeps
+// FlexiAI's lines there too.
+const toConsole = (format: Logger.Logger<unknown, string>): Logger.Logger<unknown, void> => {
+  const out = Logger.withConsoleLog(format)
+  const err = Logger.withConsoleError(format)
+  return Logger.make((options) => options.fiber.getRef(Logger.LogToStderr) ? err.log(options) : out.log(options))
+}
+
 /**
- * Installs the config's logging: the console logger for `format` and the minimum level.
+ * The console logger for a config's `format`: Effect's `consolePretty()`, or its JSON or logfmt
+ * formatter, written to the console (`console.error` where `Logger.LogToStderr` is set).
+ *
+ * @category constructors
+ */
+export const loggerFor = (format: LogFormat): Logger.Logger<unknown, void> =>
+  format === "json" ? toConsole(Logger.formatJson) : format === "logfmt" ? toConsole(Logger.formatLogFmt) : Logger.consolePretty()
+
+/**
+ * Installs the config's logging for a whole program: the console logger for `format` (replacing
+ * the program's loggers) and the minimum level.
+ *
+ * `FlexiAI.layer` does not use this: it applies `logging` to FlexiAI's own lines only and leaves
+ * the app's loggers and level alone. Provide this only to make the config the app's logging too.
  *
  * @category layers
  */
 export const layerLogger = (logging: ResolvedLogging): Layer.Layer<never> =>
-  Layer.merge(
-    Logger.layer([
-      logging.format === "json" ? Logger.consoleJson : logging.format === "logfmt" ? Logger.consoleLogFmt : Logger.consolePretty()
-    ]),
-    Layer.succeed(References.MinimumLogLevel, logging.level)
-  )
+  Layer.merge(Logger.layer([loggerFor(logging.format)]), Layer.succeed(References.MinimumLogLevel, logging.level))

@@ -12,7 +12,8 @@
  *
  * @since 0.1.0
  */
-import { Duration, Schema } from "effect"
+import { Duration, Effect, Schema } from "effect"
+import { dual } from "effect/Function"
 import { Reasoning } from "./Reasoning.ts"
 
 const message = Schema.String
@@ -274,6 +275,19 @@ export const ProviderErrorReason = Schema.Union([
 export type ProviderErrorReason = typeof ProviderErrorReason.Type
 
 /**
+ * What a reason adds to its tag in a message: the Retry-After, the HTTP status, the timeout's phase.
+ * One rule for `ProviderError.message` and the `AllProvidersFailed` summary.
+ */
+const reasonDetail = (reason: ProviderErrorReason): string | undefined =>
+  (reason._tag === "RateLimited" || reason._tag === "Overloaded") && reason.retryAfter !== undefined
+    ? `retry after ${Duration.format(reason.retryAfter)}`
+    : reason._tag === "ServerError" || reason._tag === "UnexpectedStatus"
+    ? `HTTP ${reason.status}`
+    : reason._tag === "Timeout"
+    ? reason.phase
+    : undefined
+
+/**
  * A provider call failed. `provider` is the provider's name (`"flexiai"` when the request was
  * rejected before any call), `model` the model asked for, `reason` what happened.
  *
@@ -287,14 +301,8 @@ export class ProviderError extends Schema.TaggedError<ProviderError>()("Provider
 }) {
   override get message(): string {
     const where = this.model === undefined ? this.provider : `${this.provider} (${this.model})`
-    const extra = this.reason._tag === "RateLimited" && this.reason.retryAfter !== undefined
-      ? ` (retry after ${Duration.format(this.reason.retryAfter)})`
-      : this.reason._tag === "ServerError" || this.reason._tag === "UnexpectedStatus"
-      ? ` (HTTP ${this.reason.status})`
-      : this.reason._tag === "Timeout"
-      ? ` (${this.reason.phase})`
-      : ""
-    return `${where}: ${this.reason._tag}${extra}: ${this.reason.message}`
+    const detail = reasonDetail(this.reason)
+    return `${where}: ${this.reason._tag}${detail === undefined ? "" : ` (${detail})`}: ${this.reason.message}`
   }
   get isRetryable(): boolean { return this.reason.isRetryable }
   get failsOver(): boolean { return this.reason.failsOver }
@@ -341,9 +349,66 @@ export const Attempt = Schema.Struct({
 })
 export type Attempt = typeof Attempt.Type
 
+// A provider's message can be long (an HTML error page, a JSON dump) or span lines; the summary
+// keeps one line per attempt and the first `summaryMessageLimit` characters of each message. The
+// whole message stays on the attempt's `error`.
+const summaryMessageLimit = 200
+
+const oneLine = (text: string): string => {
+  const flat = text.replace(/\s+/g, " ").trim()
+  return flat.length > summaryMessageLimit ? `${flat.slice(0, summaryMessageLimit - 1)}…` : flat
+}
+
+// One attempt in the summary: its reason, what the reason adds (Retry-After, status, phase), the
+// provider's message (masked by the provider that made it) and, for a broken stream, its cause.
+const describeAttempt = (attempt: Attempt): string => {
+  const who = `${attempt.provider}${attempt.model === undefined ? "" : `/${attempt.model}`}`
+  const tag = attempt.reason ?? attempt.outcome
+  const error = attempt.error
+  const details: Array<string> = []
+  if (error?._tag === "CircuitOpen") {
+    details.push(error.retryAfter === undefined ? error.state : `${error.state}, retry in ${Duration.format(error.retryAfter)}`)
+  } else if (error !== undefined) {
+    const detail = reasonDetail(error.reason)
+    if (detail !== undefined) details.push(detail)
+    if (error.reason.message !== "") details.push(oneLine(error.reason.message))
+    if (error.reason._tag === "StreamInterrupted" && error.reason.cause !== undefined) {
+      details.push(`cause: ${oneLine(error.reason.cause)}`)
+    }
+  }
+  return `${who}: ${tag}${details.length === 0 ? "" : ` (${details.join("; ")})`}`
+}
+
+// The last attempt that reached a provider and failed, else the last skip's error.
+const decisiveOf = (attempts: ReadonlyArray<Attempt>): ProviderError | CircuitOpen | undefined => {
+  let skipped: ProviderError | CircuitOpen | undefined
+  for (let i = attempts.length - 1; i >= 0; i--) {
+    const attempt = attempts[i]!
+    if (attempt.outcome === "failure" && attempt.error !== undefined) return attempt.error
+    if (attempt.outcome === "skipped" && skipped === undefined) skipped = attempt.error
+  }
+  return skipped
+}
+
 /**
- * Every candidate failed or was skipped. `attempts` lists them in order; `lastError` is the one
- * the last attempt failed with (also in `attempts`).
+ * Every candidate failed or was skipped. `attempts` lists them in order, each failed one with the
+ * error it failed with; `deadlineExceeded` says the call's deadline ended it.
+ *
+ * **Details**
+ *
+ * - `message` names every attempt with its reason, what the reason adds and the provider's own
+ *   (masked) message: `all providers failed (2 attempts): a/gpt-4o: RateLimited (retry after 1m;
+ *   slow down); b/llama3: ServerError (HTTP 503; upstream unavailable)`. A skipped attempt says why
+ *   (`CircuitOpen (Open, retry in 42s)`, `Unsupported (tools are not supported)`); each message is
+ *   flattened to one line and cut at 200 characters (the whole one is on the attempt's `error`).
+ * - `decisive` is the error that decided the call: the last attempt that reached a provider and
+ *   failed; when every candidate was skipped, the last skip's (`CircuitOpen`, or a `ProviderError`
+ *   with `Unsupported`). Every failure before it failed over to the next candidate, so this is the
+ *   one the call ended on. An attempt the deadline cut short carries no
+ *   error: with `deadlineExceeded`, `decisive` is the last provider error before it (or undefined).
+ * - `cause` is `decisive` too, so `Cause.pretty`, `util.inspect` and error reporters show it.
+ * - Catch by reason through a router with `ProviderError.catchReason`, which looks at a direct
+ *   `ProviderError`'s reason and at an `AllProvidersFailed`'s decisive one.
  *
  * @category errors
  */
@@ -352,16 +417,19 @@ export class AllProvidersFailed extends Schema.TaggedError<AllProvidersFailed>()
   deadlineExceeded: Schema.optional(Schema.Boolean)
 }) {
   override get message(): string {
-    const list = this.attempts.map((attempt) => {
-      const who = `${attempt.provider}${attempt.model === undefined ? "" : `/${attempt.model}`}`
-      // a capability skip says why: the reason tag alone does not tell which field was refused
-      const why = attempt.reason === "Unsupported" && attempt.error?._tag === "ProviderError"
-        ? `Unsupported (${attempt.error.reason.message})`
-        : attempt.reason ?? attempt.outcome
-      return `${who}: ${why}`
-    }).join("; ")
+    const list = this.attempts.map(describeAttempt).join("; ")
     const head = this.deadlineExceeded === true ? "deadline exceeded" : "all providers failed"
     return `${head} (${this.attempts.length} attempt${this.attempts.length === 1 ? "" : "s"}): ${list}`
+  }
+
+  /** The error that decided the call (see the class's **Details**). */
+  get decisive(): ProviderError | CircuitOpen | undefined {
+    return decisiveOf(this.attempts)
+  }
+
+  /** The decisive error, as the standard `Error.cause`. */
+  override get cause(): unknown {
+    return this.decisive
   }
 }
 
@@ -408,3 +476,69 @@ export const classify = (error: ChatError): Classification =>
 
 /** The tag users match on: the reason's tag for a `ProviderError`, the error's own otherwise. @category utils */
 export const reasonTag = (error: ChatError): string => error._tag === "ProviderError" ? error.reason._tag : error._tag
+
+/**
+ * The error that decided a call: the error itself, or an `AllProvidersFailed`'s `decisive` one.
+ *
+ * @category utils
+ */
+export const decisive = (error: ChatError): ProviderError | CircuitOpen | undefined =>
+  error._tag === "AllProvidersFailed" ? error.decisive : error
+
+/** A `ProviderErrorReason` by its tag. @category models */
+export type ReasonOf<K extends ProviderErrorReason["_tag"]> = Extract<ProviderErrorReason, { readonly _tag: K }>
+
+const matchReason = <K extends ProviderErrorReason["_tag"]>(
+  error: unknown,
+  tag: K
+): { readonly reason: ReasonOf<K>; readonly error: ProviderError } | undefined => {
+  // by tag, not `instanceof`: an error from a second copy of this module (two installs) matches too
+  if (typeof error !== "object" || error === null || !("_tag" in error)) return undefined
+  const found = error._tag === "AllProvidersFailed" ? decisiveOf((error as AllProvidersFailed).attempts) : error
+  return found !== undefined && found._tag === "ProviderError" && (found as ProviderError).reason._tag === tag
+    ? { reason: (found as ProviderError).reason as ReasonOf<K>, error: found as ProviderError }
+    : undefined
+}
+
+/**
+ * Catches a failure by its reason, through a router too: a `ProviderError` with that reason, or an
+ * `AllProvidersFailed` whose decisive error (`AllProvidersFailed.decisive`) has it. Every other
+ * failure goes on as it was.
+ *
+ * **Details**
+ *
+ * `Effect.catchReason("ProviderError", "RateLimited", f)` sees only a `ProviderError` itself, and a
+ * router fails with `AllProvidersFailed` once it has tried every candidate: use this one when the
+ * effect may run on a router (`FlexiAI.layer` always does). The handler gets the reason and the
+ * `ProviderError` that holds it (provider, model, request id).
+ *
+ * **Example** (Waiting out a rate limit behind a router)
+ *
+ * ```ts
+ * chat("hi").pipe(
+ *   ProviderError.catchReason("RateLimited", (reason, error) =>
+ *     Effect.succeed(`${error.provider} is rate limited: retry in ${reason.retryAfter ?? "a while"}`))
+ * )
+ * ```
+ *
+ * @category combinators
+ */
+export const catchReason: {
+  <K extends ProviderErrorReason["_tag"], A2, E2, R2>(
+    tag: K,
+    f: (reason: ReasonOf<K>, error: ProviderError) => Effect.Effect<A2, E2, R2>
+  ): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | A2, E | E2, R | R2>
+  <A, E, R, K extends ProviderErrorReason["_tag"], A2, E2, R2>(
+    self: Effect.Effect<A, E, R>,
+    tag: K,
+    f: (reason: ReasonOf<K>, error: ProviderError) => Effect.Effect<A2, E2, R2>
+  ): Effect.Effect<A | A2, E | E2, R | R2>
+} = dual(3, <A, E, R, K extends ProviderErrorReason["_tag"], A2, E2, R2>(
+  self: Effect.Effect<A, E, R>,
+  tag: K,
+  f: (reason: ReasonOf<K>, error: ProviderError) => Effect.Effect<A2, E2, R2>
+): Effect.Effect<A | A2, E | E2, R | R2> =>
+  Effect.catch(self, (error): Effect.Effect<A2, E | E2, R2> => {
+    const matched = matchReason(error, tag)
+    return matched === undefined ? Effect.fail(error) : f(matched.reason, matched.error)
+  }))

@@ -35,7 +35,7 @@ import * as RouterPolicy from "./RouterPolicy.ts"
 import { makeAttempts } from "./internal/router/Attempt.ts"
 import { makeChat } from "./internal/router/ChatFailover.ts"
 import { makeStream } from "./internal/router/StreamFailover.ts"
-import { percentile, type Slot, sortSlots } from "./internal/router/Slot.ts"
+import { percentile, routesOf, type Slot, sortSlots } from "./internal/router/Slot.ts"
 
 // ---------------------------------------------------------------------------
 // options
@@ -53,6 +53,16 @@ export interface ProviderEntry<E = never, R = never> {
   readonly priority?: number | undefined
   readonly enabled?: boolean | undefined
   readonly policy?: RouterPolicy.Policy | undefined
+  /**
+   * The models this provider serves, for model routing: a name a request may give (an alias such
+   * as `"fast"`) → the model id this provider is sent. A provider that declares `models` (even
+   * `{}`) serves only those names, the ids they map to and its default model; a request naming
+   * another model skips it without a call, and one no candidate serves fails with `NotFound`
+   * before any request is sent. `"*": "*"` also accepts any other model as it is named. Leave it
+   * out and the provider is sent every request's model as it is (the router's behaviour when no
+   * provider declares models). `FlexiAI.layer` declares every provider's, from config.
+   */
+  readonly models?: Readonly<Record<string, string>> | undefined
 }
 
 /** @category models */
@@ -155,6 +165,7 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       return yield* Effect.die(new Error(`Router: two providers are named "${provider.name}" (entry ${index})`))
     }
     const policy = RouterPolicy.resolve(entry.policy, routerPolicy)
+    const routing = entry.models === undefined ? undefined : routesOf(entry.models, provider.defaultModel)
     built.push({
       name: provider.name,
       provider,
@@ -162,6 +173,8 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       policy,
       schedule: RetryPolicy.make(policy),
       models: new Set(),
+      routes: routing?.routes,
+      anyModel: routing?.anyModel ?? false,
       knownOpen: new Map(),
       limited: Capabilities.isLimited(provider.capabilities),
       enabled: entry.enabled ?? true,

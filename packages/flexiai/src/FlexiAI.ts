@@ -8,8 +8,8 @@
  * `layer(config)` (a config object or an already `ResolvedConfig`) and `layerConfig(options)`
  * (file + environment + overrides) assemble everything a config describes: one provider layer
  * per entry (by kind), the circuit breaker, the failover router with the config's policy and
- * priorities, the logger of `config.logging`, and the kit's HTTP client over undici
- * (`UndiciHttpClient`). They provide
+ * priorities, FlexiAI's logging (`config.logging`, for FlexiAI's own lines), and the kit's HTTP
+ * client over undici (`UndiciHttpClient`). They provide
  * `ChatProvider` (the router) and `FlexiAI` (control: status, order, circuits, health, models,
  * stats). `make(config)` wraps the same layer in a `ManagedRuntime` for code not written in
  * Effect (see `Client`).
@@ -25,6 +25,10 @@
  * - Per-provider `retry` becomes the router's per-provider `policy.retry`.
  * - Health probes and model listings call the providers directly, not through the router: a probe
  *   must not trip or close a circuit, nor count as a request in `status`.
+ * - `logging.level` and `format` apply to FlexiAI's own lines only (attempts, summaries, wire
+ *   bodies, config warnings): FlexiAI's effects run with that minimum level, and its format takes
+ *   the place of Effect's default console logger for them. The app's loggers and minimum level are
+ *   left as they were, and FlexiAI's lines go to the app's loggers (`internal/logScope.ts`).
  * - Request/response summaries are logged at Debug inside the router's call scope, so they carry
  *   the same `callId` as the attempt lines; they hold counts, model names and usage, never
  *   message content, headers or keys. They are only wired in when `logging.level` enables Debug,
@@ -45,6 +49,7 @@ import * as ProviderLayers from "./ProviderLayers.ts"
 import { makeBreaker } from "./internal/breaker.ts"
 import { type Built, makeControl } from "./internal/control.ts"
 import { debugLevels, withDebugLines } from "./internal/debugLines.ts"
+import * as LogScope from "./internal/logScope.ts"
 import * as Providers from "./Providers.ts"
 
 // ---------------------------------------------------------------------------
@@ -123,10 +128,11 @@ export interface Stats extends Router.Stats {
   }>
 }
 
-/** One provider's probe. @category models */
+/** One provider's health: its probe, its circuits and its recent chats. @category models */
 export interface ProviderHealth {
   readonly name: string
   readonly kind: string
+  /** Its probe answered, none of its circuits is open or half-open, and its recent chats did not all fail. */
   readonly ok: boolean
   /** What was asked: the model list where the provider has one, else a one-token chat. */
   readonly probe: "listModels" | "chat"
@@ -136,7 +142,7 @@ export interface ProviderHealth {
 
 /** @category models */
 export interface HealthReport {
-  /** `ok`: every provider answered; `degraded`: some did; `down`: none did. */
+  /** `ok`: every provider is `ok`; `degraded`: some are; `down`: none is. */
   readonly status: "ok" | "degraded" | "down"
   /** Clock millis of the probes (a cached report keeps the time it was made). */
   readonly checkedAt: number
@@ -215,7 +221,9 @@ const build = (loaded: FlexiConfig.ResolvedConfig, label: Label, options: Option
       providers: built.map(({ config: entry, provider: service }) => ({
         layer: Layer.succeed(ChatProvider.ChatProvider, debug ? withDebugLines(service) : service),
         priority: entry.priority,
-        policy: { retry: entry.retry }
+        policy: { retry: entry.retry },
+        // every configured provider routes models: a request's model goes only to those that serve it
+        models: entry.models ?? {}
       })),
       policy: config.policy
     }).pipe(Effect.provideService(CircuitBreaker.CircuitBreaker, breaker))
@@ -224,13 +232,50 @@ const build = (loaded: FlexiConfig.ResolvedConfig, label: Label, options: Option
     return Context.make(ChatProvider.ChatProvider, provider).pipe(Context.add(FlexiAI, flexi))
   })
 
+// FlexiAI's own effects run in its log scope (`internal/logScope.ts`): the config's level and
+// format for FlexiAI's lines, the app's loggers and level untouched for everything else.
+const inLogScope = (
+  context: Context.Context<ChatProvider.ChatProvider | FlexiAI>,
+  scope: LogScope.LogScope
+): Context.Context<ChatProvider.ChatProvider | FlexiAI> => {
+  const provider = Context.get(context, ChatProvider.ChatProvider)
+  const flexi = Context.get(context, FlexiAI)
+  const { listModels } = provider
+  return Context.make(
+    ChatProvider.ChatProvider,
+    ChatProvider.ChatProvider.of({
+      ...provider,
+      chat: (request) => scope.effect(provider.chat(request)),
+      stream: (request) => scope.stream(provider.stream(request)),
+      ...(listModels === undefined ? {} : { listModels: scope.effect(listModels) })
+    })
+  ).pipe(Context.add(FlexiAI, FlexiAI.of({
+    ...flexi,
+    status: scope.effect(flexi.status),
+    stats: scope.effect(flexi.stats),
+    order: scope.effect(flexi.order),
+    setPrimary: (name) => scope.effect(flexi.setPrimary(name)),
+    reorder: (names) => scope.effect(flexi.reorder(names)),
+    disable: (name) => scope.effect(flexi.disable(name)),
+    enable: (name) => scope.effect(flexi.enable(name)),
+    resetCircuits: (provider) => scope.effect(flexi.resetCircuits(provider)),
+    health: scope.effect(flexi.health),
+    listModels: scope.effect(flexi.listModels)
+  })))
+}
+
 const fromResolved = (
   config: FlexiConfig.ResolvedConfig,
   label: Label,
-  options: Options
-): Layer.Layer<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError, HttpClient.HttpClient> =>
-  // provideMerge: the config's logger applies while building and to the program the layer is provided to
-  Layer.effectContext(build(config, label, options)).pipe(Layer.provideMerge(FlexiConfig.layerLogger(config.logging)))
+  options: Options,
+  held: ReadonlyArray<LogScope.Held> = []
+): Layer.Layer<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError, HttpClient.HttpClient> => {
+  const scope = LogScope.make(config.logging)
+  // building runs in the scope too: its warnings (and loading's, held until the level was known)
+  // are FlexiAI's, and fibers it forks keep the scope
+  const built = Effect.andThen(LogScope.replay(held), build(config, label, options))
+  return Layer.effectContext(Effect.map(scope.effect(built), (context) => inLogScope(context, scope)))
+}
 
 /** Whether a config value is already resolved (`FlexiConfig.ResolvedConfig`). @category guards */
 export const isResolved = <C extends object>(config: C | FlexiConfig.ResolvedConfig): config is FlexiConfig.ResolvedConfig =>
@@ -289,8 +334,8 @@ export const layerConfig = (
 ): Layer.Layer<ChatProvider.ChatProvider | FlexiAI, FlexiConfigError> =>
   Layer.unwrap(
     Effect.map(
-      FlexiConfig.load({ file: options.file, overrides: options.overrides, providers: Providers.withExtra(options.providers) }),
-      (resolved) => fromResolved(resolved, nameLabel, options)
+      LogScope.holdingLines(FlexiConfig.load({ file: options.file, overrides: options.overrides, providers: Providers.withExtra(options.providers) })),
+      ([resolved, held]) => fromResolved(resolved, nameLabel, options, held)
     )
   ).pipe(Layer.provide(Layer.merge(NodeServices.layer, options.httpClient ?? UndiciHttpClient.layer)))
 

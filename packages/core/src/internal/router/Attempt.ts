@@ -16,6 +16,7 @@ import {
   type Attempt,
   type ChatError,
   CircuitOpen,
+  NotFound,
   ProviderError,
   reasonTag,
   Unsupported,
@@ -31,6 +32,7 @@ import {
   failsOver,
   modelOf,
   recordLatency,
+  requestFor,
   type Slot,
   skippedSentinel,
   type Tried
@@ -51,6 +53,24 @@ export interface Totals {
 }
 
 const success: CircuitBreaker.Outcome = { _tag: "Success" }
+
+/**
+ * The error for a request naming a model no candidate serves (model routing): `NotFound`, before
+ * any request is sent, naming the models the candidates do serve.
+ */
+const unservedModel = (slots: ReadonlyArray<Slot>, request: ChatRequest): ProviderError => {
+  const names = new Set<string>()
+  for (const slot of slots) for (const name of slot.routes?.keys() ?? []) names.add(name)
+  return new ProviderError({
+    provider: "(router)",
+    ...(request.model === undefined ? {} : { model: request.model }),
+    reason: new NotFound({
+      message: `no provider serves model "${request.model}" (served: ${[...names].sort().join(", ")}); ` +
+        "name one of those, or map it in a provider's models",
+      ...(request.model === undefined ? {} : { model: request.model })
+    })
+  })
+}
 
 export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], totals: Totals) => {
 
@@ -380,13 +400,19 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
   const failover = <A>(
     slots: ReadonlyArray<Slot>,
     request: ChatRequest,
-    run: (slot: Slot) => Effect.Effect<A, ChatError>,
+    run: (slot: Slot, request: ChatRequest) => Effect.Effect<A, ChatError>,
     attempts: Array<Attempt>,
     onOpened: OnOpened<A> | undefined,
     deadlineAt: number
   ): Effect.Effect<Result.Result<{ readonly slot: Slot; readonly tried: Tried<A> }, ChatError>, AllProvidersFailed> => {
     if (slots.length === 0) return Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
-    const allFailed = () => Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
+    // model routing: whether some candidate serves the request's model (see `requestFor`)
+    let served = false
+    const allFailed = () =>
+      served
+        ? Effect.fail(new AllProvidersFailed({ attempts: [...attempts] }))
+        : Effect.succeed(Result.fail(unservedModel(slots, request)))
+    const runRequest = (slot: Slot) => run(slot, request)
     const deadlineExceeded = () =>
       Effect.succeed(Result.fail(new AllProvidersFailed({ attempts: [...attempts], deadlineExceeded: true })))
     // each candidate is a lazy effect: its attempt starts only if the ones before it failed over
@@ -396,11 +422,16 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
         if (now >= deadlineAt) return deadlineExceeded()
         const slot = slots[index]!
         const next = index + 1 < slots.length ? () => from(index + 1) : allFailed
-        const model = modelOf(slot, request)
+        const target = requestFor(slot, request)
+        // a provider that does not serve the model is not a candidate: no attempt, no call
+        if (target === undefined) return next()
+        served = true
+        const model = modelOf(slot, target)
         // one boolean for a provider that takes every request; the check itself only for the rest
-        const refused = slot.limited ? Capabilities.refusal(slot.provider.capabilities, request) : undefined
+        const refused = slot.limited ? Capabilities.refusal(slot.provider.capabilities, target) : undefined
         if (refused !== undefined) return Effect.catch(refuse(slot, model, attempts, refused), next)
-        return Effect.matchEffect(attempt(slot, model, run, attempts, onOpened, deadlineAt, now), {
+        const runTarget = target === request ? runRequest : (candidate: Slot) => run(candidate, target)
+        return Effect.matchEffect(attempt(slot, model, runTarget, attempts, onOpened, deadlineAt, now), {
           onSuccess: (tried) => Effect.succeed(Result.succeed({ slot, tried })),
           onFailure: (error) =>
             error === skippedSentinel

@@ -31,8 +31,9 @@ export const makeChat = ({ attempts: { countOutcome, failover, within }, order, 
       const attempts: Array<Attempt> = []
       totals.requests++
       const deadlineAt = started + Duration.toMillis(routerPolicy.deadline)
-      const run = (slot: Slot) =>
-        within(slot.provider.chat(request), slot.policy.attemptTimeout, deadlineAt, () => attemptTimedOut(slot, request))
+      // `target` is the request as this slot is sent it (its model mapped by the slot's routes)
+      const run = (slot: Slot, target: ChatRequest) =>
+        within(slot.provider.chat(target), slot.policy.attemptTimeout, deadlineAt, () => attemptTimedOut(slot, target))
       // the order as it is when the call starts (a read of the Ref, without a step of its own)
       return Effect.matchEffect(failover(Ref.getUnsafe(order), request, run, attempts, undefined, deadlineAt), {
         onFailure: (error) => {

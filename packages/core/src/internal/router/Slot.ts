@@ -56,6 +56,13 @@ export interface Slot {
   readonly schedule: Schedule.Schedule<Duration.Duration, ChatError>
   readonly models: Set<string>
   /**
+   * The models this provider serves (model routing): a name a request may give → the id sent to
+   * it, its own ids and default model included; `undefined` serves any model as it is named.
+   */
+  readonly routes: ReadonlyMap<string, string> | undefined
+  /** Its routes include `"*"`: a model no route names is sent as it is. */
+  readonly anyModel: boolean
+  /**
    * Circuits the breaker last answered "open until" for, with its change count then: while
    * neither the time nor the count has moved, the circuit is skipped without an admission.
    */
@@ -94,6 +101,36 @@ export const percentile = (samples: ReadonlyArray<number>, p: number): number | 
 }
 
 export const modelOf = (slot: Slot, request: ChatRequest): string => request.model ?? slot.provider.defaultModel
+
+/**
+ * The request as `slot` is sent it: its model mapped through the slot's routes, or `undefined`
+ * when the slot does not serve the model the request names (it is then not a candidate).
+ */
+export const requestFor = (slot: Slot, request: ChatRequest): ChatRequest | undefined => {
+  const routes = slot.routes
+  if (routes === undefined || request.model === undefined) return request
+  const mapped = routes.get(request.model)
+  if (mapped === undefined) return slot.anyModel ? request : undefined
+  return mapped === request.model ? request : { ...request, model: mapped }
+}
+
+/** The routes of a provider that declares `models` (alias → id), its ids and default model added. */
+export const routesOf = (
+  models: Readonly<Record<string, string>>,
+  defaultModel: string
+): { readonly routes: ReadonlyMap<string, string>; readonly anyModel: boolean } => {
+  const routes = new Map<string, string>([[defaultModel, defaultModel]])
+  let anyModel = false
+  for (const [name, id] of Object.entries(models)) {
+    if (name === "*") {
+      anyModel = true
+      continue
+    }
+    routes.set(name, id)
+    if (!routes.has(id)) routes.set(id, id)
+  }
+  return { routes, anyModel }
+}
 
 export const failsOver = (error: ChatError, policy: RouterPolicy.Resolved): boolean => {
   if (error._tag !== "ProviderError") return true

@@ -219,7 +219,7 @@ export const makeStream = (
           ? remaining.filter((slot) => slot.provider.capabilities.assistantPrefill)
           : remaining
         return Effect.flatMap(
-          failover(candidates, target, (slot) => open(slot, target, deadlineAt, outerScope), attempts, take, deadlineAt),
+          failover(candidates, target, (slot, sent) => open(slot, sent, deadlineAt, outerScope), attempts, take, deadlineAt),
           (outcome) => {
             if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
             const { slot, tried } = outcome.success
