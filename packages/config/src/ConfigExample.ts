@@ -111,7 +111,12 @@ const standardVariable = (descriptor: ProviderKind.Any, field: string): string |
   descriptor.environment?.fields.find((entry) => entry.field === field)?.variables[0]
 
 /** What an entry of this kind holds in `field` when the descriptor gives no example. */
-const placeholder = (descriptor: ProviderKind.Any, field: string, secret: boolean): string => {
+const placeholder = (descriptor: ProviderKind.Any, field: string, secret: boolean, node: Node | undefined): unknown => {
+  // a value of the field's own type, so an uncommented line still decodes: its default, else a neutral one
+  if (node?.default !== undefined) return node.default
+  if (node?.type === "boolean") return false
+  if (node?.type === "integer" || node?.type === "number") return 0
+  if (node?.enum !== undefined && node.enum.length > 0) return node.enum[0]
   if (!secret) return `<${field}>`
   const variable = standardVariable(descriptor, field) ??
     `${Environment.constantCase(descriptor.kind.replace(/[^A-Za-z0-9]+/gu, "_"))}_${Environment.constantCase(field)}`
@@ -125,7 +130,7 @@ const entry = (descriptor: ProviderKind.Any, secretFields: ReadonlySet<string>):
   const own = Object.keys(descriptor.options.fields).filter((field) => !required.includes(field))
   const valueOf = (field: string) => {
     if (field === "model") return scalar(example[field] ?? descriptor.environment?.detection?.model ?? "<model>")
-    return scalar(example[field] ?? placeholder(descriptor, field, secretFields.has(field)))
+    return scalar(example[field] ?? placeholder(descriptor, field, secretFields.has(field), node.properties?.[field]))
   }
   const variables = (descriptor.environment?.fields ?? []).map((entry) => `${entry.variables.join(" or ")} (${entry.field})`)
   const detection = descriptor.environment?.detection

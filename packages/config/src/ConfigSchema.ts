@@ -19,6 +19,7 @@ import * as CoreCapabilities from "@flexiai/core/Capabilities"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as OptionSchema from "@flexiai/core/OptionSchema"
 import * as RouterPolicy from "@flexiai/core/RouterPolicy"
+import { BaseUrl, isBaseUrl } from "@flexiai/provider/BaseUrl"
 import * as ProviderKind from "@flexiai/provider/ProviderKind"
 import { Schema, Struct } from "effect"
 import { defaultPreset } from "./Presets.ts"
@@ -125,7 +126,7 @@ export const common = {
       "provider is sent. The provider serves these names, the ids they map to and its model; a request naming " +
       "another model skips it, one no provider serves is an error. \"*\": \"*\" also accepts any other id as it is."
   })),
-  baseUrl: optional(NonEmpty.annotate({ description: "The API's base URL. Default: the provider's own." })),
+  baseUrl: optional(NonEmpty.annotate({ description: "The API's base URL. Default: the provider's own." }).check(isBaseUrl)),
   apiKey: optional(Secret),
   timeouts: optional(Timeouts.annotate({
     description: "This provider's HTTP limits (the router's attemptTimeout, firstTokenTimeout, idleTimeout and deadline bound every call anyway)."
@@ -165,7 +166,7 @@ export const providerEntry = (descriptor: ProviderKind.Any) => {
     kind: Schema.Literal(descriptor.kind),
     ...common,
     ...(descriptor.requiresApiKey ? { apiKey: Secret } : {}),
-    ...(descriptor.requiresBaseUrl === true ? { baseUrl: NonEmpty } : {}),
+    ...(descriptor.requiresBaseUrl === true ? { baseUrl: BaseUrl } : {}),
     ...descriptor.options.fields
   }).annotate({ description: descriptor.description })
   const check = descriptor.check

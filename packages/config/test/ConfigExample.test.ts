@@ -2,7 +2,9 @@
 // an entry whose required fields are filled (a descriptor's example, else a placeholder; secrets as
 // env: references to the kind's standard variable), and every field it shows is one the schema has.
 import { assert, describe, it } from "@effect/vitest"
+import * as ProviderKind from "@flexiai/provider/ProviderKind"
 import { Ajv2020 } from "ajv/dist/2020.js"
+import { Schema } from "effect"
 import * as Yaml from "yaml"
 import * as ConfigExample from "../src/ConfigExample.ts"
 import { jsonSchema } from "./helpers.ts"
@@ -34,5 +36,23 @@ describe("ConfigExample", () => {
     assert.include(text, "  # maxRetryAfter: 5 seconds")
     assert.include(text, "#   failureThreshold: 5")
     assert.include(text, "#   maxOpenDuration: 25 seconds")
+  })
+})
+
+describe("ConfigExample placeholders", () => {
+  it("an optional option without an example is shown with a value of its own type, so uncommenting it still decodes", () => {
+    const flags = ProviderKind.make({
+      ...ollama,
+      kind: "flags",
+      options: Schema.Struct({
+        strict: Schema.optionalKey(Schema.Boolean),
+        retries: Schema.optionalKey(Schema.Int),
+        mode: Schema.optionalKey(Schema.Literals(["a", "b"]))
+      })
+    })
+    const text = ConfigExample.yaml({ providers: [flags], schemaPath: "s.json" })
+    assert.include(text, "    # strict: false")
+    assert.include(text, "    # retries: 0")
+    assert.include(text, "    # mode: a")
   })
 })

@@ -6,9 +6,14 @@
  * choice naming a tool that does not exist fails at once with `InvalidRequest`, instead of failing
  * over across every provider and surfacing as a confusing `AllProvidersFailed`.
  *
+ * What users get wrong: a field this schema does not know is an error listing it (`topK`, a typo,
+ * a provider's own parameter), not something silently dropped: provider-specific fields go in
+ * `providerOptions`. The error reads as sentences (`messages is empty: give at least one message`),
+ * one per problem, each naming its path.
+ *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import { Effect, Schema, type SchemaAST, type SchemaIssue } from "effect"
 import { plain } from "./internal/plainRequest.ts"
 import { InvalidRequest, ProviderError } from "./ProviderError.ts"
 import * as ReasoningBlock from "./Reasoning.ts"
@@ -109,10 +114,23 @@ export type ResponseFormat = typeof ResponseFormat.Type
 // messages
 // ---------------------------------------------------------------------------
 
+/** Instructions: a string, or text parts (joined with a line break where a provider takes only a string). */
+const InstructionContent = Schema.Union([Schema.String, Schema.NonEmptyArray(TextPart)])
+
 /** @category schemas */
 export const SystemMessage = Schema.Struct({
   role: Schema.Literal("system"),
-  content: Schema.String
+  content: InstructionContent
+})
+/**
+ * OpenAI's name for instructions to reasoning models. Sent as `developer` where the API has the
+ * role (OpenAI, OpenRouter), as `system` elsewhere.
+ *
+ * @category schemas
+ */
+export const DeveloperMessage = Schema.Struct({
+  role: Schema.Literal("developer"),
+  content: InstructionContent
 })
 /** @category schemas */
 export const UserMessage = Schema.Struct({
@@ -142,9 +160,10 @@ export const ToolMessage = Schema.Struct({
 })
 
 /** @category schemas */
-export const Message = Schema.Union([SystemMessage, UserMessage, AssistantMessage, ToolMessage])
+export const Message = Schema.Union([SystemMessage, DeveloperMessage, UserMessage, AssistantMessage, ToolMessage])
 export type Message = typeof Message.Type
 export type SystemMessage = typeof SystemMessage.Type
+export type DeveloperMessage = typeof DeveloperMessage.Type
 export type UserMessage = typeof UserMessage.Type
 export type AssistantMessage = typeof AssistantMessage.Type
 export type ToolMessage = typeof ToolMessage.Type
@@ -226,7 +245,15 @@ export type ChatRequest = typeof ChatRequest.Type
 /** What the accessors accept: a prompt, a list of messages, or a whole request. @category models */
 export type ChatInput = string | ReadonlyArray<Message> | ChatRequest
 
-const decodeRequest = Schema.decodeUnknownEffect(ChatRequest, { errors: "all" })
+/**
+ * How `decode` runs the Schema: every problem reported, and a field the schema does not know is an
+ * error (as an unknown config key is), never dropped.
+ *
+ * @category constants
+ */
+export const parseOptions = { errors: "all", onExcessProperty: "error" } as const
+
+const decodeRequest = Schema.decodeUnknownEffect(ChatRequest, parseOptions)
 
 /**
  * Turns a prompt, a message list or a request into a validated `ChatRequest`.
@@ -252,13 +279,173 @@ export const decode = (input: ChatInput | unknown): Effect.Effect<ChatRequest, P
 
 const decodeWithSchema = (input: unknown): Effect.Effect<ChatRequest, ProviderError> =>
   decodeRequest(input).pipe(
-    Effect.mapError((error) =>
-      new ProviderError({
+    Effect.mapError((error) => {
+      const found = problems(error.issue, input)
+      const first = found.find((problem) => problem.path !== "")?.path
+      return new ProviderError({
         provider: "flexiai",
-        reason: new InvalidRequest({ message: `invalid chat request: ${error.message}` })
+        reason: new InvalidRequest({
+          message: `invalid chat request: ${found.map((problem) => problem.message).join("; ")}`,
+          ...(first === undefined ? {} : { param: first })
+        })
       })
-    )
+    })
   )
+
+// ---------------------------------------------------------------------------
+// problems as sentences
+// ---------------------------------------------------------------------------
+
+/** One thing wrong with a request: where (`messages[0].content`, or "" for the whole), and a sentence. @category models */
+export interface Problem {
+  readonly path: string
+  readonly message: string
+}
+
+const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
+  let out = ""
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`
+    else out += out === "" ? String(segment) : `.${String(segment)}`
+  }
+  return out
+}
+
+const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
+  let current = input
+  for (const segment of path) {
+    if (typeof current !== "object" || current === null) return undefined
+    current = (current as Record<PropertyKey, unknown>)[segment]
+  }
+  return current
+}
+
+const roles = "\"system\", \"developer\", \"user\", \"assistant\" or \"tool\""
+
+// what a value of a type is called in a sentence
+const describe = (ast: SchemaAST.AST): string => {
+  switch (ast._tag) {
+    case "String":
+      return "a string"
+    case "Number":
+      return "a number"
+    case "Boolean":
+      return "true or false"
+    case "Arrays":
+      return "a list"
+    case "Objects":
+      return "an object"
+    case "Literal":
+      return JSON.stringify(ast.literal)
+    case "Null":
+      return "null"
+    case "Union":
+      return ast.types.map(describe).join(" or ")
+    default:
+      return "a valid value"
+  }
+}
+
+/** Why a value matched no member of a union, where the union is one of the request's own. */
+const noMember = (ast: SchemaAST.Union, path: ReadonlyArray<PropertyKey>, input: unknown): string => {
+  const where = formatPath(path)
+  const value = valueAt(input, path)
+  const record = typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
+  if (ast === Message.ast) {
+    if (record === undefined) return `${where} must be a message: an object with a role and content`
+    return record.role === undefined
+      ? `${where} has no role: use ${roles}`
+      : `${where}.role ${JSON.stringify(record.role)} is not a role: use ${roles}`
+  }
+  if (ast === ContentPart.ast) {
+    if (record === undefined) return `${where} must be a content part: { type: "text", text } or { type: "image", source }`
+    return `${where}.type ${JSON.stringify(record.type)} is not a content part type: use "text" or "image"`
+  }
+  return `${where} must be ${describe(ast)}`
+}
+
+/**
+ * The problems of a failed request decode, as sentences without Schema notation: a missing or
+ * empty `messages`, an unknown role, a field the schema does not know, a value out of range.
+ * Unknown fields are listed together in one sentence.
+ *
+ * @category utils
+ */
+export const problems = (issue: SchemaIssue.Issue, input: unknown): ReadonlyArray<Problem> => {
+  const found: Array<Problem> = []
+  const unknown: Array<string> = []
+  const walk = (node: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>, expected: string | undefined): void => {
+    const where = formatPath(path)
+    switch (node._tag) {
+      case "Pointer":
+        return walk(node.issue, [...path, ...node.path], expected)
+      case "Composite":
+        for (const child of node.issues) walk(child, path, expected)
+        return
+      case "Encoding":
+        return walk(node.issue, path, expected)
+      case "Filter": {
+        const message = node.issue._tag === "InvalidValue" ? node.issue.annotations?.message : undefined
+        if (typeof message === "string") {
+          found.push({ path: where, message: where === "" ? message : `${where}: ${message}` })
+          return
+        }
+        const annotation = node.filter.annotations?.expected
+        return walk(node.issue, path, typeof annotation === "string" ? annotation : expected)
+      }
+      case "AnyOf":
+        if (node.issues.length === 0) {
+          found.push({ path: where, message: noMember(node.ast, path, input) })
+          return
+        }
+        for (const child of node.issues) walk(child, path, expected)
+        return
+      case "UnexpectedKey":
+        unknown.push(where)
+        return
+      case "MissingKey": {
+        const last = path.at(-1)
+        if (typeof last === "number") {
+          // a non-empty list that came empty reports its first element missing
+          const list = formatPath(path.slice(0, -1))
+          const what = list === "messages" ? "message" : list.endsWith("content") ? "content part (or a string)" : "element"
+          found.push({ path: list, message: `${list} is empty: give at least one ${what}` })
+        } else {
+          found.push({
+            path: where,
+            message: where === "messages" ? "messages is missing: give at least one message" : `${where} is missing`
+          })
+        }
+        return
+      }
+      case "InvalidType":
+        found.push({ path: where, message: `${where === "" ? "the request" : where} must be ${expected ?? describe(node.ast)}` })
+        return
+      default: {
+        const message = "annotations" in node ? node.annotations?.message : undefined
+        const subject = where === "" ? "the request" : where
+        found.push({
+          path: where,
+          message: typeof message === "string"
+            ? `${subject}: ${message}`
+            : expected === undefined
+            ? `${subject} is not valid`
+            : `${subject} must be ${expected}`
+        })
+      }
+    }
+  }
+  walk(issue, [], undefined)
+  if (unknown.length > 0) {
+    found.unshift({
+      path: unknown[0]!,
+      message: `unknown ${unknown.length === 1 ? "field" : "fields"} ${
+        unknown.join(", ")
+      } (check the spelling; a provider's own parameters go in providerOptions)`
+    })
+  }
+  return found
+}
 
 /** The text of a message's content, with image parts left out. @category utils */
 export const textOf = (message: Message): string => {

@@ -110,6 +110,55 @@ describe("ChatRequest.decode", () => {
       for (const field of ["temperature", "topP", "seed"]) assert.include(message, field)
     }))
 
+  it.effect("rejects fields it does not know, listing every one with its path, on the request and in messages", () =>
+    Effect.gen(function*() {
+      const message = yield* rejection({ messages: [{ ...user, cache: true }], topK: 3, temprature: 0.2 })
+      assert.include(message, "unknown fields")
+      for (const path of ["topK", "temprature", "messages[0].cache"]) assert.include(message, path)
+      assert.include(message, "providerOptions")
+      const error = yield* Effect.flip(ChatRequest.decode({ messages: [user], topK: 3 }))
+      assert.strictEqual(error.reason._tag === "InvalidRequest" ? error.reason.param : undefined, "topK")
+    }))
+
+  it.effect("says what is wrong with common mistakes in sentences, without Schema notation", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [{ messages: [] }, "invalid chat request: messages is empty: give at least one message"],
+        [{}, "invalid chat request: messages is missing: give at least one message"],
+        [{ messages: [{ role: "wizard", content: "x" }] }, `messages[0].role "wizard" is not a role: use "system", "developer", "user", "assistant" or "tool"`],
+        [{ messages: ["hi"] }, "messages[0] must be a message: an object with a role and content"],
+        [{ messages: [{ role: "user" }] }, "messages[0].content is missing"],
+        [{ messages: [{ role: "user", content: [] }] }, "messages[0].content is empty"],
+        [{ messages: [{ role: "user", content: [{ type: "video" }] }] }, `messages[0].content[0].type "video" is not a content part type`],
+        [{ messages: [user], temperature: 3 }, "temperature must be a value between 0 and 2"],
+        [{ messages: [user], maxTokens: 1.5 }, "maxTokens must be an integer"]
+      ]
+      for (const [input, expected] of cases) {
+        const message = yield* rejection(input)
+        assert.include(message, expected, JSON.stringify(input))
+        for (const notation of ["Missing key", "Expected", "[\"", "readonly"]) assert.notInclude(message, notation, message)
+      }
+    }))
+
+  it.effect("accepts developer messages and system or developer content as text parts", () =>
+    Effect.gen(function*() {
+      const input = {
+        messages: [
+          { role: "developer", content: "answer in French" },
+          { role: "system", content: [{ type: "text", text: "be brief" }, { type: "text", text: "no lists" }] },
+          { role: "developer", content: [{ type: "text", text: "cite sources" }] },
+          user
+        ]
+      }
+      assert.deepStrictEqual<unknown>(yield* ChatRequest.decode(input), input)
+      assert.strictEqual(ChatRequest.textOf(input.messages[1] as ChatRequest.Message), "be briefno lists")
+      // images are not instructions
+      assert.include(
+        yield* rejection({ messages: [{ role: "system", content: [{ type: "image", source: { type: "url", url: "https://x/y.png" } }] }, user] }),
+        "messages[0].content"
+      )
+    }))
+
   it("textOf joins text parts and drops images", () => {
     assert.strictEqual(
       ChatRequest.textOf({

@@ -17,12 +17,13 @@ import type * as ChatRequest from "@flexiai/core/ChatRequest"
 import type * as StreamPart from "@flexiai/core/StreamPart"
 import type { Capabilities } from "@flexiai/core/ChatProvider"
 import { MalformedResponse } from "@flexiai/core/ProviderError"
-import { fromWire, type Quirks, resolveQuirks, toWire } from "./OpenAiCodec.ts"
+import { expectsUsage, fromWire, type Quirks, resolveQuirks, toWire } from "./OpenAiCodec.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
 import * as StreamDecoder from "@flexiai/provider/StreamDecoder"
 import * as OpenAiStream from "./OpenAiStream.ts"
 
 export {
+  expectsUsage,
   finishReason,
   fromWire,
   openAiQuirks,
@@ -30,6 +31,7 @@ export {
   type ResolvedQuirks,
   resolveQuirks,
   toWire,
+  qualifiesForStrict,
   usage,
   type WireResult
 } from "./OpenAiCodec.ts"
@@ -78,6 +80,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const name = options.name ?? client.name
   const defaultModel = options.defaultModel ?? client.defaultModel ?? "gpt-4o-mini"
   const quirks = resolveQuirks(options.quirks)
+  const expectUsage = expectsUsage(quirks)
   const onMalformedEvent = options.onMalformedEvent
   const capabilities: Capabilities = { ...defaultCapabilities, ...options.capabilities }
 
@@ -90,6 +93,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const prepare = (request: ChatRequest.ChatRequest, stream: boolean) => {
     const model = request.model ?? defaultModel
     const wire = toWire(request, model, { quirks, providerName: name, stream })
+    if (wire.unsupported !== undefined) return Effect.fail(ProviderError.make(name, wire.unsupported, { model }))
     const prepared = { model, body: wire.body }
     return wire.dropped.length === 0
       ? Effect.succeed(prepared)
@@ -107,11 +111,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const answer = Effect.clockWith((clock) => {
       const started = clock.currentTimeMillisUnsafe()
       return Effect.flatMap(prepare(request, false), ({ body, model }) =>
-        Effect.flatMap(client.createChatCompletion(body), ({ completion, requestId }) => {
+        Effect.flatMap(client.createChatCompletion(body), (sent) => {
           const latencyMillis = clock.currentTimeMillisUnsafe() - started
-          const response = fromWire(completion, { provider: name, model, latencyMillis })
+          const response = fromWire(sent.completion, { provider: name, model, latencyMillis })
           return response instanceof MalformedResponse
-            ? Effect.fail(ProviderError.make(name, response, { model, requestId }))
+            ? Effect.fail(ProviderError.make(name, response, { model, requestId: sent.requestId }))
             : Effect.succeed(response)
         }))
     })
@@ -136,7 +140,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
                 return accepted.requestId
               },
               framing: OpenAiStream.framing,
-              machine: OpenAiStream.machine({ provider: name, model, expectUsage: quirks.streamUsage, mask: client.mask }),
+              machine: OpenAiStream.machine({ provider: name, model, expectUsage, mask: client.mask }),
               onMalformedEvent
             }))))))
     return renamed ? Stream.mapError(parts, relabel) : parts

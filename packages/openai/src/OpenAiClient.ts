@@ -216,7 +216,13 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     createChatCompletion: (body) =>
       Effect.map(
         transport.sendJson(pathOf(body), body, { ...completionDecoding, model: body.model }),
-        (sent) => ({ completion: sent.parsed, requestId: sent.requestId })
+        // the request id stays lazy: it is read (and masked) only when an error needs it
+        (sent) => ({
+          completion: sent.parsed,
+          get requestId() {
+            return sent.requestId
+          }
+        })
       ),
     streamChatCompletion: (body) => transport.openStream(pathOf(body), body, { model: body.model, accept: "text/event-stream" }),
     listModels

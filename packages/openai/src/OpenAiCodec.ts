@@ -13,7 +13,7 @@
  */
 import type * as ChatRequest from "@flexiai/core/ChatRequest"
 import type * as ChatResponse from "@flexiai/core/ChatResponse"
-import { MalformedResponse } from "@flexiai/core/ProviderError"
+import { MalformedResponse, Unsupported } from "@flexiai/core/ProviderError"
 import * as Reasoning from "@flexiai/core/Reasoning"
 import type * as StreamPart from "@flexiai/core/StreamPart"
 import type * as OpenAiSchema from "./OpenAiSchema.ts"
@@ -28,7 +28,22 @@ import type * as OpenAiSchema from "./OpenAiSchema.ts"
  * - `maxTokensField`: OpenAI wants `max_completion_tokens` (reasoning models reject `max_tokens`);
  *   most compatible servers only know `max_tokens`.
  * - `streamUsage`: send `stream_options.include_usage` (then the finish waits for the usage chunk).
+ * - `usageInStream`: the server sends usage in its last chunks without being asked (Foundry's
+ *   model inference, which rejects `stream_options`): the finish waits for it too.
  * - `metadata` / `user`: whether the API accepts these fields; when not, they are left out with a warning.
+ * - `imageUrls`: whether the API fetches images by URL. When not (Ollama's `/v1`: base64 only), a
+ *   request with an http(s) image URL fails with `Unsupported` (field `images`) before any call,
+ *   so the router moves on to a provider that takes it; `data:` URLs and base64 images are sent.
+ * - `toolChoice`: whether the API honours `tool_choice`. When not (Ollama's `/v1` ignores it):
+ *   `"none"` is kept by leaving the tools out, `"auto"` is the default anyway, and `"required"` or a
+ *   named tool is left out with the warning (the model may answer without calling it).
+ * - `developerRole`: whether the API has the `developer` role (OpenAI, OpenRouter); elsewhere a
+ *   developer message goes out as `system`.
+ * - `systemContentParts`: whether system (and developer) content may be a list of text parts
+ *   (OpenAI, Azure, OpenRouter); elsewhere the parts are joined with a line break.
+ * - `strictJsonSchema` / `strictTools`: send `strict: true` on a `json_schema` response format /
+ *   a tool whose schema qualifies for strict mode (see `qualifiesForStrict`) when the request left
+ *   `strict` unset. An explicit `strict` is always sent as it is.
  * - `reasoningEcho`: how an assistant message's reasoning goes back. `"reasoning_details"`
  *   (OpenRouter): as the `reasoning_details` entries it came as, signatures and encrypted blocks
  *   unchanged, which the model needs to continue from its own thinking (tool calls, multi-turn).
@@ -42,9 +57,16 @@ export interface Quirks {
   /** An assistant turn with tool calls and no text: `content: null` (OpenAI) or no `content` (Foundry). */
   readonly emptyAssistantContent?: "null" | "omit" | undefined
   readonly streamUsage?: boolean | undefined
+  readonly usageInStream?: boolean | undefined
   readonly metadata?: boolean | undefined
   readonly user?: boolean | undefined
   readonly reasoningEcho?: "none" | "reasoning_details" | undefined
+  readonly imageUrls?: boolean | undefined
+  readonly toolChoice?: boolean | undefined
+  readonly strictJsonSchema?: boolean | undefined
+  readonly strictTools?: boolean | undefined
+  readonly developerRole?: boolean | undefined
+  readonly systemContentParts?: boolean | undefined
 }
 
 /** Quirks with every field decided. @category models */
@@ -52,9 +74,16 @@ export interface ResolvedQuirks {
   readonly maxTokensField: "max_completion_tokens" | "max_tokens"
   readonly emptyAssistantContent: "null" | "omit"
   readonly streamUsage: boolean
+  readonly usageInStream: boolean
   readonly metadata: boolean
   readonly user: boolean
   readonly reasoningEcho: "none" | "reasoning_details"
+  readonly imageUrls: boolean
+  readonly toolChoice: boolean
+  readonly strictJsonSchema: boolean
+  readonly strictTools: boolean
+  readonly developerRole: boolean
+  readonly systemContentParts: boolean
 }
 
 /** OpenAI proper. @category models */
@@ -62,9 +91,16 @@ export const openAiQuirks: ResolvedQuirks = {
   maxTokensField: "max_completion_tokens",
   emptyAssistantContent: "null",
   streamUsage: true,
+  usageInStream: false,
   metadata: true,
   user: true,
-  reasoningEcho: "none"
+  reasoningEcho: "none",
+  imageUrls: true,
+  toolChoice: true,
+  strictJsonSchema: true,
+  strictTools: true,
+  developerRole: true,
+  systemContentParts: true
 }
 
 /** Fills the quirks left out (or `undefined`) from OpenAI's. @category models */
@@ -72,10 +108,20 @@ export const resolveQuirks = (quirks: Quirks | undefined): ResolvedQuirks => ({
   maxTokensField: quirks?.maxTokensField ?? openAiQuirks.maxTokensField,
   emptyAssistantContent: quirks?.emptyAssistantContent ?? openAiQuirks.emptyAssistantContent,
   streamUsage: quirks?.streamUsage ?? openAiQuirks.streamUsage,
+  usageInStream: quirks?.usageInStream ?? openAiQuirks.usageInStream,
   metadata: quirks?.metadata ?? openAiQuirks.metadata,
   user: quirks?.user ?? openAiQuirks.user,
-  reasoningEcho: quirks?.reasoningEcho ?? openAiQuirks.reasoningEcho
+  reasoningEcho: quirks?.reasoningEcho ?? openAiQuirks.reasoningEcho,
+  imageUrls: quirks?.imageUrls ?? openAiQuirks.imageUrls,
+  toolChoice: quirks?.toolChoice ?? openAiQuirks.toolChoice,
+  strictJsonSchema: quirks?.strictJsonSchema ?? openAiQuirks.strictJsonSchema,
+  strictTools: quirks?.strictTools ?? openAiQuirks.strictTools,
+  developerRole: quirks?.developerRole ?? openAiQuirks.developerRole,
+  systemContentParts: quirks?.systemContentParts ?? openAiQuirks.systemContentParts
 })
+
+/** Whether the finish part of a stream waits for a usage chunk. @category models */
+export const expectsUsage = (quirks: ResolvedQuirks): boolean => quirks.streamUsage || quirks.usageInStream
 
 // ---------------------------------------------------------------------------
 // reasoning
@@ -155,6 +201,78 @@ export const reasoningDetailsToWire = (
   })
 
 // ---------------------------------------------------------------------------
+// strict mode
+// ---------------------------------------------------------------------------
+
+// the keywords OpenAI's structured outputs take in strict mode
+// (https://platform.openai.com/docs/guides/structured-outputs#supported-schemas)
+const strictKeywords = new Set([
+  "type",
+  "properties",
+  "required",
+  "additionalProperties",
+  "items",
+  "enum",
+  "const",
+  "anyOf",
+  "description",
+  "title",
+  "$ref",
+  "$defs",
+  "definitions",
+  "pattern",
+  "format",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "multipleOf",
+  "minItems",
+  "maxItems"
+])
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const strictNode = (node: unknown, depth: number): boolean => {
+  if (!isRecord(node) || depth > 10) return false
+  for (const key in node) if (!strictKeywords.has(key)) return false
+  const type = node.type
+  const isObject = type === "object" || (Array.isArray(type) && type.includes("object")) || node.properties !== undefined
+  if (isObject) {
+    if (node.additionalProperties !== false) return false
+    const properties = node.properties ?? {}
+    if (!isRecord(properties)) return false
+    const required = Array.isArray(node.required) ? node.required : []
+    for (const name in properties) {
+      if (!required.includes(name) || !strictNode(properties[name], depth + 1)) return false
+    }
+    if (required.length !== Object.keys(properties).length) return false
+  }
+  if (node.items !== undefined && !strictNode(node.items, depth + 1)) return false
+  if (node.anyOf !== undefined && !(Array.isArray(node.anyOf) && node.anyOf.every((member) => strictNode(member, depth + 1)))) {
+    return false
+  }
+  for (const defs of [node.$defs, node.definitions]) {
+    if (defs === undefined) continue
+    if (!isRecord(defs)) return false
+    for (const name in defs) if (!strictNode(defs[name], depth + 1)) return false
+  }
+  return true
+}
+
+/**
+ * Whether a JSON Schema can be sent with `strict: true`: an object at the root (not `anyOf`),
+ * every object closed (`additionalProperties: false`) with every property required, only the
+ * keywords strict mode supports, at most 10 levels deep. A schema that does not qualify is sent
+ * without `strict` (the API would reject it with it).
+ *
+ * @category mapping
+ */
+export const qualifiesForStrict = (schema: Readonly<Record<string, unknown>>): boolean =>
+  schema.type === "object" && schema.anyOf === undefined && strictNode(schema, 0)
+
+// ---------------------------------------------------------------------------
 // request
 // ---------------------------------------------------------------------------
 
@@ -170,7 +288,13 @@ const contentToWire = (
 const messageToWire = (message: ChatRequest.Message, quirks: ResolvedQuirks): OpenAiSchema.Message => {
   switch (message.role) {
     case "system":
-      return { role: "system", content: message.content }
+    case "developer":
+      return {
+        role: message.role === "developer" && quirks.developerRole ? "developer" : "system",
+        content: typeof message.content === "string" || quirks.systemContentParts
+          ? message.content
+          : message.content.map((part) => part.text).join("\n")
+      }
     case "user":
       return { role: "user", content: contentToWire(message.content), ...(message.name === undefined ? {} : { name: message.name }) }
     case "assistant":
@@ -199,7 +323,11 @@ const messageToWire = (message: ChatRequest.Message, quirks: ResolvedQuirks): Op
 const toolChoiceToWire = (choice: ChatRequest.ToolChoice): OpenAiSchema.ToolChoice =>
   typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } }
 
-const responseFormatToWire = (format: ChatRequest.ResponseFormat): OpenAiSchema.ResponseFormat =>
+/** The `strict` to send: the request's own, else `true` where the API takes it and the schema qualifies. */
+const strictOf = (explicit: boolean | undefined, supported: boolean, schema: Readonly<Record<string, unknown>>) =>
+  explicit !== undefined ? { strict: explicit } : supported && qualifiesForStrict(schema) ? { strict: true } : {}
+
+const responseFormatToWire = (format: ChatRequest.ResponseFormat, quirks: ResolvedQuirks): OpenAiSchema.ResponseFormat =>
   format.type === "json_schema"
     ? {
       type: "json_schema",
@@ -207,15 +335,29 @@ const responseFormatToWire = (format: ChatRequest.ResponseFormat): OpenAiSchema.
         name: format.name,
         schema: format.schema,
         ...(format.description === undefined ? {} : { description: format.description }),
-        ...(format.strict === undefined ? {} : { strict: format.strict })
+        ...strictOf(format.strict, quirks.strictJsonSchema, format.schema)
       }
     }
     : { type: format.type }
 
-/** What `toWire` left out because the API cannot express it (logged as warnings). @category models */
+// an image the server would have to fetch itself (a data: URL carries its bytes)
+const hasRemoteImage = (messages: ReadonlyArray<ChatRequest.Message>): boolean =>
+  messages.some((message) =>
+    message.role === "user" && typeof message.content !== "string" &&
+    message.content.some((part) => part.type === "image" && part.source.type === "url" && !part.source.url.startsWith("data:"))
+  )
+
+/**
+ * What `toWire` made of a request: the body, the fields it left out because the API cannot
+ * express them (logged as warnings), and, when the API cannot take the request at all, why
+ * (`unsupported`: the provider fails with it before any call).
+ *
+ * @category models
+ */
 export interface WireResult {
   readonly body: OpenAiSchema.CreateChatCompletion
   readonly dropped: ReadonlyArray<string>
+  readonly unsupported?: Unsupported | undefined
 }
 
 /**
@@ -251,21 +393,36 @@ export const toWire = (
     if (quirks.metadata) body.metadata = request.metadata
     else dropped.push("metadata")
   }
-  if (request.tools !== undefined && request.tools.length > 0) {
+  const choice = request.toolChoice
+  // a server that ignores tool_choice still honours "none" when it is offered no tools
+  const withholdTools = !quirks.toolChoice && choice === "none"
+  if (request.tools !== undefined && request.tools.length > 0 && !withholdTools) {
     body.tools = request.tools.map((tool): OpenAiSchema.Tool => ({
       type: "function",
       function: {
         name: tool.name,
         parameters: tool.parameters,
         ...(tool.description === undefined ? {} : { description: tool.description }),
-        ...(tool.strict === undefined ? {} : { strict: tool.strict })
+        ...strictOf(tool.strict, quirks.strictTools, tool.parameters)
       }
     }))
   }
-  if (request.toolChoice !== undefined) body.tool_choice = toolChoiceToWire(request.toolChoice)
-  if (request.responseFormat !== undefined) body.response_format = responseFormatToWire(request.responseFormat)
+  if (choice !== undefined) {
+    if (quirks.toolChoice) body.tool_choice = toolChoiceToWire(choice)
+    else if (choice !== "auto" && choice !== "none") dropped.push("toolChoice")
+  }
+  if (request.responseFormat !== undefined) body.response_format = responseFormatToWire(request.responseFormat, quirks)
   const extra = options.providerName === undefined ? undefined : request.providerOptions?.[options.providerName]
-  return { body: { ...body, ...extra } as OpenAiSchema.CreateChatCompletion, dropped }
+  const result = { body: { ...body, ...extra } as OpenAiSchema.CreateChatCompletion, dropped }
+  return !quirks.imageUrls && hasRemoteImage(request.messages)
+    ? {
+      ...result,
+      unsupported: new Unsupported({
+        message: "this provider takes images as base64 data only, not by URL: send the image's bytes (source type base64)",
+        field: "images"
+      })
+    }
+    : result
 }
 
 // ---------------------------------------------------------------------------

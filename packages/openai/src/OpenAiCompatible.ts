@@ -5,9 +5,12 @@
  * provides `ChatProvider` and needs only an `HttpClient`.
  *
  * What users get wrong: on Azure the request's `model` is the *deployment* name (it goes into the
- * URL); Azure's GA `api-version` 2024-10-21 has no `stream_options`, so streamed usage is off
- * unless you opt in (`quirks.streamUsage`) on a newer version; Foundry rejects unknown body fields
- * unless you send `extra-parameters: pass-through` (a header you can add with `headers`).
+ * URL); Azure's GA `api-version` 2024-10-21 has no `stream_options`, so streamed usage is asked for
+ * only on the versions that take it (`2024-08-01-preview` and later previews, later GA versions,
+ * `v1`/`preview`; `quirks.streamUsage` overrides); Foundry rejects unknown body fields unless you
+ * send `extra-parameters: pass-through` (a header you can add with `headers`), and sends usage in
+ * its last stream chunk without being asked; Ollama's `/v1` takes images as base64 only and
+ * ignores `tool_choice` (see `OpenAiCodec.Quirks`).
  *
  * @since 0.1.0
  */
@@ -101,9 +104,31 @@ export const azure = (options: AzureOptions): Preset => ({
     headers: options.headers,
     modelsPath: "/models"
   },
-  // 2024-10-21 has max_completion_tokens but no stream_options nor metadata
-  chat: chatOptions(options, "azure", { maxTokensField: "max_completion_tokens", streamUsage: false, metadata: false, user: true })
+  // 2024-10-21 has max_completion_tokens and strict (json_schema and tools) but no stream_options nor metadata
+  chat: chatOptions(options, "azure", {
+    maxTokensField: "max_completion_tokens",
+    streamUsage: azureStreamUsage(options.apiVersion ?? "2024-10-21"),
+    metadata: false,
+    user: true,
+    // system content may be text parts; no developer role in 2024-10-21
+    developerRole: false
+  })
 })
+
+/**
+ * Whether an Azure OpenAI `api-version` takes `stream_options` (streamed usage): the previews from
+ * 2024-08-01-preview on, dated GA versions after 2024-10-21 (which has none), and the undated
+ * `v1`/`preview`/`latest` surfaces
+ * (https://learn.microsoft.com/azure/ai-foundry/openai/api-version-lifecycle).
+ *
+ * @category presets
+ */
+export const azureStreamUsage = (apiVersion: string): boolean => {
+  if (apiVersion === "v1" || apiVersion === "preview" || apiVersion === "latest") return true
+  const dated = /^(\d{4}-\d{2}-\d{2})(-preview)?$/.exec(apiVersion)
+  if (dated === null) return false
+  return dated[2] === undefined ? dated[1]! > "2024-10-21" : dated[1]! >= "2024-08-01"
+}
 
 /** @category layers */
 export const layerAzure = (options: AzureOptions) => toLayer(azure(options))
@@ -146,16 +171,34 @@ export const foundry = (options: FoundryOptions): Preset => ({
     headers: options.headers,
     modelsPath: null
   },
-  // ChatCompletionsOptions knows max_tokens and neither user, metadata nor stream_options; an
-  // assistant message's content must be a string when present
-  chat: chatOptions(options, "foundry", {
-    maxTokensField: "max_tokens",
-    emptyAssistantContent: "omit",
-    streamUsage: false,
-    metadata: false,
-    user: false
-  })
+  // ChatCompletionsOptions knows max_tokens and neither user, metadata nor stream_options (its
+  // stream chunks carry usage unasked); strict on json_schema but not on tools; an assistant
+  // message's content must be a string when present
+  chat: {
+    ...chatOptions(options, "foundry", {
+      maxTokensField: "max_tokens",
+      emptyAssistantContent: "omit",
+      streamUsage: false,
+      usageInStream: true,
+      metadata: false,
+      user: false,
+      strictTools: false,
+      // its request messages are system, user, assistant and tool, system content a string
+      developerRole: false,
+      systemContentParts: false
+    }),
+    capabilities: { ...foundryCapabilities, ...options.capabilities }
+  }
 })
+
+/**
+ * What Foundry's model inference takes beyond Chat Completions' defaults: temperature 0–1
+ * (`ChatCompletionsOptions.temperature`, test-data/specs/foundry/AIFoundryAzureAI.json), so the
+ * router skips it for a hotter request instead of taking its 400.
+ *
+ * @category presets
+ */
+export const foundryCapabilities: NonNullable<OpenAiChat.Options["capabilities"]> = { temperature: { min: 0, max: 1 } }
 
 /** @category layers */
 export const layerFoundry = (options: FoundryOptions) => toLayer(foundry(options))
@@ -171,7 +214,7 @@ export interface OpenRouterOptions extends CommonOptions {
   readonly apiUrl?: string | undefined
   /** Your site, sent as `HTTP-Referer` (OpenRouter attribution). */
   readonly referer?: string | undefined
-  /** Your app's name, sent as `X-Title`. */
+  /** Your app's name, sent as `X-OpenRouter-Title` and as the older `X-Title`. */
   readonly title?: string | undefined
 }
 
@@ -193,17 +236,22 @@ export const openRouter = (options: OpenRouterOptions): Preset => ({
     httpSpans: options.httpSpans,
     headers: {
       ...(options.referer === undefined ? {} : { "HTTP-Referer": options.referer }),
-      ...(options.title === undefined ? {} : { "X-Title": options.title }),
+      // X-OpenRouter-Title is the name OpenRouter documents today
+      // (https://openrouter.ai/docs/features/app-attribution); X-Title is the name it had, which
+      // clients and reports still rely on: both are sent, so attribution works either way
+      ...(options.title === undefined ? {} : { "X-OpenRouter-Title": options.title, "X-Title": options.title }),
       ...options.headers
     }
   },
   // reasoning goes back as the `reasoning_details` it came as, signatures included
+  // ChatRequest takes metadata (string values) and strict on json_schema and tools
   chat: chatOptions(options, "openrouter", {
     maxTokensField: "max_tokens",
     streamUsage: true,
-    metadata: false,
+    metadata: true,
     user: true,
     reasoningEcho: "reasoning_details"
+    // ChatDeveloperMessage and system content as text parts are in its spec: OpenAI's defaults
   })
 })
 
@@ -233,7 +281,20 @@ export const ollama = (options: OllamaOptions = {}): Preset => ({
     httpSpans: options.httpSpans,
     headers: options.headers
   },
-  chat: chatOptions(options, "ollama", { maxTokensField: "max_tokens", streamUsage: true, metadata: false, user: false })
+  // /v1 takes images as base64 only and ignores tool_choice (docs/openai.md: "image_url: Base64
+  // encoded image, image URL not supported"; tool_choice is not in its supported list)
+  chat: chatOptions(options, "ollama", {
+    maxTokensField: "max_tokens",
+    streamUsage: true,
+    metadata: false,
+    user: false,
+    imageUrls: false,
+    toolChoice: false,
+    strictJsonSchema: false,
+    strictTools: false,
+    developerRole: false,
+    systemContentParts: false
+  })
 })
 
 /** @category layers */
@@ -262,7 +323,17 @@ export const compatible = (options: CompatibleOptions): Preset => ({
     headers: options.headers,
     modelsPath: options.modelsPath
   },
-  chat: chatOptions(options, "openai-compatible", { maxTokensField: "max_tokens", streamUsage: true, metadata: false, user: true })
+  // an unknown server may reject strict: sent only when the request sets it
+  chat: chatOptions(options, "openai-compatible", {
+    maxTokensField: "max_tokens",
+    streamUsage: true,
+    metadata: false,
+    user: true,
+    strictJsonSchema: false,
+    strictTools: false,
+    developerRole: false,
+    systemContentParts: false
+  })
 })
 
 /** @category layers */

@@ -16,6 +16,7 @@
  * @since 0.2.0
  */
 import type * as Capabilities from "@flexiai/core/Capabilities"
+import { isBaseUrl } from "@flexiai/provider/BaseUrl"
 import * as ProviderKind from "@flexiai/provider/ProviderKind"
 import { Duration, Layer, Schema } from "effect"
 import * as OpenAiChat from "./OpenAiChat.ts"
@@ -34,7 +35,8 @@ const clientTimeouts = (entry: ProviderKind.Common): OpenAiClient.Timeouts => ({
   total: entry.timeouts.total ?? Duration.infinity
 })
 
-const trimSlash = (url: string): string => url.replace(/\/+$/, "")
+// OLLAMA_HOST is often written without a scheme (`127.0.0.1:11434`, as Ollama's own CLI accepts)
+const hostUrl = (host: string): string => (/^[a-z][a-z0-9+.-]*:\/\//i.test(host) ? host : `http://${host}`).replace(/\/+$/, "")
 
 /** OpenAI's own API. @category descriptors */
 export const openai = ProviderKind.make({
@@ -74,7 +76,7 @@ export const azureOpenAi = ProviderKind.make({
   kind: "azure-openai",
   description: "Azure OpenAI: endpoint is the resource URL, deployment defaults to model; apiKey or an Entra ID bearerToken.",
   options: Schema.Struct({
-    endpoint: NonEmpty.annotate({ description: "The resource URL, https://<resource>.openai.azure.com." }),
+    endpoint: NonEmpty.annotate({ description: "The resource URL, https://<resource>.openai.azure.com." }).check(isBaseUrl),
     deployment: optional(NonEmpty.annotate({ description: "The deployment requests go to. Default: model." })),
     apiVersion: optional(NonEmpty.annotate({ description: "The api-version query parameter. Default: the provider's." })),
     bearerToken: optional(ProviderKind.Secret)
@@ -115,15 +117,16 @@ export const foundry = ProviderKind.make({
   kind: "foundry",
   description: "Azure AI Foundry: models served behind an Azure AI endpoint.",
   options: Schema.Struct({
-    endpoint: NonEmpty.annotate({ description: "The Azure AI endpoint, https://<resource>.services.ai.azure.com/models." }),
+    endpoint: NonEmpty.annotate({ description: "The Azure AI endpoint, https://<resource>.services.ai.azure.com/models." }).check(
+      isBaseUrl
+    ),
     apiVersion: optional(NonEmpty.annotate({ description: "The api-version query parameter. Default: the provider's." }))
   }),
   example: { model: "Phi-4", endpoint: "https://my-resource.services.ai.azure.com/models" },
   requiresApiKey: true,
   secretFields: [],
-  // the model inference API takes temperature 0–1 (test-data/specs/foundry/AIFoundryAzureAI.json):
-  // the router skips it for a hotter request instead of taking its 400
-  capabilities: { ...capabilities, temperature: { min: 0, max: 1 } },
+  // temperature 0–1: `OpenAiCompatible.foundryCapabilities`, the one statement of it
+  capabilities: { ...capabilities, ...OpenAiCompatible.foundryCapabilities },
   // its listModels answers [] without a call: only a chat proves it is up
   listsModels: false,
   layer: (entry) =>
@@ -188,7 +191,7 @@ export const ollama = ProviderKind.make({
     OpenAiCompatible.layerOllama({
       name: entry.name,
       defaultModel: entry.model,
-      apiUrl: entry.baseUrl ?? (entry.host === undefined ? undefined : `${trimSlash(entry.host)}/v1`),
+      apiUrl: entry.baseUrl ?? (entry.host === undefined ? undefined : `${hostUrl(entry.host)}/v1`),
       apiKey: entry.apiKey,
       capabilities: entry.capabilities,
       timeouts: clientTimeouts(entry)

@@ -46,7 +46,7 @@ export type ReasoningDetailParam =
 
 /** @category models */
 export type Message =
-  | { readonly role: "system"; readonly content: string }
+  | { readonly role: "system" | "developer"; readonly content: string | ReadonlyArray<{ readonly type: "text"; readonly text: string }> }
   | { readonly role: "user"; readonly content: string | ReadonlyArray<ContentPart>; readonly name?: string }
   | {
     readonly role: "assistant"

@@ -98,4 +98,99 @@ describe("secret canary", () => {
       // the server did receive the real key (masked in its own records): the canary was in play
       assert.strictEqual((yield* azureServer.calls)[0]?.headers["api-key"], `****${canary.slice(-4)}`)
     }))
+
+  // a provider (or a proxy in front of it) that echoes the key whole into `param` and its request
+  // id header, or shortened in the ways people shorten keys: first characters, filler, last four
+  const tail = canary.slice(-4)
+  const shortened = [
+    `${canary.slice(0, 4)}...${tail}`,
+    `${canary.slice(0, 6)}xxxxxxxx${canary.slice(-6)}`,
+    `${canary.slice(0, 7)}\u2026${tail}`,
+    `********${canary.slice(-8)}`
+  ]
+  const echoes: ReadonlyArray<MockProviderServer.Reply> = [
+    MockProviderServer.error(400, { message: `Invalid key ${canary}`, type: "invalid_request_error", param: canary }, {
+      headers: { "x-request-id": canary }
+    }),
+    ...shortened.map((form) =>
+      MockProviderServer.error(400, { message: `key ${form} rejected`, type: "invalid_request_error", param: `auth=${form}` }, {
+        headers: { "x-request-id": `req_${form}` }
+      })
+    ),
+    MockProviderServer.inBandError({ message: `in-band ${shortened[0]}`, type: "invalid_request_error", param: canary })
+  ]
+
+  const runAll = (
+    provider: { readonly chat: (r: ReturnType<typeof request>) => Effect.Effect<unknown, unknown>; readonly stream: (r: ReturnType<typeof request>) => Stream.Stream<unknown, unknown> },
+    count: number,
+    lines: Array<string>
+  ) =>
+    Effect.gen(function*() {
+      const errors: Array<unknown> = []
+      const logger = Logger.make((options) => {
+        lines.push(JSON.stringify(options.message), String(options.message), Cause.pretty(options.cause))
+      })
+      for (let index = 0; index < count; index++) {
+        const call = index === count - 1 ? Stream.runCollect(provider.stream(request("hi"))) : provider.chat(request("hi"))
+        const exit = yield* Effect.exit(call as Effect.Effect<unknown, unknown>).pipe(
+          Effect.tapCause((cause) => Effect.logError("call failed", cause)),
+          Effect.provide(Logger.layer([logger])),
+          Effect.provideService(References.MinimumLogLevel, "All")
+        )
+        assert.strictEqual(exit._tag, "Failure", `call ${index}`)
+        if (exit._tag === "Failure") errors.push(Cause.squash(exit.cause))
+      }
+      return errors
+    })
+
+  const assertNoForm = (label: string, text: string) => {
+    assertClean(label, text)
+    for (const form of shortened) assert.notInclude(text, form, `${label} leaks a shortened key`)
+  }
+
+  it.live("an echoed key in param, the request id and the message, whole or shortened, comes back masked", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const { provider } = yield* setup({ replies: echoes }, { client: { apiKey: Redacted.make(canary) } })
+      const errors = yield* runAll(provider, echoes.length, lines)
+      for (const [index, error] of errors.entries()) {
+        const text = [error instanceof Error ? error.message : "", String(error), JSON.stringify(error)].join("\n")
+        assertNoForm(`echo ${index}`, text)
+        // not even the last four characters survive, the part a shortened echo keeps
+        assert.notInclude(text, tail, `echo ${index} keeps the key's tail`)
+      }
+      const first = errors[0] as { readonly requestId?: string; readonly reason: { readonly _tag: string; readonly param?: string } }
+      assert.strictEqual(first.reason._tag, "InvalidRequest")
+      assert.strictEqual(first.reason.param, "[REDACTED]")
+      assert.strictEqual(first.requestId, "[REDACTED]")
+      for (const line of lines) assertNoForm("log line", line)
+    }))
+
+  it.live("a key in the base URL's query is sent as a query after the path and masked out of every error and log line", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const server = yield* MockProviderServer.make({
+        replies: [MockProviderServer.error(401, { message: `Incorrect API key provided: ${canary}`, type: "invalid_request_error" })]
+      })
+      const down = `http://127.0.0.1:1/v1?api-key=${canary}`
+      const errors: Array<unknown> = []
+      for (const apiUrl of [`${server.url}/v1?api-key=${canary}`, down]) {
+        const { provider } = yield* build(
+          OpenAiChat.layer().pipe(
+            Layer.provideMerge(OpenAiClient.layer({ apiUrl, auth: { type: "none" }, timeouts: { firstByte: "2 seconds" } })),
+            Layer.provide(NodeHttpClient.layerUndici)
+          )
+        )
+        errors.push(...(yield* runAll(provider, 1, lines)))
+      }
+      const [call] = yield* server.calls
+      assert.strictEqual(call?.path, "/v1/chat/completions")
+      const reasons = errors.map((error) => (error as { readonly reason: { readonly _tag: string } }).reason._tag)
+      assert.deepStrictEqual(reasons, ["Authentication", "Connection"])
+      for (const [index, error] of errors.entries()) {
+        assertClean(`url ${index}`, [error instanceof Error ? error.message : "", String(error), JSON.stringify(error)].join("\n"))
+      }
+      assert.isAbove(lines.length, 0)
+      for (const line of lines) assertClean("log line", line)
+    }))
 })

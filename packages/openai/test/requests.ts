@@ -25,6 +25,16 @@ export const representative: ReadonlyArray<{ readonly name: string; readonly req
     }
   },
   {
+    name: "developer message, system message as text parts",
+    request: {
+      messages: [
+        { role: "developer", content: "answer in French" },
+        { role: "system", content: [{ type: "text", text: "be brief" }, { type: "text", text: "no lists" }] },
+        { role: "user", content: "hi" }
+      ]
+    }
+  },
+  {
     name: "images by url and base64",
     request: {
       messages: [{

@@ -127,3 +127,12 @@ export const openRouterAssistantMessage = (): Validator => {
   nullableToTypeList(components)
   return compile("2020", components, "ChatAssistantMessage")
 }
+
+/** OpenRouter's spec (OpenAPI 3.1): `ChatRequest`, the body of `POST /chat/completions`. */
+export const openRouterChatRequest = (): Validator => {
+  const document = parse(readFileSync(join(testDataDir("specs"), "openrouter/in.openapi.yaml"), "utf8"), { maxAliasCount: -1 }) as Json
+  const components = document.components as Json
+  repairNullable(components)
+  nullableToTypeList(components)
+  return compile("2020", components, "ChatRequest")
+}

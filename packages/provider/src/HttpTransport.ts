@@ -23,6 +23,7 @@ import * as ProviderError from "@flexiai/core/ProviderError"
 import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
 import * as TimeLimit from "@flexiai/core/TimeLimit"
 import type * as Auth from "./Auth.ts"
+import * as BaseUrl from "./BaseUrl.ts"
 import * as BodyLimit from "./BodyLimit.ts"
 import { idleTimeout as idleTimeoutOf } from "./Idle.ts"
 import * as Mask from "./Mask.ts"
@@ -60,7 +61,11 @@ export interface Timeouts {
 export interface Options {
   /** The provider's name in errors. */
   readonly name: string
-  /** Without a trailing slash; paths are appended to it. */
+  /**
+   * Paths are appended to it (trailing slashes dropped). A query string in it is kept as query
+   * parameters after the path, and its values and any `user:password@` are masked like keys
+   * (config refuses such URLs: `BaseUrl`).
+   */
   readonly baseUrl: string
   /** Default `none`. */
   readonly auth?: Auth.Auth | undefined
@@ -140,6 +145,15 @@ export interface HttpTransport {
 
 const maxLoggedBody = 16_384
 
+/**
+ * The `User-Agent` every provider request carries, naming FlexiAI and its version (providers use
+ * it in their logs and support answers). A provider's `headers` may replace it. The version is
+ * the kit's package version; a test holds the two equal.
+ *
+ * @category constants
+ */
+export const userAgent = "flexiai/0.1.0"
+
 const encoder = new TextEncoder()
 const emptyBytes = new Uint8Array(0)
 
@@ -156,7 +170,8 @@ const tableReason = (table: StatusReasons.Table, errorBody: ((body: string) => E
     message: response.mask(fields?.message ?? fallback),
     nowMillis: response.nowMillis,
     model: response.model,
-    param: fields?.param,
+    // the provider names the field it blamed in its own words: an echoed key can be there too
+    param: fields?.param === undefined ? undefined : response.mask(fields.param),
     detail: fields?.detail
   })
 }
@@ -168,28 +183,21 @@ export const make = (options: Options): Effect.Effect<HttpTransport, never, Http
 /** Builds the transport over a given client. @category constructors */
 export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpTransport => {
   const name = options.name
-  const baseUrl = options.baseUrl.replace(/\/+$/, "")
+  const { base: baseUrl, params: baseParams } = BaseUrl.split(options.baseUrl)
   const auth: Auth.Auth = options.auth ?? { _tag: "None" }
   const timeouts = options.timeouts
   const maxBodyBytes = options.maxBodyBytes ?? BodyLimit.defaultMaxBytes
   const maxStreamBytes = options.maxStreamBytes ?? BodyLimit.defaultMaxStreamBytes
-  const urlParams = options.urlParams
+  const urlParams = baseParams.length === 0
+    ? options.urlParams
+    : { ...Object.fromEntries(baseParams), ...options.urlParams }
   const reasonOfResponse = options.reasonFromResponse ??
     tableReason(options.statusTable ?? StatusReasons.defaults, options.errorBody)
-
-  const idNames = options.requestIdHeaders ?? defaultRequestIdHeaders
-  // direct lookups in lower case, no scan of the header map
-  const requestIdOf = (headers: Readonly<Record<string, string | undefined>>): string | undefined => {
-    for (let i = 0; i < idNames.length; i++) {
-      const value = headers[idNames[i]!]
-      if (value !== undefined) return value
-    }
-    return undefined
-  }
 
   const staticMask = Mask.make([
     ...(auth._tag === "Header" || auth._tag === "Bearer" ? [auth.key] : auth._tag === "Signer" ? auth.secrets : []),
     ...Object.values(options.headers ?? {}).filter((value) => value.length >= 20),
+    ...BaseUrl.secretsOf(options.baseUrl),
     ...(options.secrets ?? [])
   ])
   // a token source's tokens are masked, the replaced ones too (a late error of a request sent
@@ -204,6 +212,17 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
   const mask: Mask.Mask = tokenSource === undefined ? staticMask : (text: string) => tokenMaskOf(tokenSource)(staticMask(text))
   const bearerOf = (token: Redacted.Redacted<string>): string => `Bearer ${Redacted.value(token)}`
 
+  const idNames = options.requestIdHeaders ?? defaultRequestIdHeaders
+  // direct lookups in lower case, no scan of the header map; masked, as a server (or a proxy in
+  // front of it) that echoes a request header into its id header would hand the key back here
+  const requestIdOf = (headers: Readonly<Record<string, string | undefined>>): string | undefined => {
+    for (let i = 0; i < idNames.length; i++) {
+      const value = headers[idNames[i]!]
+      if (value !== undefined) return mask(value)
+    }
+    return undefined
+  }
+
   const redactedNames = auth._tag === "Header"
     ? ["authorization", "cookie", "set-cookie", "x-api-key", auth.name.toLowerCase()]
     : auth._tag === "Signer"
@@ -213,6 +232,7 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
   // Static auth: every request carries the same headers, built once here rather than by a
   // `mapRequest` per request (each header set there copies the header map again).
   const baseHeaders = Headers.fromInput({
+    "user-agent": userAgent,
     ...(auth._tag === "Bearer" ? { authorization: `Bearer ${Redacted.value(auth.key)}` } : {}),
     ...(auth._tag === "Header" ? { [auth.name]: Redacted.value(auth.key) } : {}),
     ...options.headers
@@ -381,21 +401,39 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
     model: string | undefined,
     debug: boolean
   ): Effect.Effect<Sent<A>, ProviderError.ProviderError> => {
-    const requestId = requestIdOf(response.headers)
+    // looked up (and masked) when something reads it, as for streams: a successful call usually
+    // never does, and the response's header map is built anew on each access
+    let requestId: string | undefined | null = null
+    const requestIdNow = () => requestId === null ? (requestId = requestIdOf(response.headers)) : requestId
     return Effect.matchEffect(BodyLimit.readText(response, maxBodyBytes), {
       onFailure: (error) =>
-        Effect.fail(fail(error._tag === "MalformedResponse" ? error : StatusReasons.reasonFromHttpClientError(error, mask), { model, requestId })),
+        Effect.fail(
+          fail(error._tag === "MalformedResponse" ? error : StatusReasons.reasonFromHttpClientError(error, mask), {
+            model,
+            requestId: requestIdNow()
+          })
+        ),
       onSuccess: (text) => {
         const parsed = decoding.decode(text)
         const result = parsed === undefined
-          ? Effect.fail(fail(new MalformedResponse({ message: `undecodable ${decoding.what} (${text.length} bytes)` }), { model, requestId }))
-          : Effect.succeed({ parsed, requestId })
+          ? Effect.fail(
+            fail(new MalformedResponse({ message: `undecodable ${decoding.what} (${text.length} bytes)` }), {
+              model,
+              requestId: requestIdNow()
+            })
+          )
+          : Effect.succeed<Sent<A>>({
+            parsed,
+            get requestId() {
+              return requestIdNow()
+            }
+          })
         return debug
           ? Effect.andThen(
             Effect.logDebug("provider http response").pipe(Effect.annotateLogs({
               provider: name,
               status: response.status,
-              requestId,
+              requestId: requestIdNow(),
               body: mask(text.length > maxLoggedBody ? `${text.slice(0, maxLoggedBody)}… (${text.length} bytes)` : text)
             })),
             result

@@ -7,6 +7,7 @@
  * @since 0.2.0
  */
 export * as Mask from "./Mask.ts"
+export * as BaseUrl from "./BaseUrl.ts"
 export * as StatusReasons from "./StatusReasons.ts"
 export * as BodyLimit from "./BodyLimit.ts"
 export * as Framing from "./Framing.ts"

@@ -9,6 +9,7 @@ import * as HttpTransport from "../src/HttpTransport.ts"
 import * as StatusReasons from "../src/StatusReasons.ts"
 import * as TokenSource from "../src/TokenSource.ts"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.ts"
+import { readFileSync } from "node:fs"
 
 interface Seen {
   readonly method: string
@@ -387,5 +388,63 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error.reason._tag, "Timeout")
       assert.strictEqual(error.reason._tag === "Timeout" ? error.reason.phase : undefined, "total")
+    }))
+
+  it.effect("a key a provider echoes into param, the request id or its message comes back masked, in full or shortened", () =>
+    Effect.gen(function*() {
+      const echoes = [key, `${key.slice(0, 4)}...${key.slice(-4)}`, `${key.slice(0, 6)}xxxxxxxx${key.slice(-6)}`]
+      let index = 0
+      const server = yield* serve(() => {
+        const echo = echoes[index++ % echoes.length]!
+        return {
+          status: 400,
+          body: JSON.stringify({ message: `bad key ${echo}`, param: `headers.authorization=${echo}` }),
+          headers: { "x-request-id": `req-${echo}` }
+        }
+      })
+      const client = yield* transport(server.url, Auth.bearer(Redacted.make(key)), {
+        errorBody: (body) => JSON.parse(body) as HttpTransport.ErrorBody
+      })
+      for (const echo of echoes) {
+        const error = yield* Effect.flip(client.sendJson("/chat", {}, text))
+        assert.strictEqual(error.reason._tag, "InvalidRequest")
+        const param = error.reason._tag === "InvalidRequest" ? error.reason.param : undefined
+        assert.strictEqual(param, "headers.authorization=[REDACTED]")
+        assert.strictEqual(error.requestId, "req-[REDACTED]")
+        for (const text of [error.message, JSON.stringify(error), String(error)]) {
+          assert.notInclude(text, echo)
+          assert.notInclude(text, key.slice(-4))
+        }
+      }
+    }))
+
+  it.effect("a base URL's query stays a query after the path, and its values are masked like keys", () =>
+    Effect.gen(function*() {
+      const secret = "sk-in-the-url-0123456789"
+      const server = yield* serve((seen) =>
+        seen.url.startsWith("/v1/chat")
+          ? { status: 401, body: JSON.stringify({ message: `no such key ${secret}` }) }
+          : { status: 404, body: "{}" }
+      )
+      const client = yield* transport(`${server.url}/v1/?code=${secret}`, Auth.none, {
+        urlParams: { "api-version": "2024-10-21" },
+        errorBody: (body) => JSON.parse(body) as HttpTransport.ErrorBody
+      })
+      const exit = yield* Effect.exit(client.sendJson("/chat", {}, text))
+      assert.strictEqual(server.seen[0]?.url, `/v1/chat?code=${secret}&api-version=2024-10-21`)
+      assert.notInclude(errorText(exit), secret)
+      assert.include(errorText(exit), "Authentication")
+    }))
+
+  it.effect("every request carries the User-Agent naming FlexiAI and the kit's package version", () =>
+    Effect.gen(function*() {
+      const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+      assert.strictEqual(HttpTransport.userAgent, `flexiai/${version}`)
+      const server = yield* serve(ok)
+      const client = yield* transport(server.url, Auth.bearer(Redacted.make(key)))
+      yield* client.sendJson("/chat", {}, text)
+      yield* client.get("/models", text)
+      yield* Effect.scoped(Effect.flatMap(client.openStream("/chat", {}, { accept: "text/event-stream" }), (opened) => Stream.runDrain(opened.bytes)))
+      assert.deepStrictEqual(server.seen.map((seen) => seen.headers["user-agent"]), Array(3).fill(HttpTransport.userAgent))
     }))
 })

@@ -5,7 +5,8 @@
  * allocates per field). Most calls send text messages and a few options, so `plain` recognizes
  * exactly that shape and builds what the decode would (a fresh object, keys in the schema's
  * order); anything else, valid or not, goes to the Schema, which stays the one definition of a
- * request. `plain` may only decline, never differ: a property test holds it equal to the Schema.
+ * request. A key it does not know (on the request or a message) makes it decline, as the Schema
+ * (decoded with `onExcessProperty: "error"`) refuses it. `plain` may only decline, never differ: a property test holds it equal to the Schema.
  *
  * Internal: not exported from the package.
  */
@@ -29,6 +30,7 @@ const plainMessage = (input: unknown): Message | undefined => {
   const hasContent = Object.hasOwn(input, "content")
   switch (role) {
     case "system":
+    case "developer":
       return keys.length === 2 && hasContent && typeof content === "string" ? { role, content } : undefined
     case "user": {
       if (!hasContent || typeof content !== "string") return undefined

@@ -115,7 +115,8 @@ export const reasonFromError = (input: {
     detail: `${type} ${code}`,
     nowMillis: input.nowMillis,
     model: input.model,
-    param: typeof fields.param === "string" ? fields.param : undefined
+    // the field the provider blamed is its own text too: a key it echoes there is masked as well
+    param: typeof fields.param === "string" ? input.mask(fields.param) : undefined
   })
 }
 
