@@ -38,11 +38,25 @@ const clientTimeouts = (entry: ProviderKind.Common): OpenAiClient.Timeouts => ({
 // OLLAMA_HOST is often written without a scheme (`127.0.0.1:11434`, as Ollama's own CLI accepts)
 const hostUrl = (host: string): string => (/^[a-z][a-z0-9+.-]*:\/\//i.test(host) ? host : `http://${host}`).replace(/\/+$/, "")
 
+/**
+ * `strictSchemas`, the option every kind of the family takes: whether a `json_schema` response
+ * format or a tool whose schema qualifies (closed objects, every property required) is sent with
+ * `strict: true` when the request leaves `strict` unset. Unset: the provider's own default.
+ */
+const strictSchemas = optional(Schema.Boolean.annotate({
+  description: "Send strict: true on json_schema formats and tools whose schema qualifies, when the request leaves strict unset. " +
+    "Default: the provider's (on for OpenAI, Azure OpenAI and OpenRouter, json_schema only on Foundry, off on Ollama and other servers)."
+}))
+
+/** The quirks `strictSchemas` sets (`tools: false` for a kind whose API has no strict on tools). */
+const strictQuirks = (strict: boolean | undefined, tools = true): OpenAiChat.Quirks | undefined =>
+  strict === undefined ? undefined : { strictJsonSchema: strict, ...(tools ? { strictTools: strict } : {}) }
+
 /** OpenAI's own API. @category descriptors */
 export const openai = ProviderKind.make({
   kind: "openai",
   description: "OpenAI Chat Completions (api.openai.com, or baseUrl).",
-  options: Schema.Struct({}),
+  options: Schema.Struct({ strictSchemas }),
   requiresApiKey: true,
   secretFields: [],
   environment: {
@@ -55,7 +69,7 @@ export const openai = ProviderKind.make({
   capabilities,
   listsModels: true,
   layer: (entry) =>
-    OpenAiChat.layer({ name: entry.name, defaultModel: entry.model, capabilities: entry.capabilities }).pipe(
+    OpenAiChat.layer({ name: entry.name, defaultModel: entry.model, capabilities: entry.capabilities, quirks: strictQuirks(entry.strictSchemas) }).pipe(
       Layer.provide(OpenAiClient.layer({
         name: entry.name,
         apiKey: entry.apiKey,
@@ -79,7 +93,8 @@ export const azureOpenAi = ProviderKind.make({
     endpoint: NonEmpty.annotate({ description: "The resource URL, https://<resource>.openai.azure.com." }).check(isBaseUrl),
     deployment: optional(NonEmpty.annotate({ description: "The deployment requests go to. Default: model." })),
     apiVersion: optional(NonEmpty.annotate({ description: "The api-version query parameter. Default: the provider's." })),
-    bearerToken: optional(ProviderKind.Secret)
+    bearerToken: optional(ProviderKind.Secret),
+    strictSchemas
   }),
   example: { endpoint: "https://my-resource.openai.azure.com", deployment: "gpt-4o-mini-prod", apiKey: "env:AZURE_OPENAI_API_KEY" },
   requiresApiKey: false,
@@ -108,6 +123,7 @@ export const azureOpenAi = ProviderKind.make({
       bearerToken: entry.bearerToken,
       apiVersion: entry.apiVersion,
       capabilities: entry.capabilities,
+      quirks: strictQuirks(entry.strictSchemas),
       timeouts: clientTimeouts(entry)
     })
 })
@@ -120,7 +136,8 @@ export const foundry = ProviderKind.make({
     endpoint: NonEmpty.annotate({ description: "The Azure AI endpoint, https://<resource>.services.ai.azure.com/models." }).check(
       isBaseUrl
     ),
-    apiVersion: optional(NonEmpty.annotate({ description: "The api-version query parameter. Default: the provider's." }))
+    apiVersion: optional(NonEmpty.annotate({ description: "The api-version query parameter. Default: the provider's." })),
+    strictSchemas
   }),
   example: { model: "Phi-4", endpoint: "https://my-resource.services.ai.azure.com/models" },
   requiresApiKey: true,
@@ -137,6 +154,8 @@ export const foundry = ProviderKind.make({
       apiKey: entry.apiKey,
       apiVersion: entry.apiVersion,
       capabilities: entry.capabilities,
+      // its tools have no strict field: json_schema only
+      quirks: strictQuirks(entry.strictSchemas, false),
       timeouts: clientTimeouts(entry)
     })
 })
@@ -147,7 +166,8 @@ export const openRouter = ProviderKind.make({
   description: "OpenRouter; appUrl and appTitle become its attribution headers.",
   options: Schema.Struct({
     appUrl: optional(NonEmpty.annotate({ description: "Your app's URL, sent as the HTTP-Referer attribution header." })),
-    appTitle: optional(NonEmpty.annotate({ description: "Your app's name, sent as the attribution title header." }))
+    appTitle: optional(NonEmpty.annotate({ description: "Your app's name, sent as the attribution title header." })),
+    strictSchemas
   }),
   requiresApiKey: true,
   secretFields: [],
@@ -167,6 +187,7 @@ export const openRouter = ProviderKind.make({
       referer: entry.appUrl,
       title: entry.appTitle,
       capabilities: entry.capabilities,
+      quirks: strictQuirks(entry.strictSchemas),
       timeouts: clientTimeouts(entry)
     })
 })
@@ -176,7 +197,8 @@ export const ollama = ProviderKind.make({
   kind: "ollama",
   description: "Ollama through its OpenAI-compatible /v1; host defaults to http://localhost:11434.",
   options: Schema.Struct({
-    host: optional(NonEmpty.annotate({ description: "The server root (the API is under /v1). Default: http://localhost:11434." }))
+    host: optional(NonEmpty.annotate({ description: "The server root (the API is under /v1). Default: http://localhost:11434." })),
+    strictSchemas
   }),
   example: { host: "http://localhost:11434" },
   requiresApiKey: false,
@@ -194,6 +216,7 @@ export const ollama = ProviderKind.make({
       apiUrl: entry.baseUrl ?? (entry.host === undefined ? undefined : `${hostUrl(entry.host)}/v1`),
       apiKey: entry.apiKey,
       capabilities: entry.capabilities,
+      quirks: strictQuirks(entry.strictSchemas),
       timeouts: clientTimeouts(entry)
     })
 })
@@ -202,7 +225,7 @@ export const ollama = ProviderKind.make({
 export const openAiCompatible = ProviderKind.make({
   kind: "openai-compatible",
   description: "Any server that speaks OpenAI Chat Completions (vLLM, LM Studio, a proxy); baseUrl is required.",
-  options: Schema.Struct({}),
+  options: Schema.Struct({ strictSchemas }),
   requiresApiKey: false,
   requiresBaseUrl: true,
   secretFields: [],
@@ -217,6 +240,7 @@ export const openAiCompatible = ProviderKind.make({
       apiUrl: entry.baseUrl!,
       apiKey: entry.apiKey,
       capabilities: entry.capabilities,
+      quirks: strictQuirks(entry.strictSchemas),
       timeouts: clientTimeouts(entry)
     })
 })
