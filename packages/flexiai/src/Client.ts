@@ -26,7 +26,20 @@ import type { ChatResponse } from "@flexiai/core/ChatResponse"
 import * as Router from "@flexiai/core/Router"
 import type { StreamPart } from "@flexiai/core/StreamPart"
 import { Cause, ConfigProvider, Context, Duration, Effect, Exit, Layer, ManagedRuntime, Option, Stream } from "effect"
-import { type ConfigOptions, FlexiAI, type HealthReport, isResolved, layer, layerConfig, type ModelList, type Options, type ProviderStatus, type Stats } from "./FlexiAI.ts"
+import type * as ProviderKind from "@flexiai/provider/ProviderKind"
+import {
+  type ConfigOptions,
+  FlexiAI,
+  type HealthReport,
+  type Input,
+  isResolved,
+  layer,
+  layerConfig,
+  type ModelList,
+  type Options,
+  type ProviderStatus,
+  type Stats
+} from "./FlexiAI.ts"
 
 
 /**
@@ -162,7 +175,7 @@ const deadlineMillis = (options: CallOptions | undefined, router: Router.Router[
   return millis > 0 && millis <= maxTimerMillis ? millis : undefined
 }
 
-const isSourceOptions = (config: FlexiConfig.Input | SourceOptions): config is SourceOptions =>
+const isSourceOptions = (config: object): config is SourceOptions =>
   Object.keys(config).length === 0 || "file" in config || "overrides" in config || "env" in config
 
 /**
@@ -179,9 +192,10 @@ const isSourceOptions = (config: FlexiConfig.Input | SourceOptions): config is S
  *
  * @category constructors
  */
-export const make = (
-  config: FlexiConfig.Input | FlexiConfig.ResolvedConfig | SourceOptions = {},
-  options: Options = {}
+export const make = <const Extra extends ReadonlyArray<ProviderKind.Any> = readonly []>(
+  // a config object is typed by the registered descriptors, as `FlexiAI.layer`'s is
+  config: Input<Extra[number]> | FlexiConfig.ResolvedConfig | SourceOptions = {},
+  options: Options & { readonly providers?: Extra | undefined } = {}
 ): Client => {
   const clientLayer = isResolved(config)
     ? layer(config, options)
@@ -189,7 +203,7 @@ export const make = (
     ? config.env === undefined
       ? layerConfig({ ...options, ...config })
       : layerConfig({ ...options, ...config }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: definedOnly(config.env) }))))
-    : layer(config, options)
+    : layer(config as Input<Extra[number]>, options)
   const runtime = ManagedRuntime.make(clientLayer)
   const control = <A, E>(f: (flexi: FlexiAI["Service"]) => Effect.Effect<A, E>) => runtime.runPromise(FlexiAI.use(f))
 
