@@ -16,6 +16,7 @@ import { Schema } from "effect"
 import * as Yaml from "yaml"
 import * as ConfigSchema from "./ConfigSchema.ts"
 import * as Environment from "./Environment.ts"
+import * as Registry from "./Registry.ts"
 
 /** The part of a JSON Schema node this module reads. */
 interface Node {
@@ -123,14 +124,14 @@ const placeholder = (descriptor: ProviderKind.Any, field: string, secret: boolea
   return `env:${variable}`
 }
 
-const entry = (descriptor: ProviderKind.Any, secretFields: ReadonlySet<string>): Array<string> => {
+const entry = (descriptor: ProviderKind.Any, registry: Registry.Registry): Array<string> => {
   const node = nodeOf(ConfigSchema.providerEntry(descriptor))
   const example = descriptor.example ?? {}
   const required = (node.required ?? []).filter((field) => field !== "kind")
   const own = Object.keys(descriptor.options.fields).filter((field) => !required.includes(field))
   const valueOf = (field: string) => {
     if (field === "model") return scalar(example[field] ?? descriptor.environment?.detection?.model ?? "<model>")
-    return scalar(example[field] ?? placeholder(descriptor, field, secretFields.has(field), node.properties?.[field]))
+    return scalar(example[field] ?? placeholder(descriptor, field, registry.secretFields.has(field), node.properties?.[field]))
   }
   const variables = (descriptor.environment?.fields ?? []).map((entry) => `${entry.variables.join(" or ")} (${entry.field})`)
   const detection = descriptor.environment?.detection
@@ -139,7 +140,7 @@ const entry = (descriptor: ProviderKind.Any, secretFields: ReadonlySet<string>):
     ...(variables.length === 0 ? [] : comment("  ", `Standard variables: ${variables.join(", ")}.`)),
     ...(detection === undefined
       ? []
-      : comment("  ", `Detected from ${Environment.describeDetection({ kind: descriptor.kind, ...detection }, Environment.standardOf([descriptor]))} (priority ${detection.priority}).`)),
+      : comment("  ", `Detected from ${Environment.describeDetection({ kind: descriptor.kind, ...detection }, registry.standard)} (priority ${detection.priority}).`)),
     `  - kind: ${scalar(descriptor.kind)}`,
     ...required.map((field) => `    ${field}: ${valueOf(field)}`),
     // common fields the example sets (Azure: apiKey, one of the two its check asks for)
@@ -169,8 +170,8 @@ export interface Options {
  * @category rendering
  */
 export const yaml = (options: Options): string => {
-  const descriptors = [...ConfigSchema.byKind(options.providers).values()]
-  const secretFields = new Set(["apiKey", ...descriptors.flatMap((descriptor) => descriptor.secretFields)])
+  // the kinds, their secret fields and standard variables as config itself reads them
+  const registry = Registry.make(options.providers)
   const common = nodeOf(ConfigSchema.AnyProvider).properties ?? {}
   const commonLines = Object.entries(common)
     .filter(([field]) => field !== "kind")
@@ -190,7 +191,7 @@ export const yaml = (options: Options): string => {
     "# Providers, tried by priority (lower first). Besides its kind's own fields, every entry takes:",
     ...commonLines,
     "providers:",
-    ...descriptors.flatMap((descriptor) => entry(descriptor, secretFields))
+    ...registry.descriptors.flatMap((descriptor) => entry(descriptor, registry))
   ]
   return `${lines.join("\n").trimEnd()}\n`
 }

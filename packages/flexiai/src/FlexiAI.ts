@@ -198,10 +198,9 @@ type Label = (provider: FlexiConfig.ResolvedProvider, index: number) => string
 
 const nameLabel: Label = (provider) => `provider "${provider.name}"`
 
-const build = (loaded: FlexiConfig.ResolvedConfig, label: Label, options: Options) =>
+const build = (config: FlexiConfig.ResolvedConfig, label: Label, options: Options) =>
   Effect.gen(function*() {
     const registry = Providers.withExtra(options.providers)
-    const config = loaded
     // config accepts only registered kinds; a ResolvedConfig loaded with other descriptors may not
     const unavailable = ProviderLayers.unavailable(config.providers, label, config.file, registry)
     if (unavailable !== undefined) return yield* Effect.fail(unavailable)

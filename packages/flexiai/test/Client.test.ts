@@ -1,19 +1,11 @@
 // FlexiAI.make from plain async code: promises, for-await streams, typed rejections, dispose.
 import { ProviderError } from "@flexiai/core"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import { afterEach, assert, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import * as FlexiAI from "../src/FlexiAI.ts"
-import { twoProviders } from "./helpers.ts"
+import { serverPool, twoProviders } from "./helpers.ts"
 
-const servers: Array<MockProviderServer.Handle> = []
-const start = async (script: MockProviderServer.Script) => {
-  const server = await MockProviderServer.start(script)
-  servers.push(server)
-  return server
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.stop()))
-})
+const { servers, start } = serverPool()
 
 describe("FlexiAI.make", () => {
   it("chat, stream, typed errors and dispose from async code", async () => {

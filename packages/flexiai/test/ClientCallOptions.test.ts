@@ -6,19 +6,11 @@ import { type ProviderError, Router } from "@flexiai/core"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
-import { afterEach, assert, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import * as FlexiAI from "../src/FlexiAI.ts"
-import { twoProviders } from "./helpers.ts"
+import { serverPool, twoProviders } from "./helpers.ts"
 
-const servers: Array<MockProviderServer.Handle> = []
-const start = async (script: MockProviderServer.Script) => {
-  const server = await MockProviderServer.start(script)
-  servers.push(server)
-  return server
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.stop()))
-})
+const { start } = serverPool()
 
 const oneProvider = (url: string): FlexiAI.Input => ({
   providers: [{ kind: "openai-compatible", name: "only", model: "mock-model", baseUrl: `${url}/v1` }],

@@ -1,7 +1,9 @@
 // Shared wiring: configs pointing at MockProviderServer instances (real HTTP on 127.0.0.1) and a
 // console that captures what the config's logger writes.
 import type { FlexiAI } from "../src/index.ts"
+import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import { Console } from "effect"
+import { afterEach } from "vitest"
 
 export const canary = "sk-canary-5d1e9b37a4c2f8e06b7d3a19c5e2f4a8"
 export const fragments = [canary, canary.slice(0, 14), canary.slice(-8), "5d1e9b37", "b7d3a19c"]
@@ -35,4 +37,22 @@ export const capturingConsole = (lines: Array<string>): Console.Console => {
     lines.push(args.map((arg) => typeof arg === "string" ? arg : JSON.stringify(arg)).join(" "))
   }
   return { ...globalThis.console, log: push, error: push, info: push, warn: push, debug: push, trace: push } as Console.Console
+}
+
+/**
+ * For tests written as plain async code: `start` runs a MockProviderServer that is stopped after
+ * each test; `servers` holds the ones still running (a test may stop one itself and empty it).
+ * Call at the top of a test file: it registers the `afterEach`.
+ */
+export const serverPool = () => {
+  const servers: Array<MockProviderServer.Handle> = []
+  const start = async (script: MockProviderServer.Script) => {
+    const server = await MockProviderServer.start(script)
+    servers.push(server)
+    return server
+  }
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.stop()))
+  })
+  return { servers, start }
 }

@@ -103,22 +103,15 @@ export const openAiQuirks: ResolvedQuirks = {
   systemContentParts: true
 }
 
+/**
+ * The quirks `quirks` sets, without the ones it leaves `undefined` (so spreading it over a preset
+ * keeps the preset's value there). @category models
+ */
+export const definedQuirks = (quirks: Quirks | undefined): Partial<ResolvedQuirks> =>
+  Object.fromEntries(Object.entries(quirks ?? {}).filter(([, value]) => value !== undefined)) as Partial<ResolvedQuirks>
+
 /** Fills the quirks left out (or `undefined`) from OpenAI's. @category models */
-export const resolveQuirks = (quirks: Quirks | undefined): ResolvedQuirks => ({
-  maxTokensField: quirks?.maxTokensField ?? openAiQuirks.maxTokensField,
-  emptyAssistantContent: quirks?.emptyAssistantContent ?? openAiQuirks.emptyAssistantContent,
-  streamUsage: quirks?.streamUsage ?? openAiQuirks.streamUsage,
-  usageInStream: quirks?.usageInStream ?? openAiQuirks.usageInStream,
-  metadata: quirks?.metadata ?? openAiQuirks.metadata,
-  user: quirks?.user ?? openAiQuirks.user,
-  reasoningEcho: quirks?.reasoningEcho ?? openAiQuirks.reasoningEcho,
-  imageUrls: quirks?.imageUrls ?? openAiQuirks.imageUrls,
-  toolChoice: quirks?.toolChoice ?? openAiQuirks.toolChoice,
-  strictJsonSchema: quirks?.strictJsonSchema ?? openAiQuirks.strictJsonSchema,
-  strictTools: quirks?.strictTools ?? openAiQuirks.strictTools,
-  developerRole: quirks?.developerRole ?? openAiQuirks.developerRole,
-  systemContentParts: quirks?.systemContentParts ?? openAiQuirks.systemContentParts
-})
+export const resolveQuirks = (quirks: Quirks | undefined): ResolvedQuirks => ({ ...openAiQuirks, ...definedQuirks(quirks) })
 
 /** Whether the finish part of a stream waits for a usage chunk. @category models */
 export const expectsUsage = (quirks: ResolvedQuirks): boolean => quirks.streamUsage || quirks.usageInStream
@@ -368,9 +361,10 @@ export interface WireResult {
 export const toWire = (
   request: ChatRequest.ChatRequest,
   model: string,
-  options: { readonly quirks?: Quirks | undefined; readonly providerName?: string | undefined; readonly stream?: boolean | undefined } = {}
+  // resolved once by the caller (the provider, at construction), not on every request
+  options: { readonly quirks?: ResolvedQuirks | undefined; readonly providerName?: string | undefined; readonly stream?: boolean | undefined } = {}
 ): WireResult => {
-  const quirks = resolveQuirks(options.quirks)
+  const quirks = options.quirks ?? openAiQuirks
   const dropped: Array<string> = []
   const body: Record<string, unknown> = {
     model,

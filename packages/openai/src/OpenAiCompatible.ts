@@ -22,6 +22,7 @@ import type * as ProviderError from "@flexiai/core/ProviderError"
 import type * as TokenSource from "@flexiai/provider/TokenSource"
 import * as OpenAiChat from "./OpenAiChat.ts"
 import * as OpenAiClient from "./OpenAiClient.ts"
+import { definedQuirks } from "./OpenAiCodec.ts"
 
 /** Client and chat options for one family member. @category models */
 export interface Preset {
@@ -48,11 +49,8 @@ const chatOptions = (options: CommonOptions, name: string, quirks: OpenAiChat.Qu
   defaultModel: options.defaultModel,
   capabilities: options.capabilities,
   onMalformedEvent: options.onMalformedEvent,
-  quirks: { ...quirks, ...definedOnly(options.quirks) }
+  quirks: { ...quirks, ...definedQuirks(options.quirks) }
 })
-
-const definedOnly = (quirks: OpenAiChat.Quirks | undefined): OpenAiChat.Quirks =>
-  Object.fromEntries(Object.entries(quirks ?? {}).filter(([, value]) => value !== undefined)) as OpenAiChat.Quirks
 
 const toLayer = (preset: Preset): Layer.Layer<ChatProvider.ChatProvider, never, HttpClient.HttpClient> =>
   OpenAiChat.layer(preset.chat).pipe(Layer.provide(OpenAiClient.layer(preset.client)))
