@@ -83,7 +83,7 @@ export const merge = (base: Capabilities, overrides: Partial<Capabilities> | und
  * @category combinators
  */
 export const union = (members: ReadonlyArray<Capabilities>): Capabilities => {
-  const any = (flag: (capabilities: Capabilities) => boolean | undefined) => members.some((member) => flag(member) === true)
+  const anyMember = (flag: (capabilities: Capabilities) => boolean | undefined) => members.some((member) => flag(member) === true)
   const widestRange = (pick: (capabilities: Capabilities) => Range | undefined): Range | undefined => {
     const ranges = members.map(pick)
     if (ranges.length === 0 || ranges.some((range) => range === undefined)) return undefined
@@ -100,12 +100,12 @@ export const union = (members: ReadonlyArray<Capabilities>): Capabilities => {
   const contextWindow = largest((member) => member.contextWindow)
   const maxOutputTokens = largest((member) => member.maxOutputTokens)
   return {
-    streaming: any((member) => member.streaming),
-    tools: any((member) => member.tools),
-    images: any((member) => member.images),
-    jsonSchema: any((member) => member.jsonSchema),
-    assistantPrefill: any((member) => member.assistantPrefill),
-    ...(any((member) => member.reasoning) ? { reasoning: true } : {}),
+    streaming: anyMember((member) => member.streaming),
+    tools: anyMember((member) => member.tools),
+    images: anyMember((member) => member.images),
+    jsonSchema: anyMember((member) => member.jsonSchema),
+    assistantPrefill: anyMember((member) => member.assistantPrefill),
+    ...(anyMember((member) => member.reasoning) ? { reasoning: true } : {}),
     ...(temperature === undefined ? {} : { temperature }),
     ...(topP === undefined ? {} : { topP }),
     ...(maxStopSequences === undefined ? {} : { maxStopSequences }),
