@@ -49,10 +49,24 @@ const cases: Record<string, () => Promise<unknown>> = {
   router: () => rtRouter.runPromise(ChatProvider.chat(request)),
   flexiai: () => rtFlex.runPromise(chat(request))
 }
+// BENCH_CONCURRENCY=16 keeps that many calls in flight; BENCH_LAYERS=raw,flexiai times only those
+// (each layer warms the code the next one shares, so a subset shows what that sharing is worth)
+const concurrency = Number(process.env["BENCH_CONCURRENCY"] ?? 1)
+const onlyLayers = process.env["BENCH_LAYERS"]?.split(",")
+for (const name of Object.keys(cases)) if (onlyLayers !== undefined && !onlyLayers.includes(name)) delete cases[name]
 const cpu = async (run: () => Promise<unknown>, n: number) => {
-  const s = process.cpuUsage(); for (let i = 0; i < n; i++) await run(); const u = process.cpuUsage(s); return (u.user + u.system) / n
+  const s = process.cpuUsage()
+  let left = n
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (left > 0) {
+      left--
+      await run()
+    }
+  }))
+  const u = process.cpuUsage(s)
+  return (u.user + u.system) / n
 }
-for (const run of Object.values(cases)) for (let i = 0; i < 6000; i++) await run()
+for (const run of Object.values(cases)) await cpu(run, Number(process.env["BENCH_WARMUP"] ?? 6000))
 const out: Record<string, Array<number>> = {}
 for (let round = 0; round < 5; round++) for (const [name, run] of Object.entries(cases)) (out[name] ??= []).push(await cpu(run, 3000))
 for (const [name, values] of Object.entries(out)) console.log(name, values.sort((a, b) => a - b)[2]!.toFixed(1), values.map((v) => v.toFixed(0)).join(" "))

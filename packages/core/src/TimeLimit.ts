@@ -98,6 +98,40 @@ const onLiveClock = <A, E, E2, R>(
     }))
 }
 
+/**
+ * Whether `fiber` runs on the live clock (no `TestClock` or other clock provided), where the
+ * shared timer below keeps time. Code that times its own callbacks with `armUnsafe` must take
+ * another path otherwise, so virtual time still drives it.
+ *
+ * @category utils
+ */
+export const isLiveClock = (fiber: Fiber.Fiber<unknown, unknown>): boolean => fiber.getRef(Clock.Clock) === liveClock
+
+/** A deadline armed with `armUnsafe`. @category models */
+export interface Deadline {
+  readonly at: number
+  readonly expire: () => void
+}
+
+/**
+ * Calls `expire` once when the live clock (`Date.now()`) reaches `at`, unless `disarmUnsafe` is
+ * called first; on the same single timer as every `within` on the live clock. For code that
+ * already waits on a callback of its own (the kit's undici path resumes from undici's handler)
+ * and would otherwise need a fiber per limit. `expire` runs outside any fiber and must not throw.
+ *
+ * @category unsafe
+ */
+export const armUnsafe = (at: number, expire: () => void): Deadline => {
+  const entry: Entry = { at, expire }
+  watch(entry)
+  return entry
+}
+
+/** Disarms a deadline; nothing happens if it fired already. @category unsafe */
+export const disarmUnsafe = (deadline: Deadline): void => {
+  pending.delete(deadline)
+}
+
 // ---------------------------------------------------------------------------
 // one timer for every limit on the live clock
 // ---------------------------------------------------------------------------
@@ -125,7 +159,8 @@ const watch = (entry: Entry): void => {
 const arm = (at: number): void => {
   if (timer !== undefined) clearTimeout(timer)
   armedAt = at
-  timer = setTimeout(fire, Math.max(0, at - Date.now()))
+  // past setTimeout's ceiling Node fires at once: wake at the ceiling instead, and re-arm then
+  timer = setTimeout(fire, Math.min(maxTimerMillis, Math.max(0, at - Date.now())))
   timer.unref()
 }
 

@@ -11,14 +11,16 @@
  * response headers; a slow stream after its headers is caught by `timeouts.idle` instead.
  *
  * This is the hot path of every call: combinators rather than generators, headers built once for
- * static auth, the log level read once per call, the request id read only when asked for.
+ * static auth, the log level read once per call, the request id read only when asked for. Over
+ * the kit's own `UndiciHttpClient`, non-streamed JSON calls take a lean path straight to undici
+ * (see `leanPath` for when, and why it gives the same answers).
  *
  * @since 0.2.0
  */
 import { Clock, Context, Duration, Effect, type Fiber, LogLevel, Option, Redacted, References, type Scope, Stream } from "effect"
 import { constTrue, identity } from "effect/Function"
-import { Headers, HttpBody, HttpClient, HttpClientRequest, UrlParams } from "effect/http"
-import type { HttpClientError, HttpClientResponse } from "effect/http"
+import { Headers, HttpBody, HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse, UrlParams } from "effect/http"
+import type { Dispatcher } from "undici"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import { Connection, MalformedResponse, Timeout } from "@flexiai/core/ProviderError"
 import * as TimeLimit from "@flexiai/core/TimeLimit"
@@ -29,6 +31,7 @@ import { idleTimeout as idleTimeoutOf } from "./Idle.ts"
 import * as Mask from "./Mask.ts"
 import * as StatusReasons from "./StatusReasons.ts"
 import type * as TokenSource from "./TokenSource.ts"
+import * as UndiciHttpClient from "./UndiciHttpClient.ts"
 
 type Reason = ProviderError.ProviderErrorReason
 
@@ -444,19 +447,151 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
   }
 
   // Combinators rather than a generator: this runs on every call, and each step counts there.
-  const sendJson = <A>(path: string, body: unknown, decoding: Decode<A> & { readonly model?: string | undefined }) => {
-    const model = decoding.model
-    const call = Effect.withFiber((fiber) => {
-      const debug = debugEnabled(fiber)
-      const json = JSON.stringify(body)
-      const call = Effect.flatMap(
-        execute("POST", path, jsonHeaders, json, model, client),
-        (response) => response.status < 200 || response.status >= 300 ? failStatus(response, model) : readBody(response, decoding, model, debug)
-      )
-      return debug ? Effect.andThen(requestLine(path, json), call) : call
-    })
-    return TimeLimit.within(call, timeouts.total, () => timedOut("total", timeouts.total, "no complete answer within", { model }))
+  const sendJsonGeneric = <A>(
+    path: string,
+    json: string,
+    decoding: Decode<A>,
+    model: string | undefined,
+    debug: boolean
+  ) => {
+    const call = Effect.flatMap(
+      execute("POST", path, jsonHeaders, json, model, client),
+      (response) => response.status < 200 || response.status >= 300 ? failStatus(response, model) : readBody(response, decoding, model, debug)
+    )
+    return TimeLimit.within(
+      debug ? Effect.andThen(requestLine(path, json), call) : call,
+      timeouts.total,
+      () => timedOut("total", timeouts.total, "no complete answer within", { model })
+    )
   }
+
+  const lean = leanPath(client, options, auth, baseUrl, urlParams, jsonHeaders)
+
+  /**
+   * The same call as `sendJsonGeneric`, in one callback (see `leanPath`): the response's status,
+   * headers and text go through the same mapping, and the first-byte and total limits are two
+   * deadlines on `TimeLimit`'s shared timer instead of two fibers.
+   */
+  const sendJsonLean = <A>(
+    path: string,
+    json: string,
+    decoding: Decode<A>,
+    model: string | undefined,
+    via: Lean
+  ): Effect.Effect<Sent<A>, ProviderError.ProviderError> =>
+    Effect.callback<Sent<A>, ProviderError.ProviderError>((resume) => {
+      const now = Date.now()
+      let headDeadline: TimeLimit.Deadline | undefined
+      let endDeadline: TimeLimit.Deadline | undefined
+      let cancel: (() => void) | undefined
+      const finish = (effect: Effect.Effect<Sent<A>, ProviderError.ProviderError>) => {
+        if (headDeadline !== undefined) TimeLimit.disarmUnsafe(headDeadline)
+        if (endDeadline !== undefined) TimeLimit.disarmUnsafe(endDeadline)
+        resume(effect)
+      }
+      const expire = (error: () => ProviderError.ProviderError) => () => {
+        cancel?.()
+        finish(Effect.fail(error()))
+      }
+      // an enclosing total that ends no later makes the first-byte limit moot, as with `within`
+      if (via.totalMillis < Infinity) {
+        endDeadline = TimeLimit.armUnsafe(
+          now + via.totalMillis,
+          expire(() => timedOut("total", timeouts.total, "no complete answer within", { model }))
+        )
+      }
+      if (via.firstByteMillis < via.totalMillis) {
+        headDeadline = TimeLimit.armUnsafe(
+          now + via.firstByteMillis,
+          expire(() => timedOut("first-byte", timeouts.firstByte, "no response headers within", { model }))
+        )
+      }
+      cancel = UndiciHttpClient.sendText(via.dispatcher, {
+        origin: via.origin,
+        path: via.pathOf(path),
+        method: "POST",
+        headers: via.headers,
+        body: json,
+        maxBodyBytes,
+        onHead: () => {
+          if (headDeadline !== undefined) TimeLimit.disarmUnsafe(headDeadline)
+        }
+      }, (result) => finish(leanOutcome(result, path, json, decoding, model)))
+      return Effect.sync(() => {
+        if (headDeadline !== undefined) TimeLimit.disarmUnsafe(headDeadline)
+        if (endDeadline !== undefined) TimeLimit.disarmUnsafe(endDeadline)
+        cancel!()
+      })
+    })
+
+  /** What a lean call's result means: the mapping `execute`, `failStatus` and `readBody` apply. */
+  const leanOutcome = <A>(
+    result: UndiciHttpClient.TextResult,
+    path: string,
+    json: string,
+    decoding: Decode<A>,
+    model: string | undefined
+  ): Effect.Effect<Sent<A>, ProviderError.ProviderError> => {
+    const { status } = result
+    let requestId: string | undefined | null = null
+    const requestIdNow = () => requestId === null ? (requestId = requestIdOf(Headers.fromInput(result.headers))) : requestId
+    if (status === 0) {
+      // before the head: as `execute` maps the client's transport error
+      const request = requestTo("POST", path, jsonHeaders, json)
+      const cause = result._tag === "Failed" ? result.cause : undefined
+      return Effect.fail(fail(StatusReasons.reasonFromHttpClientError(transportError(request, cause), mask), { model }))
+    }
+    if (status < 200 || status >= 300) {
+      const headers: Record<string, string> = { ...Headers.fromInput(result.headers) }
+      // past the cap or broken off, an error page is mapped by its status alone (as `failStatus`)
+      const body = result._tag === "Complete" ? result.text : ""
+      return Effect.fail(fail(reasonOfResponse({ status, headers, body, nowMillis: Date.now(), mask, model }), {
+        model,
+        requestId: requestIdOf(headers)
+      }))
+    }
+    switch (result._tag) {
+      case "TooLarge":
+        return Effect.fail(fail(BodyLimit.tooLarge(maxBodyBytes, result.length), { model, requestId: requestIdNow() }))
+      case "Failed": {
+        const request = requestTo("POST", path, jsonHeaders, json)
+        return Effect.fail(
+          fail(StatusReasons.reasonFromHttpClientError(decodeError(request, status, result.cause), mask), {
+            model,
+            requestId: requestIdNow()
+          })
+        )
+      }
+      case "Complete": {
+        const text = result.text
+        const parsed = decoding.decode(text)
+        return parsed === undefined
+          ? Effect.fail(
+            fail(new MalformedResponse({ message: `undecodable ${decoding.what} (${text.length} bytes)` }), {
+              model,
+              requestId: requestIdNow()
+            })
+          )
+          : Effect.succeed<Sent<A>>({
+            parsed,
+            get requestId() {
+              return requestIdNow()
+            }
+          })
+      }
+    }
+  }
+
+  const sendJson = <A>(path: string, body: unknown, decoding: Decode<A> & { readonly model?: string | undefined }) =>
+    Effect.withFiber<Sent<A>, ProviderError.ProviderError>((fiber) => {
+      const model = decoding.model
+      const json = JSON.stringify(body)
+      const debug = debugEnabled(fiber)
+      // bodies are logged, and virtual time drives the limits, on the generic path only
+      return lean !== undefined && !debug && TimeLimit.isLiveClock(fiber)
+        ? sendJsonLean(path, json, decoding, model, lean)
+        : sendJsonGeneric(path, json, decoding, model, debug)
+    })
 
   const openStream = (path: string, body: unknown, streamOptions: { readonly model?: string | undefined; readonly accept: string }) =>
     Effect.withFiber((fiber) => {
@@ -512,3 +647,96 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
 
   return { name, timeouts, mask, fail, sendJson, openStream, get }
 }
+
+// ---------------------------------------------------------------------------
+// the lean path
+// ---------------------------------------------------------------------------
+
+/** What a lean call needs, worked out once per transport. */
+interface Lean {
+  readonly dispatcher: Dispatcher
+  readonly origin: string
+  readonly pathOf: (path: string) => string
+  /** The generic path's headers for a JSON POST, as a plain record (content-length: undici's). */
+  readonly headers: Readonly<Record<string, string>>
+  readonly firstByteMillis: number
+  readonly totalMillis: number
+}
+
+// setTimeout's ceiling, as `TimeLimit` keeps it: longer limits take the generic path
+const maxTimerMillis = 2 ** 31 - 1
+
+const leanMillis = (limit: Duration.Duration): number | undefined => {
+  if (!Duration.isFinite(limit)) return Infinity
+  const millis = Duration.toMillis(limit)
+  return millis > 0 && millis <= maxTimerMillis ? millis : undefined
+}
+
+/**
+ * Non-streamed JSON calls over the kit's own `UndiciHttpClient` skip Effect's `HttpClient`
+ * machinery: no `HttpClientRequest`, no URL parse, no abort controller and response tracking
+ * per call, no context merged per call, and no fiber per time limit. Measured (`pnpm
+ * bench:layers`, 16 calls in flight) that machinery was most of what the provider layer added
+ * over the client. The lean path applies only where it can give the same answer: the client is
+ * exactly `UndiciHttpClient`'s (not wrapped: wrappers must see every request), auth is static
+ * (token renewal and signing stay generic), no HTTP spans are asked for, the base URL parses and
+ * the limits fit a timer; per call, the clock is live and Debug logging is off. Everything else
+ * takes the generic path, whose mapping it shares (a test holds the two paths' answers equal).
+ */
+const leanPath = (
+  client: HttpClient.HttpClient,
+  options: Options,
+  auth: Auth.Auth,
+  baseUrl: string,
+  urlParams: Readonly<Record<string, string>> | undefined,
+  jsonHeaders: Headers.Headers
+): Lean | undefined => {
+  const dispatcher = UndiciHttpClient.dispatcherOf(client)
+  if (dispatcher === undefined || options.httpSpans === true) return undefined
+  if (auth._tag !== "None" && auth._tag !== "Header" && auth._tag !== "Bearer") return undefined
+  const firstByteMillis = leanMillis(options.timeouts.firstByte)
+  const totalMillis = leanMillis(options.timeouts.total)
+  if (firstByteMillis === undefined || totalMillis === undefined) return undefined
+  let origin: string
+  try {
+    origin = new URL(baseUrl).origin
+  } catch {
+    return undefined
+  }
+  // a provider has a few paths (one per model at most): each is parsed once, as the generic
+  // path's `HttpClientRequest` would on every call
+  const paths = new Map<string, string>()
+  const pathOf = (path: string): string => {
+    let wire = paths.get(path)
+    if (wire === undefined) {
+      const url = new URL(`${baseUrl}${path}`)
+      if (urlParams !== undefined) for (const [key, value] of Object.entries(urlParams)) url.searchParams.append(key, value)
+      wire = url.pathname + url.search
+      if (paths.size < 1024) paths.set(path, wire)
+    }
+    return wire
+  }
+  return {
+    dispatcher,
+    origin,
+    pathOf,
+    headers: { ...Headers.set(jsonHeaders, "content-type", "application/json") },
+    firstByteMillis,
+    totalMillis
+  }
+}
+
+const transportError = (request: HttpClientRequest.HttpClientRequest, cause: unknown) =>
+  new HttpClientError.HttpClientError({
+    reason: new HttpClientError.TransportError({ request, ...(cause === undefined ? {} : { cause }) })
+  })
+
+// the error `UndiciHttpClient` reports for a body that broke off, with a response of that status
+const decodeError = (request: HttpClientRequest.HttpClientRequest, status: number, cause: unknown) =>
+  new HttpClientError.HttpClientError({
+    reason: new HttpClientError.DecodeError({
+      request,
+      response: HttpClientResponse.fromWeb(request, new Response(null, { status })),
+      cause
+    })
+  })

@@ -7,6 +7,9 @@
  * `NodeHttpClient.layerUndici`'s: `TransportError` with undici's error as its `cause` before the
  * response head, `DecodeError` while reading the body.
  *
+ * `sendText` is a leaner way in for the kit's own transport: one request, its whole body as text
+ * within a cap, no fiber or `HttpClientRequest`, sent through the dispatcher of a client built here.
+ *
  * What users get wrong:
  * - Timeouts are not here: compose `Effect.timeout` (or our `TimeLimit`) outside, as with Effect's
  *   clients (undici's own header and body timeouts are turned off). `connectTimeout` is the one
@@ -50,8 +53,8 @@ export interface Options {
  *
  * @category constructors
  */
-export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
-  HttpClient.make((request, url, signal) => {
+export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
+  const client = HttpClient.make((request, url, signal) => {
     const body = requestBody(request)
     if (body instanceof Unsupported) return Effect.fail(transportError(request, undefined, body.description))
     const exchange = new Exchange(request, url.hash === "" ? url.href : url.href.split("#")[0]!, signal)
@@ -76,6 +79,83 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
       return Effect.sync(() => exchange.abort(interrupted()))
     })
   })
+  dispatchers.set(client, dispatcher)
+  return client
+}
+
+// The clients `make` built, with their dispatchers: `dispatcherOf` answers only for these (a
+// client wrapped by `HttpClient.mapRequest` and the like is another object, and is not here).
+const dispatchers = new WeakMap<HttpClient.HttpClient, Dispatcher>()
+
+/**
+ * The dispatcher of a client built by `make` (or the layers), `undefined` for any other client,
+ * wrapped ones included. The kit's `HttpTransport` sends non-streamed JSON calls straight through
+ * it with `sendText` when it gets one.
+ *
+ * @category utils
+ */
+export const dispatcherOf = (client: HttpClient.HttpClient): Dispatcher | undefined => dispatchers.get(client)
+
+/** Response headers as undici hands them over: names in lower case, repeated ones as arrays. @category models */
+export type RawHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+
+/** One request for `sendText`. @category models */
+export interface TextRequest {
+  readonly origin: string
+  /** Path and query. */
+  readonly path: string
+  readonly method: "GET" | "POST"
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string | null
+  /** The largest body read; past it (announced or counted) the answer is `TooLarge`. */
+  readonly maxBodyBytes: number
+  /** Called once, when the response head is in. */
+  readonly onHead?: (() => void) | undefined
+}
+
+/**
+ * How a `sendText` request ended, reported once. `status` is 0 when it failed before the head.
+ *
+ * @category models
+ */
+export type TextResult =
+  | { readonly _tag: "Complete"; readonly status: number; readonly headers: RawHeaders; readonly text: string }
+  | {
+    readonly _tag: "TooLarge"
+    readonly status: number
+    readonly headers: RawHeaders
+    /** The announced `content-length`, if that is how it was known. */
+    readonly length: number | undefined
+  }
+  | { readonly _tag: "Failed"; readonly status: number; readonly headers: RawHeaders; readonly cause: unknown }
+
+/**
+ * Sends one request and reads its whole body as UTF-8 text, calling `done` once with how it
+ * ended; the returned function cancels it (the request is aborted and `done` is not called).
+ * No fiber, no `HttpClientRequest`, no response object: the leanest call undici allows, for the
+ * transport's non-streamed JSON calls, which need the status, the headers and the text, and
+ * time the call themselves (`TimeLimit.armUnsafe`). Nothing follows redirects (a 3xx is an answer
+ * like any other), as with the client itself.
+ *
+ * @category utils
+ */
+export const sendText = (dispatcher: Dispatcher, request: TextRequest, done: (result: TextResult) => void): () => void => {
+  const exchange = new TextExchange(request.maxBodyBytes, request.onHead, done)
+  try {
+    dispatcher.dispatch({
+      origin: request.origin,
+      path: request.path,
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      headersTimeout: 3_600_000,
+      bodyTimeout: 0
+    }, exchange)
+  } catch (cause) {
+    exchange.settle({ _tag: "Failed", status: 0, headers: {}, cause })
+  }
+  return exchange.cancel
+}
 
 /**
  * The client as a layer, with its own `Agent` (closed with the layer) unless `options.dispatcher`
@@ -306,6 +386,88 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (this.controller?.paused === true) this.controller.resume()
       return Effect.flatMap(this.waitForData, () => this.readAll())
     })
+  }
+}
+
+const tooLargeAbort = () => new Error("The response body passed its size cap")
+
+/** `sendText`'s handler: the whole body, within its cap, then one report. */
+class TextExchange implements Dispatcher.DispatchHandler {
+  readonly maxBytes: number
+  readonly onHead: (() => void) | undefined
+  readonly done: (result: TextResult) => void
+  controller: Dispatcher.DispatchController | undefined = undefined
+  settled = false
+  cancelled = false
+  status = 0
+  headers: RawHeaders = {}
+  chunks: Array<Uint8Array> = []
+  length = 0
+
+  constructor(maxBytes: number, onHead: (() => void) | undefined, done: (result: TextResult) => void) {
+    this.maxBytes = maxBytes
+    this.onHead = onHead
+    this.done = done
+  }
+
+  settle(result: TextResult): void {
+    if (this.settled) return
+    this.settled = true
+    this.chunks = []
+    this.done(result)
+  }
+
+  /** Ends the request without a report (the caller has its answer already). */
+  readonly cancel = (): void => {
+    if (this.settled) return
+    this.settled = true
+    this.cancelled = true
+    this.controller?.abort(interrupted())
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.cancelled) controller.abort(interrupted())
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | Array<string> | undefined>
+  ): void {
+    if (statusCode < 200 || this.settled) return
+    this.status = statusCode
+    this.headers = headers
+    this.onHead?.()
+    const announced = headers["content-length"]
+    if (typeof announced === "string") {
+      const length = Number(announced)
+      if (Number.isFinite(length) && length > this.maxBytes) {
+        this.settle({ _tag: "TooLarge", status: statusCode, headers, length })
+        controller.abort(tooLargeAbort())
+      }
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Uint8Array): void {
+    if (this.settled) return
+    this.length += chunk.byteLength
+    if (this.length > this.maxBytes) {
+      this.settle({ _tag: "TooLarge", status: this.status, headers: this.headers, length: undefined })
+      controller.abort(tooLargeAbort())
+      return
+    }
+    this.chunks.push(chunk)
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return
+    const text = utf8.decode(concat(this.chunks, this.length))
+    this.settle({ _tag: "Complete", status: this.status, headers: this.headers, text })
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.settle({ _tag: "Failed", status: this.status, headers: this.headers, cause: error })
   }
 }
 
