@@ -69,6 +69,29 @@ export type Step =
 const finishPart = (state: StreamState, provider: string): StreamPart.StreamPart =>
   Accumulators.finishPart(finishReason(state.rawFinishReason), state.usage, provider, state.model)
 
+const absent = (value: unknown): boolean => value === undefined || value === null
+
+/**
+ * The text of a chunk that carries nothing else `step` acts on (one first choice whose delta is
+ * non-empty content alone, no finish reason, usage or new model, and no finish reason seen yet);
+ * `undefined` for any other chunk.
+ */
+const plainText = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk): string | undefined => {
+  const choices = chunk.choices
+  if (choices === undefined || choices === null || choices.length !== 1 || state.rawFinishReason !== undefined) return undefined
+  if (!absent(chunk.usage) || !absent(chunk.x_groq)) return undefined
+  if (typeof chunk.model === "string" && chunk.model !== "" && chunk.model !== state.model) return undefined
+  const choice = choices[0]!
+  if ((choice.index ?? 0) !== 0 || !(absent(choice.finish_reason) || choice.finish_reason === "")) return undefined
+  const delta = choice.delta
+  if (delta === undefined || delta === null) return undefined
+  const content = delta.content
+  if (typeof content !== "string" || content === "") return undefined
+  if (!absent(delta.reasoning) || !absent(delta.reasoning_content) || !absent(delta.tool_calls)) return undefined
+  const details = delta.reasoning_details
+  return details === undefined || details === null || details.length === 0 ? content : undefined
+}
+
 /**
  * Feeds one decoded chunk. Emits `text-delta` and `tool-call-delta` parts as they come, one
  * `tool-call` per call once the finish reason arrives, and the `finish` part once both the finish
@@ -79,6 +102,10 @@ const finishPart = (state: StreamState, provider: string): StreamPart.StreamPart
 export const step = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk, provider: string): Step => {
   if (state.done) return { _tag: "Parts", state, parts: [] }
   if (chunk.error !== undefined && chunk.error !== null) return { _tag: "Error", state, error: chunk.error }
+  const text = plainText(state, chunk)
+  // nearly every event of a stream: the same result as below, with one copy of the state and an
+  // array of one part (not an empty one grown by a push), since this runs once per event
+  if (text !== undefined) return { _tag: "Parts", state: { ...state, text: state.text + text }, parts: [{ type: "text-delta", text }] }
   let next: StreamState = state
   const parts: Array<StreamPart.StreamPart> = []
   // every chunk repeats the model: copy the state only when it changes (this runs once per event)

@@ -511,7 +511,17 @@ class UndiciResponse implements HttpClientResponse.HttpClientResponse {
     const exchange = this.exchange
     // the request ends with the stream's scope: read to its end, failed, or closed early
     return Stream.fromChannel(Channel.fromTransform((_, scope) =>
-      Effect.as(Scope.addFinalizer(scope, Effect.sync(() => exchange.abort(closed()))), exchange.pull)
+      Effect.as(
+        Scope.addFinalizer(
+          scope,
+          // the error (and its stack) only for a body closed before its end: a stream read to
+          // its end, as nearly all are, has nothing to abort
+          Effect.sync(() => {
+            if (exchange.state === State.Head || exchange.state === State.Body) exchange.abort(closed())
+          })
+        ),
+        exchange.pull
+      )
     ))
   }
 
