@@ -38,7 +38,8 @@ import type * as OpenAiSchema from "./OpenAiSchema.ts"
  * @category models
  */
 export interface StreamState {
-  readonly text: string
+  /** The answer text so far (`Accumulators.textOf` joins it). */
+  readonly text: Accumulators.Text
   /** The reasoning shown so far, as blocks: what a cut stream's `StreamInterrupted` carries. */
   readonly reasoning: ReadonlyArray<Reasoning.Reasoning>
   readonly toolCalls: Accumulators.ToolCalls
@@ -51,7 +52,7 @@ export interface StreamState {
 
 /** @category constructors */
 export const initialState = (model: string, options: { readonly expectUsage: boolean }): StreamState => ({
-  text: "",
+  text: Accumulators.emptyText,
   reasoning: [],
   toolCalls: Accumulators.noToolCalls,
   rawFinishReason: undefined,
@@ -105,7 +106,7 @@ export const step = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk
   const text = plainText(state, chunk)
   // nearly every event of a stream: the same result as below, with one copy of the state and an
   // array of one part (not an empty one grown by a push), since this runs once per event
-  if (text !== undefined) return { _tag: "Parts", state: { ...state, text: state.text + text }, parts: [{ type: "text-delta", text }] }
+  if (text !== undefined) return { _tag: "Parts", state: { ...state, text: Accumulators.appendText(state.text, text) }, parts: [{ type: "text-delta", text }] }
   let next: StreamState = state
   const parts: Array<StreamPart.StreamPart> = []
   // every chunk repeats the model: copy the state only when it changes (this runs once per event)
@@ -135,7 +136,7 @@ export const step = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk
     }
     if (typeof delta?.content === "string" && delta.content !== "") {
       parts.push({ type: "text-delta", text: delta.content })
-      next = { ...next, text: next.text + delta.content }
+      next = { ...next, text: Accumulators.appendText(next.text, delta.content) }
     }
     const toolDeltas = delta?.tool_calls
     if (toolDeltas !== undefined && toolDeltas !== null) {

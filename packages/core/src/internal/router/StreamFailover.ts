@@ -163,7 +163,10 @@ export const makeStream = (
     let queue: Array<StreamPart> = []
     let done = false
     // what the consumer has received of the current answer, for StreamInterrupted and `continue`
-    let text = ""
+    // kept as its pieces, joined when read: a `+=` rope keeps one more object alive per delta for
+    // the whole stream (see the kit's `Accumulators.Text`)
+    let pieces: Array<string> = []
+    const text = (): string => pieces.join("")
     const toolCalls: Array<ToolCall> = []
     let openToolCalls = 0
     // reasoning counts as delivered content (it cannot be unseen), but it is never prefilled:
@@ -177,7 +180,7 @@ export const makeStream = (
       for (const part of parts) {
         switch (part.type) {
           case "text-delta":
-            text += part.text
+            if (part.text !== "") pieces.push(part.text)
             break
           case "reasoning-delta":
             reasoningDelivered = true
@@ -274,7 +277,7 @@ export const makeStream = (
         model: active.model,
         reason: new StreamInterrupted({
           message,
-          partialText: text,
+          partialText: text(),
           ...(toolCalls.length === 0 ? {} : { partialToolCalls: [...toolCalls] }),
           ...(reasoningDeltas.length === 0 ? {} : { partialReasoning: Reasoning.fromDeltas(reasoningDeltas) }),
           cause,
@@ -319,8 +322,8 @@ export const makeStream = (
         if (policy === "fail") return yield* Effect.fail(interrupted)
         // with only reasoning delivered there is no answer text to continue from: restart instead,
         // which tells the consumer to discard the reasoning it has seen
-        if (policy === "continue" && openToolCalls === 0 && toolCalls.length === 0 && (text !== "" || !reasoningDelivered)) {
-          const resumed = yield* Effect.result(openNext(withPrefill(request, text), true))
+        if (policy === "continue" && openToolCalls === 0 && toolCalls.length === 0 && (pieces.length > 0 || !reasoningDelivered)) {
+          const resumed = yield* Effect.result(openNext(withPrefill(request, text()), true))
           if (Result.isSuccess(resumed)) {
             const resume: StreamPart = { type: "resume", provider: resumed.success.provider, reason: reasonTag(error) }
             return [resume, ...track(resumed.success.parts)]
@@ -328,7 +331,7 @@ export const makeStream = (
         }
         const restarted = yield* Effect.result(openNext(request, false))
         if (Result.isFailure(restarted)) return yield* Effect.fail(interrupted)
-        text = ""
+        pieces = []
         toolCalls.length = 0
         openToolCalls = 0
         reasoningDelivered = false
@@ -376,7 +379,7 @@ export const makeStream = (
               new ProviderError({
                 provider: active.slot.name,
                 model: active.model,
-                reason: new StreamInterrupted({ message: "stream ended without a finish", partialText: text })
+                reason: new StreamInterrupted({ message: "stream ended without a finish", partialText: text() })
               })
             )
         })
