@@ -14,7 +14,8 @@ export interface StatusRow {
   readonly name: string
   readonly circuit: "Closed" | "Open" | "HalfOpen"
   readonly circuitStore: "local" | "shared" | "degraded"
-  readonly rateLimitedUntil: number | undefined
+  /** Left out (IPC is JSON) when there is none. */
+  readonly rateLimitedUntil?: number | undefined
 }
 
 export interface Worker {
