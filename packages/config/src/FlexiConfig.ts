@@ -38,9 +38,11 @@ export const schema = (providers: ReadonlyArray<ProviderKind.Any>): ConfigSchema
 // Models
 // ---------------------------------------------------------------------------
 
-/** `T` with `apiKey` also accepting a `Redacted` (code may hold one already). */
+/** `T` with `apiKey` (and `redis.url`, `redis.password`) also accepting a `Redacted` (code may hold one already). */
 type WithRedacted<T> = T extends ReadonlyArray<infer Element> ? ReadonlyArray<WithRedacted<Element>>
-  : T extends object ? { readonly [K in keyof T]: K extends "apiKey" ? T[K] | Redacted.Redacted<string> : WithRedacted<T[K]> }
+  : T extends object ? {
+      readonly [K in keyof T]: K extends "apiKey" | "url" | "password" ? T[K] | Redacted.Redacted<string> : WithRedacted<T[K]>
+    }
   : T
 
 type DeepPartial<T> = T extends ReadonlyArray<infer Element> ? ReadonlyArray<DeepPartial<Element>>
