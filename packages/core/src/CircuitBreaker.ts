@@ -20,7 +20,9 @@
  * `CircuitBreakerStore` (admit with a generation fencing token, record an outcome), so a
  * Redis-backed store can adapt Effect's own `layerStoreRedis` rather than re-implement it.
  * `layerStoreMemory` keeps every circuit in one `Ref` and decides each transition with one atomic
- * `Ref.modify`.
+ * `Ref.modify`. A store several processes share (`@flexiai/redis`) also gives `shared` (`Shared`):
+ * the other processes' transitions, which `make` publishes with its own, and the Retry-After
+ * cooldowns the router shares; the memory store has none, so it costs nothing there.
  *
  * Why our own service and not Effect's `CircuitBreaker` directly: the router needs to skip an
  * open circuit with no call at all and no fiber or scope per call (the skip is on the hot path),

@@ -64,6 +64,16 @@ describe("RedisBreakerStore shared by two breakers", () => {
       assert.deepStrictEqual([...states.keys()], ["p:m"])
     }).pipe(Effect.scoped))
 
+  it.live("another prefix is another set of circuits", () =>
+    Effect.gen(function*() {
+      const a = yield* breakerWith(freshPrefix(), { failureThreshold: 1 })
+      const b = yield* breakerWith(freshPrefix(), { failureThreshold: 1 })
+      yield* a.record(yield* a.admit("p:m"), { _tag: "Failure" })
+      assert.strictEqual((yield* a.state("p:m"))._tag, "Open")
+      assert.strictEqual((yield* b.state("p:m"))._tag, "Closed")
+      assert.isFalse((yield* b.admit("p:m")).probe)
+    }).pipe(Effect.scoped))
+
   it.live("a cooldown shared by A reaches B", () =>
     Effect.gen(function*() {
       const prefix = freshPrefix()
