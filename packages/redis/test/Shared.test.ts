@@ -2,9 +2,10 @@
 // would have), over one real redis-server: state, transitions, reset and cooldowns are shared.
 import { assert, describe, it } from "@effect/vitest"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
-import { Context, Duration, Effect, Fiber, Layer, Schedule, Stream } from "effect"
+import { Context, Duration, Effect, Fiber, Layer, Stream } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import { RedisBreakerStore } from "../src/index.ts"
+import { untilShared } from "./helpers.ts"
 import * as RedisServer from "./redisServer.ts"
 
 let server: RedisServer.RedisServer
@@ -32,12 +33,6 @@ const breakerWith = (prefix: string, options: CircuitBreaker.Options = {}) =>
     return breaker
   })
 
-/** Waits (at most 5 s) until the breaker's store has reached Redis. */
-export const untilShared = (breaker: CircuitBreaker.CircuitBreaker["Service"]) =>
-  Effect.suspend(() => breaker.shared?.availableUnsafe() === true ? Effect.void : Effect.fail("not yet")).pipe(
-    Effect.retry({ schedule: Schedule.spaced("10 millis"), times: 500 }),
-    Effect.orDie
-  )
 
 describe("RedisBreakerStore shared by two breakers", () => {
   it.live("A trips the circuit; B is refused without a call, sees the transition, and a reset by B closes it for A", () =>
