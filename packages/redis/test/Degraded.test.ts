@@ -89,4 +89,24 @@ describe("degraded mode", () => {
       assert.strictEqual(cooldown?.name, "openai")
     }).pipe(Effect.scoped, Effect.provide(Logger.layer([capture])))
   })
+
+  it.live("builds at once with no Redis at all, answers from memory, and shuts down cleanly", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.promise(() => RedisServer.freePort())
+      const started = performance.now()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const context = yield* Layer.build(
+          CircuitBreaker.layer({ failureThreshold: 1 }).pipe(
+            Layer.provide(RedisBreakerStore.layerConnected({ url: `redis://127.0.0.1:${port}` }))
+          )
+        )
+        const breaker = Context.get(context, CircuitBreaker.CircuitBreaker)
+        assert.isBelow(performance.now() - started, 100, "the layer does not wait for Redis")
+        yield* breaker.record(yield* breaker.admit("p:m"), { _tag: "Failure" })
+        assert.strictEqual((yield* breaker.state("p:m"))._tag, "Open")
+        yield* Effect.sleep("300 millis")
+        assert.isFalse(breaker.shared!.availableUnsafe())
+      }))
+      assert.isBelow(performance.now() - started, 1000)
+    }))
 })
