@@ -74,6 +74,8 @@ describe("two processes, one circuit", () => {
     const { a, b } = await twoWorkers(configFor(flaky, healthy))
     for (let i = 0; i < 2; i++) assert.strictEqual((await a.chat("hi")).provider, "healthy")
     assert.strictEqual(upstream(), 2)
+    // B has not called flaky yet, and its status (what /health shows) reports the circuit A opened
+    assert.deepStrictEqual(await flakyRow(b), { name: "flaky", circuit: "Open", circuitStore: "shared" })
     const answered = await b.chat("hi")
     assert.strictEqual(answered.provider, "healthy")
     assert.deepStrictEqual(answered.attempts[0], ["flaky", "skipped", "CircuitOpen"])

@@ -65,7 +65,21 @@ export const makeControl = (
       return shared === undefined ? "local" : shared.availableUnsafe() ? "shared" : "degraded"
     }
 
-    const status = Effect.map(router.status, (statuses) =>
+    // The router lists the circuits of the models this process has called. With a shared store,
+    // circuits other processes opened for this provider are listed too, so a worker that has not
+    // called a provider yet still reports the circuit its siblings opened (one SCAN per report).
+    const routerStatus: Effect.Effect<ReadonlyArray<Router.ProviderStatus>> = breaker.shared === undefined
+      ? router.status
+      : Effect.map(Effect.all([router.status, breaker.states]), ([statuses, states]) =>
+        statuses.map((status) => {
+          const listed = new Set(status.circuits.map((circuit) => circuit.key))
+          const others = [...states]
+            .filter(([key]) => key.startsWith(`${status.name}:`) && !listed.has(key))
+            .map(([key, state]) => ({ key, state: state._tag }))
+          return others.length === 0 ? status : { ...status, circuits: [...status.circuits, ...others] }
+        }))
+
+    const status = Effect.map(routerStatus, (statuses) =>
       statuses.map((status): ProviderStatus => {
         const entry = byName.get(status.name)
         const circuit = status.circuits.reduce<CircuitBreaker.State["_tag"]>(
@@ -190,7 +204,7 @@ export const makeControl = (
       Effect.gen(function*() {
         const checkedAt = yield* Clock.currentTimeMillis
         const probed = yield* Effect.forEach(built, probe, { concurrency: "unbounded" })
-        const routed = new Map((yield* router.status).map((status) => [status.name, status]))
+        const routed = new Map((yield* routerStatus).map((status) => [status.name, status]))
         const providers = yield* Effect.forEach(probed, (provider) =>
           Effect.map(verdictOf(routed.get(provider.name), checkedAt), (error): ProviderHealth =>
             // the probe's own failure says most about now; the router's view comes next
