@@ -34,6 +34,7 @@ describe("FlexiAI.layer", () => {
 
         const flexi = yield* FlexiAI.FlexiAI
         const [p, b] = yield* flexi.status
+        assert.strictEqual(p?.circuitStore, "local")
         assert.strictEqual(p?.name, "primary")
         assert.strictEqual(p?.kind, "openai-compatible")
         assert.strictEqual(p?.requests, 2)

@@ -35,6 +35,8 @@ describe("health", () => {
         const flexi = yield* FlexiAI.FlexiAI
         // no chat yet: the probe alone decides
         const before = yield* flexi.health
+        // no redis configured: circuits are this process's own
+        assert.strictEqual(before.circuitStore, "local")
         assert.strictEqual(before.status, "ok")
         assert.deepStrictEqual(before.providers.map((provider) => [provider.name, provider.ok]), [["primary", true], ["backup", true]])
 

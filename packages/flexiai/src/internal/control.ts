@@ -13,7 +13,7 @@ import * as ChatProvider from "@flexiai/core/ChatProvider"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as Router from "@flexiai/core/Router"
 import { Clock, Duration, Effect, Exit } from "effect"
-import type { FlexiAI, HealthReport, ModelInfo, ModelList, Options, ProviderHealth, ProviderStatus, Stats } from "../FlexiAI.ts"
+import type { CircuitStore, FlexiAI, HealthReport, ModelInfo, ModelList, Options, ProviderHealth, ProviderStatus, Stats } from "../FlexiAI.ts"
 import * as ProviderLayers from "../ProviderLayers.ts"
 import * as Providers from "../Providers.ts"
 
@@ -60,7 +60,26 @@ export const makeControl = (
         orElse: () => Effect.fail(probeTimeoutError(what, probeTimeout))
       })
 
-    const status = Effect.map(router.status, (statuses) =>
+    const circuitStore = (): CircuitStore => {
+      const shared = breaker.shared
+      return shared === undefined ? "local" : shared.availableUnsafe() ? "shared" : "degraded"
+    }
+
+    // The router lists the circuits of the models this process has called. With a shared store,
+    // circuits other processes opened for this provider are listed too, so a worker that has not
+    // called a provider yet still reports the circuit its siblings opened (one SCAN per report).
+    const routerStatus: Effect.Effect<ReadonlyArray<Router.ProviderStatus>> = breaker.shared === undefined
+      ? router.status
+      : Effect.map(Effect.all([router.status, breaker.states]), ([statuses, states]) =>
+        statuses.map((status) => {
+          const listed = new Set(status.circuits.map((circuit) => circuit.key))
+          const others = [...states]
+            .filter(([key]) => key.startsWith(`${status.name}:`) && !listed.has(key))
+            .map(([key, state]) => ({ key, state: state._tag }))
+          return others.length === 0 ? status : { ...status, circuits: [...status.circuits, ...others] }
+        }))
+
+    const status = Effect.map(routerStatus, (statuses) =>
       statuses.map((status): ProviderStatus => {
         const entry = byName.get(status.name)
         const circuit = status.circuits.reduce<CircuitBreaker.State["_tag"]>(
@@ -76,6 +95,7 @@ export const makeControl = (
           enabled: status.enabled,
           circuit,
           circuits: status.circuits,
+          circuitStore: circuitStore(),
           rateLimitedUntil: status.rateLimitedUntil,
           requests: status.requests,
           successes: status.successes,
@@ -180,25 +200,25 @@ export const makeControl = (
       return failing
     })
 
-    const health = yield* Effect.cachedWithTTL(
+    const healthReport = yield* Effect.cachedWithTTL(
       Effect.gen(function*() {
         const checkedAt = yield* Clock.currentTimeMillis
         const probed = yield* Effect.forEach(built, probe, { concurrency: "unbounded" })
-        const routed = new Map((yield* router.status).map((status) => [status.name, status]))
+        const routed = new Map((yield* routerStatus).map((status) => [status.name, status]))
         const providers = yield* Effect.forEach(probed, (provider) =>
           Effect.map(verdictOf(routed.get(provider.name), checkedAt), (error): ProviderHealth =>
             // the probe's own failure says most about now; the router's view comes next
             !provider.ok || error === undefined ? provider : { ...provider, ok: false, error }))
         const up = providers.filter((provider) => provider.ok).length
-        const report: HealthReport = {
+        return {
           status: up === providers.length ? "ok" : up === 0 ? "down" : "degraded",
           checkedAt,
           providers
-        }
-        return report
+        } as const
       }),
       () => healthTtl
     )
+    const health = Effect.map(healthReport, (report): HealthReport => ({ ...report, circuitStore: circuitStore() }))
 
     const listings = yield* Effect.forEach(built, ({ config, provider }) => {
       const configured: ReadonlyArray<ModelInfo> = [{ id: config.model, provider: config.name, source: "configured" }]
