@@ -99,6 +99,29 @@ export const Logging = Schema.Struct({
   format: optional(OptionSchema.option(Schema.Literals(["pretty", "json", "logfmt"]), "How log lines are written.", "pretty"))
 })
 
+/**
+ * Shared circuits (`@flexiai/redis`): when present, circuit breaker state and Retry-After
+ * cooldowns live in this Redis, shared by every process that names it with the same `prefix`.
+ * `url` may hold a password, so it is a secret (`env:NAME` keeps it out of the file).
+ *
+ * @category schemas
+ */
+export const Redis = Schema.Struct({
+  url: Secret,
+  prefix: optional(OptionSchema.option(
+    NonEmpty,
+    "Prefix of every key and channel, so two deployments on one Redis never share circuits.",
+    "flexiai:"
+  )),
+  storeTimeout: optional(OptionSchema.duration(
+    "Longest wait for Redis on any call; past it (or on a connection error) that call and the outage use per-process circuits.",
+    "150 millis"
+  )),
+  username: optional(NonEmpty.annotate({ description: "Redis ACL user. Default: the url's, else none." })),
+  password: optional(Secret),
+  tls: optional(Schema.Boolean.annotate({ description: "Connect with TLS (also implied by a rediss:// url). Default: false." }))
+}).annotate({ description: "Shared circuits: breaker state and Retry-After cooldowns in Redis, shared by every process." })
+
 // ---------------------------------------------------------------------------
 // Providers
 // ---------------------------------------------------------------------------
@@ -194,12 +217,13 @@ const configFields = {
   providers: optional(Schema.Array(AnyProvider)),
   policy: optional(Policy),
   breaker: optional(Breaker),
-  logging: optional(Logging)
+  logging: optional(Logging),
+  redis: optional(Redis)
 }
 
 const configAnnotations = {
   title: "FlexiAI configuration",
-  description: "Providers, router policy, circuit breaker and logging for FlexiAI."
+  description: "Providers, router policy, circuit breaker, logging and shared circuits (Redis) for FlexiAI."
 }
 
 /** The config's shape with any provider entry (for its types; `make` builds the real schema). */

@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, type Duration, Effect, FileSystem, Layer, Logger, type LogLevel, Option, Path, Redacted, References, Schema } from "effect"
+import { Config, Context, Duration, Effect, FileSystem, Layer, Logger, type LogLevel, Option, Path, Redacted, References, Schema } from "effect"
 import type * as JsonSchema from "effect/JsonSchema"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as RouterPolicy from "@flexiai/core/RouterPolicy"
@@ -124,6 +124,21 @@ export interface ResolvedLogging {
   readonly format: LogFormat
 }
 
+/**
+ * Shared circuits in Redis (`ConfigSchema.Redis`), defaults filled in. `url` and `password` stay
+ * `Redacted`: a url may carry credentials.
+ *
+ * @category models
+ */
+export interface ResolvedRedis {
+  readonly url: Redacted.Redacted<string>
+  readonly prefix: string
+  readonly storeTimeout: Duration.Duration
+  readonly username?: string | undefined
+  readonly password?: Redacted.Redacted<string> | undefined
+  readonly tls: boolean
+}
+
 /** A loaded config. @category models */
 export interface ResolvedConfig {
   /** Enabled providers, by priority (lower first; equal priorities keep their declared order). */
@@ -132,6 +147,8 @@ export interface ResolvedConfig {
   readonly policy: RouterPolicy.Resolved
   readonly breaker: Presets.ResolvedBreaker
   readonly logging: ResolvedLogging
+  /** Shared circuits in Redis; `undefined`: circuits are per process. */
+  readonly redis: ResolvedRedis | undefined
   /** The config file read, if any (absolute path). */
   readonly file: string | undefined
   /**
@@ -154,9 +171,16 @@ type Path = ReadonlyArray<string | number>
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value) && !Redacted.isRedacted(value)
 
+/** The secret fields of the `redis` section. */
+const redisSecretFields = ["url", "password"] as const
+
 const isSecretPath = (path: Path, registry: Registry.Registry): boolean =>
-  path.length === 3 && path[0] === "providers" && typeof path[1] === "number" &&
-  typeof path[2] === "string" && registry.secretFields.has(path[2])
+  (path.length === 3 && path[0] === "providers" && typeof path[1] === "number" &&
+    typeof path[2] === "string" && registry.secretFields.has(path[2])) ||
+  (path.length === 2 && path[0] === "redis" && (redisSecretFields as ReadonlyArray<unknown>).includes(path[1]))
+
+/** A Redis url that carries a password (`redis://user:secret@host`), which is worth a warning inline. */
+const hasCredentials = (url: string): boolean => /^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(url)
 
 /** A source's values as one assignment per leaf; secret strings are wrapped as they are read. */
 const flatten = (
@@ -238,38 +262,46 @@ const resolveSecrets = (
   Effect.gen(function*() {
     const path = yield* Path.Path
     const problems: Array<Problem> = []
+    const resolveField = function*(owner: Record<string, unknown>, at: Path, fieldName: string) {
+      const value = owner[fieldName]
+      if (!Redacted.isRedacted(value)) return
+      const formatted = formatPath(at)
+      const origin = tree.origins.get(formatted)
+      // Standard variables and Redacted values from code are values, never references.
+      if (origin === undefined || (origin._tag === "Env" && origin.standard) || (origin._tag === "Code" && origin.redacted)) {
+        return
+      }
+      const text = Redacted.value(value as Redacted.Redacted<string>)
+      const reference = Secrets.parse(text)
+      if (typeof reference === "string") {
+        problems.push({ path: formatted, message: reference })
+        return
+      }
+      if (reference === undefined) {
+        // a Redis url without credentials is no secret: no warning for writing it inline
+        const secret = at[0] !== "redis" || fieldName !== "url" || hasCredentials(text)
+        if (origin._tag === "File" && secret) {
+          yield* Effect.logWarning(
+            `${formatted} holds a secret inline in ${origin.file}; prefer env:NAME, file:PATH or keychain:service/account`
+          )
+        }
+        return
+      }
+      const baseDirectory = origin._tag === "File" && file !== undefined ? file.directory : path.resolve(".")
+      const resolved = yield* Secrets.resolve(reference, { baseDirectory }).pipe(
+        Effect.catch((message) => Effect.sync(() => problems.push({ path: formatted, message })).pipe(Effect.as(undefined)))
+      )
+      owner[fieldName] = resolved ?? Redacted.make("")
+    }
     const providers = providersOf(tree)
     for (const [index, provider] of providers.entries()) {
       // A disabled provider is often disabled because its credentials are not on this machine.
       if (!isPlainObject(provider) || provider["enabled"] === false) continue
-      for (const fieldName of registry.secretFields) {
-        const value = provider[fieldName]
-        if (!Redacted.isRedacted(value)) continue
-        const at = formatPath(["providers", index, fieldName])
-        const origin = tree.origins.get(at)
-        // Standard variables and Redacted values from code are values, never references.
-        if (origin === undefined || (origin._tag === "Env" && origin.standard) || (origin._tag === "Code" && origin.redacted)) {
-          continue
-        }
-        const reference = Secrets.parse(Redacted.value(value as Redacted.Redacted<string>))
-        if (typeof reference === "string") {
-          problems.push({ path: at, message: reference })
-          continue
-        }
-        if (reference === undefined) {
-          if (origin._tag === "File") {
-            yield* Effect.logWarning(
-              `${at} holds a secret inline in ${origin.file}; prefer env:NAME, file:PATH or keychain:service/account`
-            )
-          }
-          continue
-        }
-        const baseDirectory = origin._tag === "File" && file !== undefined ? file.directory : path.resolve(".")
-        const resolved = yield* Secrets.resolve(reference, { baseDirectory }).pipe(
-          Effect.catch((message) => Effect.sync(() => problems.push({ path: at, message })).pipe(Effect.as(undefined)))
-        )
-        provider[fieldName] = resolved ?? Redacted.make("")
-      }
+      for (const fieldName of registry.secretFields) yield* resolveField(provider, ["providers", index, fieldName], fieldName)
+    }
+    const redis = tree.root["redis"]
+    if (isPlainObject(redis)) {
+      for (const fieldName of redisSecretFields) yield* resolveField(redis, ["redis", fieldName], fieldName)
     }
     return problems
   })
@@ -366,6 +398,14 @@ const finish = (
       logging: {
         level: logLevels[decoded.logging?.level ?? "info"],
         format: decoded.logging?.format ?? "pretty"
+      },
+      redis: decoded.redis === undefined ? undefined : {
+        url: decoded.redis.url,
+        prefix: decoded.redis.prefix ?? "flexiai:",
+        storeTimeout: decoded.redis.storeTimeout ?? Duration.millis(150),
+        ...(decoded.redis.username === undefined ? {} : { username: decoded.redis.username }),
+        ...(decoded.redis.password === undefined ? {} : { password: decoded.redis.password }),
+        tls: decoded.redis.tls ?? false
       },
       file,
       detected

@@ -168,7 +168,37 @@ export class CircuitBreaker extends Context.Service<CircuitBreaker, {
    * store's own answer, so nothing is skipped longer than the store said.
    */
   readonly changesUnsafe: () => number
+  /**
+   * Present when circuits live in a store several processes share (`@flexiai/redis`): whether
+   * it answers now, the other processes' transitions (already merged into `transitions`) and the
+   * shared Retry-After cooldowns, which the router reads and writes through it.
+   */
+  readonly shared?: Shared | undefined
 }>()("@flexiai/core/CircuitBreaker") {}
+
+/** A Retry-After cooldown: provider `name` is not called for `millis` from when it is heard of. @category models */
+export interface Cooldown {
+  readonly name: string
+  readonly millis: number
+}
+
+/**
+ * What a store shared by several processes adds (`BreakerStore.shared`, passed on as
+ * `CircuitBreaker.shared`). The in-memory store has none, so a per-process breaker costs nothing
+ * for it: the router keeps its cooldowns on its own slots and only writes them through here.
+ *
+ * @category models
+ */
+export interface Shared {
+  /** False while the shared store is unreachable and circuits are per process (degraded). Synchronous. */
+  readonly availableUnsafe: () => boolean
+  /** Transitions other processes made, as they announce them (`at` is when this process heard). */
+  readonly transitions: Stream.Stream<Transition>
+  /** Tells every process that provider `name` asked not to be called for `millis`. Never waits on the store, never fails. */
+  readonly shareCooldown: (name: string, millis: number) => Effect.Effect<void>
+  /** Cooldowns learned by any process: those still running when subscribed, then each as it is shared or found again. */
+  readonly cooldowns: Stream.Stream<Cooldown>
+}
 
 // ---------------------------------------------------------------------------
 // Store
@@ -229,8 +259,13 @@ export class BreakerStore extends Context.Service<BreakerStore, {
   readonly states: Effect.Effect<ReadonlyMap<string, State>>
   readonly reset: (key: string) => Effect.Effect<Transition | undefined>
   readonly forceOpen: (key: string, openFor: Duration.Duration) => Effect.Effect<Transition>
-  /** Moves whenever this store instance changes a circuit (see `CircuitBreaker.changesUnsafe`). */
+  /**
+   * Moves whenever this store instance changes a circuit (see `CircuitBreaker.changesUnsafe`); a
+   * shared store also moves it when another process announces a transition.
+   */
   readonly changesUnsafe: () => number
+  /** A store shared by several processes: see `Shared`. */
+  readonly shared?: Shared | undefined
 }>()("@flexiai/core/CircuitBreaker/BreakerStore") {}
 
 interface Entry {
@@ -515,7 +550,8 @@ const openMillisFor = (
  * Creates the `CircuitBreaker` service over the `BreakerStore` in context. Transitions are
  * published on a sliding `PubSub` (1024 per subscriber), so publishing never waits on a slow
  * subscriber; one that falls that far behind loses the oldest. The stream ends when the scope
- * closes. Options out of range (a threshold below 1, a factor below 1, jitter outside 0..1) are a
+ * closes. A shared store's (`BreakerStore.shared`) transitions from other processes are
+ * published on it too. Options out of range (a threshold below 1, a factor below 1, jitter outside 0..1) are a
  * defect when the service is built.
  *
  * **Example** (A circuit that trips after two failures)
@@ -544,6 +580,9 @@ export const make = (
 
     const publish = (transition: Transition | undefined): Effect.Effect<void> =>
       transition === undefined ? Effect.void : Effect.asVoid(PubSub.publish(pubsub, [transition]))
+    // other processes' transitions join this one's, so every subscriber sees every transition
+    const shared = store.shared
+    if (shared !== undefined) yield* Effect.forkScoped(Stream.runForEach(shared.transitions, publish))
     const publishAdmission = (admission: Admission): Effect.Effect<void> => publish(admission.transition)
 
     const openFor = (openings: number, retryAfter: Duration.Duration | undefined): Effect.Effect<Duration.Duration> =>
@@ -584,7 +623,8 @@ export const make = (
           publish
         ),
       transitions: Stream.fromPubSubTake(pubsub),
-      changesUnsafe: store.changesUnsafe
+      changesUnsafe: store.changesUnsafe,
+      shared
     })
   })
 

@@ -327,6 +327,21 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
       lastError: undefined
     })
   }
+  // A shared store's cooldowns (a long Retry-After another process heard) land on the slots, where
+  // the hot path reads them as it reads its own: nothing is added per call.
+  const shared = breaker.shared
+  if (shared !== undefined) {
+    const byName = new Map(built.map((slot) => [slot.name, slot]))
+    yield* Stream.runForEach(shared.cooldowns, (cooldown) =>
+      Effect.clockWith((clock) =>
+        Effect.sync(() => {
+          const slot = byName.get(cooldown.name)
+          if (slot !== undefined) {
+            slot.rateLimitedUntil = Math.max(slot.rateLimitedUntil, clock.currentTimeMillisUnsafe() + cooldown.millis)
+          }
+        })
+      )).pipe(Effect.forkIn(scope))
+  }
   const order = yield* Ref.make<ReadonlyArray<Slot>>(sortSlots(built))
   const totals = { requests: 0, attempts: 0, failovers: 0, failed: 0 }
 

@@ -107,6 +107,8 @@ export interface ProviderStatus extends Omit<Router.ProviderStatus, "defaultMode
   readonly model: string
   /** The worst state among the provider's circuits (`Closed` when none was used yet). */
   readonly circuit: CircuitBreaker.State["_tag"]
+  /** Where its circuits live now: see `CircuitStore`. */
+  readonly circuitStore: CircuitStore
   readonly lastError: {
     readonly reason: string
     readonly message: string
@@ -116,6 +118,14 @@ export interface ProviderStatus extends Omit<Router.ProviderStatus, "defaultMode
     readonly time: string
   } | undefined
 }
+
+/**
+ * Where circuits live: `local` (in this process: no `redis` configured), `shared` (in Redis, seen
+ * by every process), `degraded` (Redis is configured but unreachable: per process until it returns).
+ *
+ * @category models
+ */
+export type CircuitStore = "local" | "shared" | "degraded"
 
 /** Router-wide counters plus each provider's. @category models */
 export interface Stats extends Router.Stats {
@@ -147,6 +157,8 @@ export interface HealthReport {
   /** Clock millis of the probes (a cached report keeps the time it was made). */
   readonly checkedAt: number
   readonly providers: ReadonlyArray<ProviderHealth>
+  /** Where circuits live at the time of asking (not cached with the report). */
+  readonly circuitStore: CircuitStore
 }
 
 /** A model and the provider that offers it. @category models */

@@ -1,10 +1,15 @@
 /**
- * The circuit breaker a config describes: one in-memory breaker when every provider shares the
- * top-level settings; otherwise one per distinct setting behind a routing breaker that sends each
- * circuit key (`provider:model`) to its provider's, so `states`, `reset` and `transitions` see all.
+ * The circuit breaker a config describes: one breaker when every provider shares the top-level
+ * settings; otherwise one per distinct setting behind a routing breaker that sends each circuit
+ * key (`provider:model`) to its provider's, so `states`, `reset` and `transitions` see all.
+ *
+ * Circuits are in memory, or in Redis when the config has a `redis` section (`@flexiai/redis`):
+ * then every breaker uses one shared store (one connection, the top-level `probeLease`), which
+ * builds at once whether Redis is up or not.
  */
 import { FlexiConfig } from "@flexiai/config"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
+import { RedisBreakerStore } from "@flexiai/redis"
 import { Context, Effect, Layer, Schema, Scope, Stream } from "effect"
 
 // Every field, as the schema encodes it (durations in millis), so a new option separates breakers too.
@@ -18,13 +23,34 @@ const breakerId = (breaker: FlexiConfig.ResolvedConfig["breaker"]): string =>
  */
 export const makeBreaker = (config: FlexiConfig.ResolvedConfig, scope: Scope.Scope) =>
   Effect.gen(function*() {
+    const redis = config.redis
+    const store = redis === undefined ? undefined : Context.get(
+      yield* Layer.buildWithScope(
+        RedisBreakerStore.layerConnected({
+          url: redis.url,
+          prefix: redis.prefix,
+          storeTimeout: redis.storeTimeout,
+          probeLease: config.breaker.probeLease,
+          username: redis.username,
+          password: redis.password,
+          tls: redis.tls
+        }),
+        scope
+      ),
+      CircuitBreaker.BreakerStore
+    )
+    const layerFor = (options: FlexiConfig.ResolvedConfig["breaker"]) =>
+      store === undefined
+        ? CircuitBreaker.layerMemory(options)
+        : CircuitBreaker.layer(options).pipe(Layer.provide(Layer.succeed(CircuitBreaker.BreakerStore, store)))
+
     const byId = new Map<string, CircuitBreaker.CircuitBreaker["Service"]>()
     const get = (options: FlexiConfig.ResolvedConfig["breaker"]) =>
       Effect.gen(function*() {
         const id = breakerId(options)
         const existing = byId.get(id)
         if (existing !== undefined) return existing
-        const context = yield* Layer.buildWithScope(CircuitBreaker.layerMemory(options), scope)
+        const context = yield* Layer.buildWithScope(layerFor(options), scope)
         const breaker = Context.get(context, CircuitBreaker.CircuitBreaker)
         byId.set(id, breaker)
         return breaker
@@ -47,8 +73,16 @@ export const makeBreaker = (config: FlexiConfig.ResolvedConfig, scope: Scope.Sco
       ),
       reset: (key) => route(key).reset(key),
       forceOpen: (key, duration) => route(key).forceOpen(key, duration),
-      transitions: Stream.mergeAll(all.map((breaker) => breaker.transitions), { concurrency: "unbounded" }),
-      changesUnsafe: () => all.reduce((sum, breaker) => sum + breaker.changesUnsafe(), 0)
+      // with a shared store every breaker also hears the other processes' transitions, for every
+      // key: each passes on only its own keys', so none is seen twice
+      transitions: Stream.mergeAll(
+        all.map((breaker) =>
+          store === undefined ? breaker.transitions : breaker.transitions.pipe(Stream.filter((transition) => route(transition.key) === breaker))
+        ),
+        { concurrency: "unbounded" }
+      ),
+      changesUnsafe: () => all.reduce((sum, breaker) => sum + breaker.changesUnsafe(), 0),
+      shared: store?.shared
     })
   })
 

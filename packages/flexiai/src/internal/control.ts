@@ -13,7 +13,7 @@ import * as ChatProvider from "@flexiai/core/ChatProvider"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as Router from "@flexiai/core/Router"
 import { Clock, Duration, Effect, Exit } from "effect"
-import type { FlexiAI, HealthReport, ModelInfo, ModelList, Options, ProviderHealth, ProviderStatus, Stats } from "../FlexiAI.ts"
+import type { CircuitStore, FlexiAI, HealthReport, ModelInfo, ModelList, Options, ProviderHealth, ProviderStatus, Stats } from "../FlexiAI.ts"
 import * as ProviderLayers from "../ProviderLayers.ts"
 import * as Providers from "../Providers.ts"
 
@@ -60,6 +60,11 @@ export const makeControl = (
         orElse: () => Effect.fail(probeTimeoutError(what, probeTimeout))
       })
 
+    const circuitStore = (): CircuitStore => {
+      const shared = breaker.shared
+      return shared === undefined ? "local" : shared.availableUnsafe() ? "shared" : "degraded"
+    }
+
     const status = Effect.map(router.status, (statuses) =>
       statuses.map((status): ProviderStatus => {
         const entry = byName.get(status.name)
@@ -76,6 +81,7 @@ export const makeControl = (
           enabled: status.enabled,
           circuit,
           circuits: status.circuits,
+          circuitStore: circuitStore(),
           rateLimitedUntil: status.rateLimitedUntil,
           requests: status.requests,
           successes: status.successes,
@@ -180,7 +186,7 @@ export const makeControl = (
       return failing
     })
 
-    const health = yield* Effect.cachedWithTTL(
+    const healthReport = yield* Effect.cachedWithTTL(
       Effect.gen(function*() {
         const checkedAt = yield* Clock.currentTimeMillis
         const probed = yield* Effect.forEach(built, probe, { concurrency: "unbounded" })
@@ -190,15 +196,15 @@ export const makeControl = (
             // the probe's own failure says most about now; the router's view comes next
             !provider.ok || error === undefined ? provider : { ...provider, ok: false, error }))
         const up = providers.filter((provider) => provider.ok).length
-        const report: HealthReport = {
+        return {
           status: up === providers.length ? "ok" : up === 0 ? "down" : "degraded",
           checkedAt,
           providers
-        }
-        return report
+        } as const
       }),
       () => healthTtl
     )
+    const health = Effect.map(healthReport, (report): HealthReport => ({ ...report, circuitStore: circuitStore() }))
 
     const listings = yield* Effect.forEach(built, ({ config, provider }) => {
       const configured: ReadonlyArray<ModelInfo> = [{ id: config.model, provider: config.name, source: "configured" }]

@@ -163,26 +163,47 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
         Duration.isGreaterThan(retryAfter, slot.policy.maxRetryAfter)
       ) {
         // a long Retry-After: skip this provider until then
-        const until = clock.currentTimeMillisUnsafe() + Duration.toMillis(retryAfter)
-        slot.rateLimitedUntil = Math.max(slot.rateLimitedUntil, until)
+        const millis = Duration.toMillis(retryAfter)
+        slot.rateLimitedUntil = Math.max(slot.rateLimitedUntil, clock.currentTimeMillisUnsafe() + millis)
+        // a shared store tells the other processes (it never waits on the store)
+        const shared = breaker.shared
+        if (shared !== undefined) {
+          return Effect.andThen(
+            shared.shareCooldown(slot.name, millis),
+            settleCounted(slot, model, permit, error, retryAfter, tries, started, attempts)
+          )
+        }
       }
-      const counts = error._tag === "ProviderError" && error.reason.countsAgainstHealth
-      return settleWith(
-        slot,
-        model,
-        permit,
-        counts ? { _tag: "Failure", retryAfter } : { _tag: "Ignored" },
-        {
-          outcome: "failure",
-          reason: reasonTag(error),
-          ...(error._tag === "AllProvidersFailed" ? {} : { error }),
-          tries
-        },
-        started,
-        attempts,
-        error
-      )
+      return settleCounted(slot, model, permit, error, retryAfter, tries, started, attempts)
     })
+
+  const settleCounted = (
+    slot: Slot,
+    model: string,
+    permit: CircuitBreaker.Permit,
+    error: ChatError,
+    retryAfter: Duration.Duration | undefined,
+    tries: number,
+    started: number,
+    attempts: Array<Attempt>
+  ) => {
+    const counts = error._tag === "ProviderError" && error.reason.countsAgainstHealth
+    return settleWith(
+      slot,
+      model,
+      permit,
+      counts ? { _tag: "Failure", retryAfter } : { _tag: "Ignored" },
+      {
+        outcome: "failure",
+        reason: reasonTag(error),
+        ...(error._tag === "AllProvidersFailed" ? {} : { error }),
+        tries
+      },
+      started,
+      attempts,
+      error
+    )
+  }
 
   // Records one finished try: the circuit's outcome, the slot's counters and the attempt line.
   // `failure` is the error of a failed try (not of one the deadline cut short).
