@@ -8,8 +8,9 @@
  *   `restart` when the stream policy restarts the answer on another provider (discard the text so
  *   far), then exactly one of `done` (`{ provider, model, finishReason, usage, attempts }`) or
  *   `error` (`errors.ts`'s body). A stream that did not finish never ends with `done`.
- * - `GET /health`: this worker (slot, pid, draining, in-flight requests) and every provider's
- *   circuit, counters and latency from `FlexiAI.status`. It makes no provider call, so a load
+ * - `GET /health`: this worker (slot, pid, draining, in-flight requests), where circuits live
+ *   (`circuitStore`: `local`, `shared` in Redis, or `degraded` while Redis is unreachable) and every
+ *   provider's circuit, counters and latency from `FlexiAI.status`. It makes no provider call, so a load
  *   balancer may poll it; 503 while the worker drains.
  * - every response carries `x-worker` (the worker's slot, 1..N, kept across restarts) and
  *   `x-worker-pid`, so a caller can see which worker answered.
@@ -172,6 +173,9 @@ const healthRoute = Effect.gen(function*() {
   const closed = enabled.filter((provider) => provider.circuit === "Closed").length
   return HttpServerResponse.jsonUnsafe({
     status: draining ? "draining" : closed === enabled.length ? "ok" : closed === 0 ? "down" : "degraded",
+    // where circuits live: "local" (no Redis configured), "shared" (Redis), "degraded" (Redis
+    // configured but unreachable: this worker's own circuits until it returns)
+    circuitStore: providers[0]?.circuitStore ?? "local",
     worker: {
       slot: worker.slot,
       pid: worker.pid,

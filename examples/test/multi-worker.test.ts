@@ -72,6 +72,7 @@ describe("examples/multi-worker (two workers, per-process circuits)", () => {
     assert.deepStrictEqual([first.worker.slot, second.worker.slot], [1, 2])
     assert.notStrictEqual(first.worker.pid, second.worker.pid)
     assert.strictEqual(first.status, "ok")
+    assert.strictEqual(first["circuitStore"], "local")
     assert.deepStrictEqual(first.providers.map((entry) => [entry.name, entry.circuit]), [["flaky", "Closed"], ["healthy", "Closed"]])
   })
 
