@@ -11,7 +11,7 @@ import { join } from "node:path"
 import { alive, App, lastEvent, parseSse, type Pinned, seenBodies, waitFor } from "./multiWorkerHarness.ts"
 
 const apiKey = "sk-canary-multi-worker-5f1c2a9e7b"
-const graceMillis = 1500
+const graceMillis = 2500
 
 let flaky: MockProviderServer.Handle
 let healthy: MockProviderServer.Handle
@@ -160,9 +160,24 @@ describe("examples/multi-worker (two workers, per-process circuits)", () => {
     assert.strictEqual(chatRequests(flaky), before + 1)
   })
 
-  it("never puts the providers' key in a response", () => {
+  it("never puts the providers' key in a response or a log line", () => {
     assert.isAbove(seenBodies.length, 10)
     for (const body of seenBodies) assert.notInclude(body, apiKey.slice(3))
+    assert.include(app.output, "attempt failed: flaky", "the workers did log the failed attempts")
+    assert.notInclude(app.output, apiKey.slice(3))
+  })
+
+  it("cancels the upstream request when the client drops a stream", async () => {
+    healthy.setScript({ fallback: MockProviderServer.echo({ chunkDelayMillis: 100 }) })
+    const before = healthy.calls().length
+    await app.dropAfterFirstChunk("/stream", ask("a b c d e f g h i j k l m n o p q r s t"))
+    const dropped = await waitFor("the healthy provider's stream to be closed by the worker", () => {
+      const call = healthy.calls().slice(before).find((each) => each.path.endsWith("/chat/completions"))
+      return call?.clientClosedAt === undefined ? undefined : call
+    }, 3000, app.tail)
+    // closed well before the 2 s the whole answer takes
+    assert.isBelow(dropped.clientClosedAt! - dropped.receivedAt, 1500)
+    healthy.setScript(healthyScript)
   })
 
   it("restarts a worker that dies, in the same slot with a new pid", async () => {
@@ -188,7 +203,7 @@ describe("examples/multi-worker (two workers, per-process circuits)", () => {
     const long = await app.pin(2)
     let firstDelta = false
     let shortEnded = false
-    const shortStream = two.request("POST", "/stream", ask(words(10)), () => { firstDelta = true }).then((reply) => {
+    const shortStream = two.request("POST", "/stream", ask(words(15)), () => { firstDelta = true }).then((reply) => {
       shortEnded = true
       return reply
     })
@@ -204,10 +219,11 @@ describe("examples/multi-worker (two workers, per-process circuits)", () => {
 
     const shortEvents = parseSse((await shortStream).body)
     assert.strictEqual(shortEvents.at(-1)?.event, "done")
-    assert.match(shortEvents.map((event) => event.event === "delta" ? (event.data as { text: string }).text : "").join(""), / w9$/)
+    assert.match(shortEvents.map((event) => event.event === "delta" ? (event.data as { text: string }).text : "").join(""), / w14$/)
 
     const longEvents = parseSse((await longStream).body)
     assert.isBelow(longEvents.filter((event) => event.event === "delta").length, 60)
+    assert.isAbove(longEvents.filter((event) => event.event === "delta").length, 15)
     assert.strictEqual(lastEvent<{ error: { type: string } }>(longEvents, "error").error.type, "ShuttingDown")
     assert.notInclude(longEvents.map((event) => event.event), "done")
 

@@ -194,6 +194,28 @@ export class App {
     }, timeoutMillis, this.tail)
   }
 
+  /** A request on a new connection that the client drops as soon as the first bytes of the body arrive. */
+  dropAfterFirstChunk(path: string, body: unknown): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const payload = JSON.stringify(body)
+      const request = Http.request({
+        host: "127.0.0.1",
+        port: this.port,
+        method: "POST",
+        path,
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
+      }, (response) => {
+        response.once("data", () => {
+          request.destroy()
+          resolve()
+        })
+      })
+      request.on("error", (error: NodeJS.ErrnoException) => error.code === "ECONNRESET" ? resolve() : reject(error))
+      request.end(payload)
+    })
+  }
+
   /** A request on a new connection (whichever worker takes it). */
   fresh(method: string, path: string, body?: unknown): Promise<Reply> {
     return send(undefined, this.port, method, path, body)
