@@ -212,7 +212,10 @@ describe("examples/multi-worker (two workers, per-process circuits)", () => {
     app.signal("SIGTERM")
 
     // stopped accepting while the stream still runs: a new connection is refused
-    await waitFor("worker 1 to exit", () => /worker 1 \(pid \d+\) exited \(code 0\)/.test(app.output) || undefined, 5000, app.tail)
+    // (worker 2 tells the primary it closed its server before it says it drains: ordered on one channel)
+    await waitFor("worker 2 to drain and worker 1 to exit", () =>
+      /worker 2 \(pid \d+\) draining 2 request/.test(app.output) && /worker 1 \(pid \d+\) exited \(code 0\)/.test(app.output) ||
+      undefined, 5000, app.tail)
     const refused = await app.fresh("GET", "/health").then(() => "answered", (error: NodeJS.ErrnoException) => error.code)
     assert.strictEqual(refused, "ECONNREFUSED")
     assert.isFalse(shortEnded, "the short stream was still running when connections were refused")
