@@ -3,6 +3,7 @@ import { Clock, Context, Duration, Effect, Exit, Fiber, Layer, Random, Result, S
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import * as CircuitBreaker from "../src/CircuitBreaker.ts"
+import { breakerSemantics } from "./BreakerSemantics.ts"
 
 type Breaker = CircuitBreaker.CircuitBreaker["Service"]
 
@@ -652,4 +653,15 @@ describe("CircuitBreaker model", () => {
         ["Closed->Open", "HalfOpen->Closed", "HalfOpen->Open", "Open->Closed", "Open->HalfOpen", "Open->Open"]
       )
     }))
+})
+
+// The store-independent semantics, also run by @flexiai/redis against its Redis store.
+breakerSemantics({
+  name: "memory",
+  store: ({ probeLease }) => CircuitBreaker.layerStoreMemoryWith({ probeLease }),
+  advance: (millis) => TestClock.adjust(Duration.millis(millis)),
+  unit: 1000,
+  slack: 0,
+  test: it.effect,
+  keepsOpeningsAfterClose: false
 })

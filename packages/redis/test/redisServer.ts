@@ -25,6 +25,9 @@ export interface RedisServer {
   readonly running: () => boolean
   /** SIGKILL: Redis vanishes at once, connections reset. */
   readonly kill: () => Promise<void>
+  /** SIGSTOP / SIGCONT: Redis hangs (connections stay open, nothing answers), then carries on. */
+  readonly pause: () => void
+  readonly resume: () => void
   /** Starts again on the same port (empty). */
   readonly restart: () => Promise<void>
   readonly stop: () => Promise<void>
@@ -73,6 +76,12 @@ export const start = async (port?: number): Promise<RedisServer> => {
       child = undefined
       await exited(dying, "SIGKILL")
     },
+    pause: () => {
+      child?.kill("SIGSTOP")
+    },
+    resume: () => {
+      child?.kill("SIGCONT")
+    },
     restart: async () => {
       if (child !== undefined) return
       child = await launch(chosen)
@@ -80,6 +89,7 @@ export const start = async (port?: number): Promise<RedisServer> => {
     stop: async () => {
       if (child === undefined) return
       const stopping = child
+      stopping.kill("SIGCONT")
       child = undefined
       await exited(stopping, "SIGTERM")
     }
