@@ -82,6 +82,10 @@ const attemptViews = (attempts: ReadonlyArray<ProviderError.Attempt>): ReadonlyA
 // any provider is called (ChatRequest.decode lists every problem by path).
 const readRequest = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
+  // a declared length over the limit is refused before reading (a chunked body is cut while read)
+  if (Number(request.headers["content-length"] ?? 0) > Number(maxBodySize)) {
+    return yield* Effect.fail(appError(413, "BodyTooLarge", "the body is larger than 1 MB", false))
+  }
   const json = yield* Effect.mapError(
     request.json,
     () => appError(400, "InvalidJson", "the body must be a JSON chat request of at most 1 MB", false)

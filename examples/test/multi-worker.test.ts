@@ -117,6 +117,10 @@ describe("examples/multi-worker (two workers, per-process circuits)", () => {
     assert.strictEqual(notJson.status, 400)
     assert.strictEqual(JSON.parse(notJson.body).error.type, "InvalidJson")
 
+    // on a connection of its own: the worker closes it rather than read 1 MB it will not use
+    const tooLarge = await app.fresh("POST", "/chat", ask("x".repeat(1_100_000)))
+    assert.strictEqual(tooLarge.status, 413)
+
     const invalid = await one.request("POST", "/chat", { messages: [] })
     assert.strictEqual(invalid.status, 400)
     const invalidError = JSON.parse(invalid.body).error
