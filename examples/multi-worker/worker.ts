@@ -276,7 +276,7 @@ export const program = (settings: Settings, slot: number) =>
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         yield* Ref.set(draining, true)
-        server.close() // stop accepting; the server's own finalizer waits for the callback
+        server.close() // stop accepting (the server's own finalizer then finds it closed)
         server.closeIdleConnections()
         const running = inFlight
         yield* send({ type: "draining", slot, pid: process.pid, inFlight: running })
