@@ -13,6 +13,10 @@
  * over one `holderLease` later. Renewal stops when the probe is recorded or `probeLease` (15 s)
  * after admission, so a hung probe cannot wedge the circuit either.
  *
+ * **Latency**: a call costs two round trips to Redis (its admission, its record); a success or
+ * an ignored call that is not a probe is recorded without waiting for the answer, since it cannot
+ * move the circuit, so a healthy call waits for one.
+ *
  * **Degraded mode**: every call waits at most `storeTimeout` (default 150 ms) for Redis. A call
  * that times out or finds Redis unreachable is answered by an in-process memory store instead, and
  * so is every call after it until Redis answers a `PING` again (checked every `recheckInterval`
@@ -566,6 +570,13 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker.Breake
       record: (options) => {
         if (options.generation < redisGenerationFloor) return memory.record(options)
         if (degraded) return Effect.as(release(options.key, options.generation), undefined)
+        // A success or an ignored call that is not a probe cannot move the circuit (only a
+        // failure trips a closed one), so nobody waits for it: sent now, on the caller's turn (in
+        // order with what this process sends next), answered in the background. This halves
+        // what Redis adds to a healthy call.
+        if (options.outcome !== "Failure" && !probes.has(probeId(options.key, options.generation))) {
+          return Effect.as(Effect.forkIn(recordRedis(options), scope, { startImmediately: true }), undefined)
+        }
         return recordRedis(options)
       },
       state: (key) => degraded ? memory.state(key) : stateOf(key),
