@@ -18,7 +18,7 @@ import type { ChatRequest } from "@flexiai/core"
 import { RedisBreakerStore } from "@flexiai/redis"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { FlexiAI } from "flexiai"
-import * as RedisServer from "../packages/redis/test/redisServer.ts"
+import * as RedisServer from "@flexiai/testing/RedisServer"
 
 const upstream = fork(new URL("./server.ts", import.meta.url), { stdio: ["ignore", "inherit", "inherit", "ipc"] })
 const port = await new Promise<number>((resolve) => upstream.once("message", (m: { port: number }) => resolve(m.port)))

@@ -9,15 +9,16 @@ import { MockProviderServer } from "@flexiai/testing"
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { App, type Health, type Pinned, RedisServer, redisServerPath, waitFor } from "./multiWorkerHarness.ts"
+import * as RedisServer from "@flexiai/testing/RedisServer"
+import { App, type Health, type Pinned, waitFor } from "./multiWorkerHarness.ts"
 
 // without a redis-server binary the suite skips, loudly, except in CI where it must run
-const hasRedis = existsSync(redisServerPath)
+const hasRedis = existsSync(RedisServer.redisServerPath)
 if (!hasRedis && process.env["CI"] === undefined) {
-  console.warn(`multi-worker-redis.test.ts: SKIPPED, no redis-server at ${redisServerPath} (set REDIS_SERVER)`)
+  console.warn(`multi-worker-redis.test.ts: SKIPPED, no redis-server at ${RedisServer.redisServerPath} (set REDIS_SERVER)`)
 }
 
-let redis: RedisServer
+let redis: RedisServer.RedisServer
 let flaky: MockProviderServer.Handle
 let healthy: MockProviderServer.Handle
 let dir = ""

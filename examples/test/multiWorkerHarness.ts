@@ -9,7 +9,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Http from "node:http"
-import * as Net from "node:net"
 import { fileURLToPath } from "node:url"
 
 const mainPath = fileURLToPath(new URL("../multi-worker/main.ts", import.meta.url))
@@ -256,70 +255,3 @@ export const alive = (pid: number): boolean => {
   }
 }
 
-// ---------------------------------------------------------------------------
-// a redis-server of the test's own
-// ---------------------------------------------------------------------------
-
-export const redisServerPath = process.env["REDIS_SERVER"] ?? "/usr/bin/redis-server"
-
-/** A loopback port nothing listens on now, never Redis's 6379 (the machine's own Redis may be there). */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = Net.createServer()
-    server.on("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => port === 6379 ? resolve(freePort()) : resolve(port))
-    })
-  })
-
-/** A throwaway redis-server on 127.0.0.1 (no persistence); `kill` and `restart` keep the port. */
-export class RedisServer {
-  output = ""
-  private child: ChildProcess | undefined
-  readonly port: number
-
-  private constructor(port: number) {
-    this.port = port
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`
-  }
-
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort())
-    await server.restart()
-    return server
-  }
-
-  /** Starts it (again) on its port and waits until it accepts connections. */
-  async restart(): Promise<void> {
-    if (this.child !== undefined) return
-    const started = this.output.length
-    const child = spawn(redisServerPath, ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    this.child = child
-    let exited = false
-    child.on("exit", () => { exited = true })
-    child.stdout?.setEncoding("utf8").on("data", (text: string) => { this.output += text })
-    child.stderr?.setEncoding("utf8").on("data", (text: string) => { this.output += text })
-    await waitFor(`redis-server on ${this.port}`, () => {
-      if (exited) throw new Error(`redis-server exited at start:\n${this.output}`)
-      return this.output.indexOf("Ready to accept connections", started) === -1 ? undefined : true
-    }, 10_000, () => this.output)
-  }
-
-  /** SIGKILL: Redis is gone at once, its connections reset. */
-  async kill(): Promise<void> {
-    const child = this.child
-    this.child = undefined
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve())
-      child.kill("SIGKILL")
-    })
-  }
-}

@@ -6,7 +6,7 @@ import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import { Context, Effect, Layer, Logger, Schedule, Stream } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import { RedisBreakerStore } from "../src/index.ts"
-import * as RedisServer from "./redisServer.ts"
+import * as RedisServer from "@flexiai/testing/RedisServer"
 
 let server: RedisServer.RedisServer
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll } from "vitest"
 import * as FlexiConfig from "../../config/src/FlexiConfig.ts"
 import { makeBreaker } from "../../flexiai/src/internal/breaker.ts"
 import * as Providers from "../../flexiai/src/Providers.ts"
-import * as RedisServer from "./redisServer.ts"
+import * as RedisServer from "@flexiai/testing/RedisServer"
 import { untilShared } from "./helpers.ts"
 
 let server: RedisServer.RedisServer

@@ -3,7 +3,7 @@
 // (priority 2) are MockProviderServers in this process, which count every upstream request.
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "vitest"
-import * as RedisServer from "./redisServer.ts"
+import * as RedisServer from "@flexiai/testing/RedisServer"
 import * as Workers from "./workers.ts"
 
 let redis: RedisServer.RedisServer

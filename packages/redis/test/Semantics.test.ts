@@ -7,7 +7,7 @@ import { Context, Duration, Effect, Layer, Schedule } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import { breakerSemantics } from "../../core/test/BreakerSemantics.ts"
 import { RedisBreakerStore } from "../src/index.ts"
-import * as RedisServer from "./redisServer.ts"
+import * as RedisServer from "@flexiai/testing/RedisServer"
 
 let server: RedisServer.RedisServer
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { Context, Duration, Effect, Fiber, Layer, Stream } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import { RedisBreakerStore } from "../src/index.ts"
 import { untilShared } from "./helpers.ts"
-import * as RedisServer from "./redisServer.ts"
+import * as RedisServer from "@flexiai/testing/RedisServer"
 
 let server: RedisServer.RedisServer
 beforeAll(async () => {

@@ -1,12 +1,18 @@
-// A throwaway redis-server on 127.0.0.1 and a random free port (never 6379), no persistence, for
-// tests and the benchmark: `start()`, then `stop()`, or `kill()` and `restart()` on the same port
-// (a restart comes back empty: `--save "" --appendonly no`).
+/**
+ * A throwaway `redis-server` on 127.0.0.1 and a random free port (never 6379, where a machine's own
+ * Redis may run), without persistence, for tests and benchmarks: `start()`, then `stop()`, or
+ * `kill()` / `pause()` and `restart()` / `resume()` on the same port (a restart comes back empty:
+ * `--save "" --appendonly no`). The binary is `REDIS_SERVER`, else `/usr/bin/redis-server`.
+ *
+ * @since 0.2.0
+ */
 import { type ChildProcess, spawn } from "node:child_process"
 import { createServer } from "node:net"
 
+/** Where the binary is looked for. @category constants */
 export const redisServerPath = process.env["REDIS_SERVER"] ?? "/usr/bin/redis-server"
 
-/** A port nothing listens on now (the OS picks it). */
+/** A loopback port nothing listens on now (the OS picks it), never 6379. @category utils */
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer()
@@ -19,6 +25,7 @@ export const freePort = (): Promise<number> =>
     })
   })
 
+/** A running (or killed, or paused) server. @category models */
 export interface RedisServer {
   readonly port: number
   readonly url: string
@@ -63,6 +70,7 @@ const exited = (child: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
     child.kill(signal)
   })
 
+/** Starts one on `port` (default: a free one) and waits until it accepts connections. @category constructors */
 export const start = async (port?: number): Promise<RedisServer> => {
   const chosen = port ?? await freePort()
   let child: ChildProcess | undefined = await launch(chosen)
