@@ -8,8 +8,7 @@ import { ChatProvider, CircuitBreaker, Reasoning, Router } from "@flexiai/core"
 import type { ChatRequest, ProviderError, StreamPart } from "@flexiai/core"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import { Context, Effect, Layer, Redacted, Stream } from "effect"
-import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
+import * as Loopback from "@flexiai/testing/Loopback"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parse } from "yaml"
@@ -174,33 +173,15 @@ const chunk = (delta: Record<string, unknown>) =>
 
 /** A server that streams `frames` (one write each, a pause between) and then destroys the socket. */
 const cutting = (frames: ReadonlyArray<string>) =>
-  Effect.acquireRelease(
-    Effect.callback<{ readonly url: string; readonly close: () => void }>((resume) => {
-      const http = createServer((request, response) => {
-        request.resume()
-        request.on("end", () => {
-          response.writeHead(200, { "content-type": "text/event-stream" })
-          let sent = 0
-          const next = () => {
-            if (sent === frames.length) return setTimeout(() => response.socket?.destroy(), 20)
-            response.write(frames[sent++]!, () => setTimeout(next, 10))
-          }
-          next()
-        })
-      })
-      http.listen(0, "127.0.0.1", () => {
-        const { port } = http.address() as AddressInfo
-        resume(Effect.succeed({
-          url: `http://127.0.0.1:${port}`,
-          close: () => {
-            http.closeAllConnections()
-            http.close()
-          }
-        }))
-      })
-    }),
-    (handle) => Effect.sync(handle.close)
-  )
+  Loopback.serve(Loopback.bodyThen((_request, response) => {
+    response.writeHead(200, { "content-type": "text/event-stream" })
+    let sent = 0
+    const next = () => {
+      if (sent === frames.length) return setTimeout(() => response.socket?.destroy(), 20)
+      response.write(frames[sent++]!, () => setTimeout(next, 10))
+    }
+    next()
+  }))
 
 const reasonOf = (error: ProviderError.ChatError) => {
   if (error._tag !== "ProviderError") throw new Error(`expected a ProviderError, got ${error._tag}`)

@@ -2,8 +2,9 @@ import { assert, layer } from "@effect/vitest"
 import { Clock, Duration, Effect, Exit, Fiber, Redacted, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as ProviderError from "@flexiai/core/ProviderError"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import * as Loopback from "@flexiai/testing/Loopback"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import type { Socket } from "node:net"
 import * as Auth from "../src/Auth.ts"
 import * as HttpTransport from "../src/HttpTransport.ts"
 import * as StatusReasons from "../src/StatusReasons.ts"
@@ -21,60 +22,25 @@ interface Seen {
 
 type Reply = (seen: Seen) => { readonly status: number; readonly body: string; readonly headers?: Record<string, string> }
 
-/** A node:http server on 127.0.0.1 that records each request's raw headers and body bytes. */
+/** A server on 127.0.0.1 that records each request's raw headers and body bytes. */
 const serve = (reply: Reply) =>
-  Effect.acquireRelease(
-    Effect.callback<{ readonly url: string; readonly seen: Array<Seen>; readonly close: () => void }>((resume) => {
-      const seen: Array<Seen> = []
-      const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-        const chunks: Array<Buffer> = []
-        request.on("data", (chunk: Buffer) => chunks.push(chunk))
-        request.on("end", () => {
-          const headers: Record<string, string> = {}
-          for (let i = 0; i < request.rawHeaders.length; i += 2) headers[request.rawHeaders[i]!.toLowerCase()] = request.rawHeaders[i + 1]!
-          const one: Seen = { method: request.method ?? "", url: request.url ?? "", headers, body: new Uint8Array(Buffer.concat(chunks)) }
-          seen.push(one)
-          const answer = reply(one)
-          response.writeHead(answer.status, { "content-type": "application/json", ...answer.headers })
-          response.end(answer.body)
-        })
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as AddressInfo
-        resume(Effect.succeed({
-          url: `http://127.0.0.1:${port}`,
-          seen,
-          close: () => {
-            server.closeAllConnections()
-            server.close()
-          }
-        }))
-      })
-    }),
-    (server) => Effect.sync(server.close)
-  )
+  Effect.suspend(() => {
+    const seen: Array<Seen> = []
+    const record = Loopback.bodyThen((request, response, body) => {
+      const headers: Record<string, string> = {}
+      for (let i = 0; i < request.rawHeaders.length; i += 2) headers[request.rawHeaders[i]!.toLowerCase()] = request.rawHeaders[i + 1]!
+      const one: Seen = { method: request.method ?? "", url: request.url ?? "", headers, body: new Uint8Array(body) }
+      seen.push(one)
+      const answer = reply(one)
+      response.writeHead(answer.status, { "content-type": "application/json", ...answer.headers })
+      response.end(answer.body)
+    })
+    return Effect.map(Loopback.serve(record), (server) => ({ ...server, seen }))
+  })
 
-/** A node:http server on 127.0.0.1 whose handler writes the response itself (pieces, pauses, no end). */
+/** A server on 127.0.0.1 whose handler writes the response itself (pieces, pauses, no end), once the request is in. */
 const writer = (handle: (response: ServerResponse, request: IncomingMessage) => void) =>
-  Effect.acquireRelease(
-    Effect.callback<{ readonly url: string; readonly close: () => void }>((resume) => {
-      const http = createServer((request, response) => {
-        request.resume()
-        request.on("end", () => handle(response, request))
-      })
-      http.listen(0, "127.0.0.1", () => {
-        const { port } = http.address() as AddressInfo
-        resume(Effect.succeed({
-          url: `http://127.0.0.1:${port}`,
-          close: () => {
-            http.closeAllConnections()
-            http.close()
-          }
-        }))
-      })
-    }),
-    (handle) => Effect.sync(handle.close)
-  )
+  Loopback.serve(Loopback.bodyThen((request, response) => handle(response, request)))
 
 const timeouts: HttpTransport.Timeouts = { firstByte: Duration.seconds(5), idle: Duration.seconds(5), total: Duration.seconds(10) }
 const text = { decode: (body: string) => body, what: "text" }
@@ -363,22 +329,10 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
   it.effect("get is bounded by timeouts.total: a body that never ends is a Timeout of phase total", () =>
     Effect.gen(function*() {
       // headers and a first piece of body, then nothing
-      const server = yield* Effect.acquireRelease(
-        Effect.callback<{ readonly url: string; readonly close: () => void }>((resume) => {
-          const http = createServer((_request, response) => {
-            response.writeHead(200, { "content-type": "application/json" })
-            response.write("{\"data\":")
-          })
-          http.listen(0, "127.0.0.1", () => {
-            const { port } = http.address() as AddressInfo
-            resume(Effect.succeed({ url: `http://127.0.0.1:${port}`, close: () => {
-              http.closeAllConnections()
-              http.close()
-            } }))
-          })
-        }),
-        (handle) => Effect.sync(handle.close)
-      )
+      const server = yield* Loopback.serve((_request, response) => {
+        response.writeHead(200, { "content-type": "application/json" })
+        response.write("{\"data\":")
+      })
       // the other limits longer, so only the total one can end it
       const client = yield* transport(server.url, Auth.none, {
         timeouts: { firstByte: Duration.minutes(1), idle: Duration.minutes(1), total: Duration.seconds(10) }

@@ -7,36 +7,17 @@ import { identity } from "effect/Function"
 import { HttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import type * as ProviderError from "@flexiai/core/ProviderError"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+import * as Loopback from "@flexiai/testing/Loopback"
+import type { IncomingMessage, ServerResponse } from "node:http"
 import { Agent, Dispatcher } from "undici"
 import * as Auth from "../src/Auth.ts"
 import * as HttpTransport from "../src/HttpTransport.ts"
 import * as TokenSource from "../src/TokenSource.ts"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.ts"
 
-/** A node:http server on 127.0.0.1 whose handler answers each request itself; closed with the scope. */
+/** A server on 127.0.0.1 whose handler answers each request itself, once its body is in. */
 const serve = (handle: (request: IncomingMessage, response: ServerResponse) => void) =>
-  Effect.acquireRelease(
-    Effect.callback<{ readonly url: string; readonly port: number; readonly close: () => void }>((resume) => {
-      const server = createServer((request, response) => {
-        request.resume()
-        request.on("end", () => handle(request, response))
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as AddressInfo
-        resume(Effect.succeed({
-          url: `http://127.0.0.1:${port}`,
-          port,
-          close: () => {
-            server.closeAllConnections()
-            server.close()
-          }
-        }))
-      })
-    }),
-    (server) => Effect.sync(server.close)
-  )
+  Loopback.serve(Loopback.bodyThen((request, response) => handle(request, response)))
 
 /** Sends through an Agent and records which handler each request came with (which path sent it). */
 class Recording extends Dispatcher {
@@ -117,29 +98,13 @@ describe("HttpTransport lean path", () => {
   it.live("a 2xx answer: the same request on the wire (method, path, query, headers, body) and the same result", () =>
     Effect.gen(function*() {
       const requests: Array<{ method: string; url: string; headers: Record<string, string>; body: string }> = []
-      const server = yield* Effect.acquireRelease(
-        Effect.callback<{ readonly url: string; readonly close: () => void }>((resume) => {
-          const http = createServer((request, response) => {
-            const parts: Array<Buffer> = []
-            request.on("data", (part: Buffer) => parts.push(part))
-            request.on("end", () => {
-              const headers: Record<string, string> = {}
-              for (let i = 0; i < request.rawHeaders.length; i += 2) headers[request.rawHeaders[i]!.toLowerCase()] = request.rawHeaders[i + 1]!
-              requests.push({ method: request.method ?? "", url: request.url ?? "", headers, body: Buffer.concat(parts).toString() })
-              response.writeHead(200, { "content-type": "application/json", "x-request-id": "req_lean" })
-              response.end("{\"ok\":true}")
-            })
-          })
-          http.listen(0, "127.0.0.1", () => {
-            const { port } = http.address() as AddressInfo
-            resume(Effect.succeed({ url: `http://127.0.0.1:${port}`, close: () => {
-              http.closeAllConnections()
-              http.close()
-            } }))
-          })
-        }),
-        (handle) => Effect.sync(handle.close)
-      )
+      const server = yield* Loopback.serve(Loopback.bodyThen((request, response, body) => {
+        const headers: Record<string, string> = {}
+        for (let i = 0; i < request.rawHeaders.length; i += 2) headers[request.rawHeaders[i]!.toLowerCase()] = request.rawHeaders[i + 1]!
+        requests.push({ method: request.method ?? "", url: request.url ?? "", headers, body: body.toString() })
+        response.writeHead(200, { "content-type": "application/json", "x-request-id": "req_lean" })
+        response.end("{\"ok\":true}")
+      }))
       const dispatcher = yield* recording
       const result = yield* compare(
         dispatcher,

@@ -4,29 +4,13 @@ import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Scope, Stream } fr
 import { HttpBody, HttpClient, HttpClientRequest } from "effect/http"
 import * as Pull from "effect/Pull"
 import { TestClock } from "effect/testing"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+import * as Loopback from "@flexiai/testing/Loopback"
+import type { ServerResponse } from "node:http"
 import { Agent } from "undici"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.ts"
 
 /** A node:http server on 127.0.0.1 for one test, closed with the test's scope. */
-const serve = (handler: (request: IncomingMessage, response: ServerResponse) => void) =>
-  Effect.acquireRelease(
-    Effect.callback<{ readonly url: string; readonly close: () => void }>((resume) => {
-      const server = createServer(handler)
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as AddressInfo
-        resume(Effect.succeed({
-          url: `http://127.0.0.1:${port}`,
-          close: () => {
-            server.closeAllConnections()
-            server.close()
-          }
-        }))
-      })
-    }),
-    (server) => Effect.sync(server.close)
-  )
+const serve = Loopback.serve
 
 /** Resolves when the server sees the request's socket side go away before the response ended. */
 const watchClose = (response: ServerResponse, closed: Deferred.Deferred<boolean>) =>
