@@ -36,7 +36,7 @@
  *
  * @since 0.1.0
  */
-import { NodeServices } from "@effect/platform-node"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { FlexiConfig, type FlexiConfigError } from "@flexiai/config"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"

@@ -5,11 +5,11 @@
  *
  * Circuits are in memory, or in Redis when the config has a `redis` section (`@flexiai/redis`):
  * then every breaker uses one shared store (one connection, the top-level `probeLease`), which
- * builds at once whether Redis is up or not.
+ * builds at once whether Redis is up or not. `@flexiai/redis` (and the Redis client under it) is
+ * loaded only then: it is most of what importing `flexiai` would otherwise take.
  */
 import { FlexiConfig } from "@flexiai/config"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
-import { RedisBreakerStore } from "@flexiai/redis"
 import { Context, Effect, Layer, Schema, Scope, Stream } from "effect"
 
 // Every field, as the schema encodes it (durations in millis), so a new option separates breakers too.
@@ -26,7 +26,7 @@ export const makeBreaker = (config: FlexiConfig.ResolvedConfig, scope: Scope.Sco
     const redis = config.redis
     const store = redis === undefined ? undefined : Context.get(
       yield* Layer.buildWithScope(
-        RedisBreakerStore.layerConnected({
+        (yield* Effect.promise(() => import("@flexiai/redis"))).RedisBreakerStore.layerConnected({
           url: redis.url,
           prefix: redis.prefix,
           storeTimeout: redis.storeTimeout,
