@@ -22,7 +22,8 @@
  * `layerStoreMemory` keeps every circuit in one `Ref` and decides each transition with one atomic
  * `Ref.modify`. A store several processes share (`@flexiai/redis`) also gives `shared` (`Shared`):
  * the other processes' transitions, which `make` publishes with its own, and the Retry-After
- * cooldowns the router shares; the memory store has none, so it costs nothing there.
+ * cooldowns and provider enablement (`Router.disable`/`enable`) the router shares; the memory
+ * store has none, so it costs nothing there.
  *
  * Why our own service and not Effect's `CircuitBreaker` directly: the router needs to skip an
  * open circuit with no call at all and no fiber or scope per call (the skip is on the hot path),
@@ -184,10 +185,17 @@ export interface Cooldown {
   readonly millis: number
 }
 
+/** Provider `name` was enabled or disabled by hand (`Router.enable`/`disable`), in any process. @category models */
+export interface Enablement {
+  readonly name: string
+  readonly enabled: boolean
+}
+
 /**
  * What a store shared by several processes adds (`BreakerStore.shared`, passed on as
  * `CircuitBreaker.shared`). The in-memory store has none, so a per-process breaker costs nothing
- * for it: the router keeps its cooldowns on its own slots and only writes them through here.
+ * for it: the router keeps its cooldowns and enablement on its own slots and only writes them
+ * through here.
  *
  * @category models
  */
@@ -200,6 +208,18 @@ export interface Shared {
   readonly shareCooldown: (name: string, millis: number) => Effect.Effect<void>
   /** Cooldowns learned by any process: those still running when subscribed, then each as it is shared or found again. */
   readonly cooldowns: Stream.Stream<Cooldown>
+  /**
+   * Tells every process, and those that start later, that provider `name` is enabled or disabled
+   * (the store keeps a record). Never waits on the store, never fails; while the store is
+   * unreachable the change stays in this process until it returns (the store says how it merges).
+   */
+  readonly shareEnabled: (name: string, enabled: boolean) => Effect.Effect<void>
+  /**
+   * Enablement as the shared record has it: every recorded provider when subscribed, then each
+   * change another process makes, and the record again whenever the store reads it anew (on
+   * reconnecting, and now and then to make up for a missed message). Apply each as it comes.
+   */
+  readonly enablement: Stream.Stream<Enablement>
 }
 
 // ---------------------------------------------------------------------------

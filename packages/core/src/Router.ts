@@ -24,6 +24,11 @@
  *
  * Retries sit inside the breaker, so a circuit sees one outcome per attempt, not per try.
  *
+ * **Control.** `disable`/`enable` act on this process's slots, which the hot path reads as plain
+ * fields; with a store several processes share (`CircuitBreaker.Shared`) they are also written
+ * through it, and a background fiber applies what other processes set, as it does for shared
+ * Retry-After cooldowns, so no call does any work for either.
+ *
  * **Per call.** `withCallOptions` sets a deadline and the providers to use or avoid for the calls
  * of one effect or stream, without touching the request (see `CallOptions`).
  *
@@ -47,8 +52,9 @@ import { percentile, routesOf, type Slot, sortSlots } from "./internal/router/Sl
 
 /**
  * One provider in the router: its layer, its priority (lower first; equal priorities keep the
- * declared order), whether it starts enabled, and policy fields that override the router's for
- * this provider only (retries, timeouts, stream policy).
+ * declared order), whether it starts enabled (with a shared store, the shared record of
+ * `disable`/`enable` wins over it), and policy fields that override the router's for this
+ * provider only (retries, timeouts, stream policy).
  *
  * @category models
  */
@@ -131,7 +137,13 @@ export class Router extends Context.Service<Router, {
   readonly setPrimary: (name: string) => Effect.Effect<void, UnknownProvider>
   /** Sets the order; names left out keep their relative order after the ones given. */
   readonly reorder: (names: ReadonlyArray<string>) => Effect.Effect<void, UnknownProvider>
+  /**
+   * Skips `name` on every call until `enable`d. Per process with a per-process breaker; with a
+   * store several processes share (`CircuitBreaker.Shared`), every process sharing it, including
+   * those started later (see the store for what happens while it is unreachable).
+   */
   readonly disable: (name: string) => Effect.Effect<void, UnknownProvider>
+  /** Undoes `disable` (or a configured `enabled: false`), as widely as `disable` acts. */
   readonly enable: (name: string) => Effect.Effect<void, UnknownProvider>
   readonly status: Effect.Effect<ReadonlyArray<ProviderStatus>>
   readonly stats: Effect.Effect<Stats>
@@ -341,6 +353,14 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
           }
         })
       )).pipe(Effect.forkIn(scope))
+    // Enablement set in any process (`disable`/`enable` below share it) lands on the slots the
+    // same way: the shared record when the router starts, then every change. The record wins
+    // over a provider's configured `enabled`.
+    yield* Stream.runForEach(shared.enablement, (change) =>
+      Effect.sync(() => {
+        const slot = byName.get(change.name)
+        if (slot !== undefined) slot.enabled = change.enabled
+      })).pipe(Effect.forkIn(scope))
   }
   const order = yield* Ref.make<ReadonlyArray<Slot>>(sortSlots(built))
   const totals = { requests: 0, attempts: 0, failovers: 0, failed: 0 }
@@ -369,6 +389,13 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
         ...names.map((name) => slots.find((slot) => slot.name === name)!),
         ...slots.filter((slot) => !names.includes(slot.name))
       ])
+    })
+
+  // This process's slot changes at once; a shared store then tells the others (in the background).
+  const setEnabled = (name: string, enabled: boolean) =>
+    Effect.flatMap(find(name), (slot) => {
+      slot.enabled = enabled
+      return shared === undefined ? Effect.void : shared.shareEnabled(name, enabled)
     })
 
   const status = Effect.gen(function*() {
@@ -407,8 +434,8 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
     order: Effect.map(Ref.get(order), (slots) => slots.map((slot) => slot.name)),
     setPrimary: (name) => reorder([name]),
     reorder,
-    disable: (name) => Effect.map(find(name), (slot) => { slot.enabled = false }),
-    enable: (name) => Effect.map(find(name), (slot) => { slot.enabled = true }),
+    disable: (name) => setEnabled(name, false),
+    enable: (name) => setEnabled(name, true),
     status,
     stats: Effect.sync(() => ({ ...totals })),
     deadline: routerPolicy.deadline

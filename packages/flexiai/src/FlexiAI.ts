@@ -120,8 +120,9 @@ export interface ProviderStatus extends Omit<Router.ProviderStatus, "defaultMode
 }
 
 /**
- * Where circuits live: `local` (in this process: no `redis` configured), `shared` (in Redis, seen
- * by every process), `degraded` (Redis is configured but unreachable: per process until it returns).
+ * Where circuits (and `disable`/`enable`) live: `local` (in this process: no `redis` configured),
+ * `shared` (in Redis, seen by every process), `degraded` (Redis is configured but unreachable: per
+ * process until it returns).
  *
  * @category models
  */
@@ -192,7 +193,13 @@ export class FlexiAI extends Context.Service<FlexiAI, {
   readonly setPrimary: (name: string) => Effect.Effect<void, Router.UnknownProvider>
   /** Sets the order; names left out keep their relative order after the ones given. */
   readonly reorder: (names: ReadonlyArray<string>) => Effect.Effect<void, Router.UnknownProvider>
+  /**
+   * Skips provider `name` on every call until `enable`d: in this process, or with `redis`
+   * configured in every process on that Redis and prefix, those started later included (while
+   * Redis is unreachable, in this process only; when it returns, Redis's record wins).
+   */
   readonly disable: (name: string) => Effect.Effect<void, Router.UnknownProvider>
+  /** Undoes `disable` (or a configured `enabled: false`), as widely as `disable` acts. */
   readonly enable: (name: string) => Effect.Effect<void, Router.UnknownProvider>
   /** Closes every circuit (or only `provider`'s) and forgets their failure counts. */
   readonly resetCircuits: (provider?: string) => Effect.Effect<void, Router.UnknownProvider>

@@ -1,12 +1,22 @@
 /**
  * A `BreakerStore` (`@flexiai/core/CircuitBreaker`) in Redis, shared by every process that uses
  * the same Redis and key prefix: one circuit per provider and model cluster-wide, one probe per
- * open period, Retry-After cooldowns and every transition announced to all.
+ * open period, Retry-After cooldowns, provider enablement (`disable`/`enable`) and every
+ * transition announced to all.
  *
  * Built on Effect's `effect/persistence/CircuitBreaker` `layerStoreRedis` (admit and record as
  * atomic scripts on Redis time, generation fencing, probe leases with takeover), not a copy of
  * it. What it leaves out is added here with small scripts of our own: `state` with the failure
- * count, `states`, `reset` and `forceOpen` (cluster-wide), cooldowns, and pub/sub of transitions.
+ * count, `states`, `reset` and `forceOpen` (cluster-wide), cooldowns, enablement, and pub/sub of
+ * transitions.
+ *
+ * **Enablement**: `shared.shareEnabled` (what `Router.disable`/`enable` call) writes the provider's
+ * state to the hash `<prefix>enablement` (no expiry: it stands until the next change) and
+ * announces it from the same script; every process applies it to its router's slots. The record
+ * is read when Redis (re)connects, so a process started later or back from an outage has it, and
+ * again every `resyncInterval` (5 s) to make up for a message its subscriber missed. The record
+ * wins over a provider's configured `enabled`. Each entry carries a version (Redis time), so a
+ * stale read never undoes a newer change.
  *
  * **Probe leases**: Effect's store leases a probe for `holderLease` (default 5 s, at most
  * `probeLease`) and renews it while its holder lives, so a holder that dies (SIGKILL) is taken
@@ -25,8 +35,10 @@
  * ("Redis unavailable, circuits are per-process until it returns") and reported by
  * `shared.availableUnsafe()`. When Redis returns, circuits this process holds open are opened in
  * Redis too where Redis has them closed, cooldowns learned meanwhile are shared, the memory store
- * is dropped, and Redis is the state again. Manual `reset`/`forceOpen` during an outage act on
- * this process only.
+ * is dropped, and Redis is the state again. Manual `reset`/`forceOpen` and `disable`/`enable`
+ * during an outage act on this process only. When Redis returns its enablement record wins: a
+ * change made during the outage is written to Redis only for a provider Redis has no record of
+ * (so it then reaches every process), and any provider Redis has a record of takes that state.
  *
  * **Gotchas**
  *
@@ -62,6 +74,11 @@ export interface Options {
   readonly recheckInterval?: Duration.Input | undefined
   /** The outage is logged at most once per this. Default 1 minute. */
   readonly logInterval?: Duration.Input | undefined
+  /**
+   * How often the enablement record (`<prefix>enablement`) is read again while Redis answers, to
+   * make up for a change announced while this process's subscriber was reconnecting. Default 5 s.
+   */
+  readonly resyncInterval?: Duration.Input | undefined
 }
 
 /** Redis generations are Redis time in microseconds: anything below is the memory store's. */
@@ -192,6 +209,41 @@ return out
   }
 ).withReturnType<ReadonlyArray<string | number>>()
 
+// Enablement: one hash, provider name → "<version>:<1|0>" (1 = enabled), the version Redis time
+// in microseconds (as a generation: later than any before, even after Redis lost its data), so a
+// process can tell a stale read from a newer change whatever order they reach it in. The change
+// is announced from the script, so messages go out in the order Redis applied the changes. With
+// ARGV[5] = "1" a provider Redis has a record of is left as it is (a change made during an
+// outage being handed back). Returns the new version, or false when it left the record.
+const enablementSetScript = Redis.script(
+  (key: string, name: string, enabled: boolean, channel: string, origin: string, onlyIfAbsent: boolean) => [
+    key,
+    name,
+    enabled ? "1" : "0",
+    channel,
+    origin,
+    onlyIfAbsent ? "1" : "0"
+  ],
+  {
+    numberOfKeys: 1,
+    lua: `${prelude}
+local current = redis.call("HGET", KEYS[1], ARGV[1])
+if ARGV[5] == "1" and current then return false end
+local version = nextGeneration(current and string.match(current, "^(%d+)"))
+redis.call("HSET", KEYS[1], ARGV[1], version .. ":" .. ARGV[2])
+redis.call("PUBLISH", ARGV[3], cjson.encode({ o = ARGV[4], t = "enabled", name = ARGV[1], enabled = ARGV[2] == "1", v = version }))
+return version
+`
+  }
+).withReturnType<string | null>()
+
+// The whole record as a flat { name, "<version>:<1|0>", … } (a script: the client would turn a plain
+// HGETALL's reply into an object, a script's stays a list).
+const enablementReadScript = Redis.script(
+  (key: string) => [key],
+  { numberOfKeys: 1, lua: `return redis.call("HGETALL", KEYS[1])` }
+).withReturnType<ReadonlyArray<string>>()
+
 /** What goes over the channel. `o` is the sending process, which ignores its own messages. */
 type Message =
   | {
@@ -203,6 +255,8 @@ type Message =
     readonly openForMillis?: number | undefined
   }
   | { readonly o: string; readonly t: "cooldown"; readonly name: string; readonly millis: number }
+  /** `v`: the record's version (a string: it has more digits than Lua's JSON keeps of a number). */
+  | { readonly o: string; readonly t: "enabled"; readonly name: string; readonly enabled: boolean; readonly v: string }
 
 const timedOut = new Cause.TimeoutError("Redis did not answer within the store timeout")
 
@@ -219,6 +273,7 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker.Breake
     const prefix = options.prefix ?? "flexiai:"
     const circuitPrefix = `${prefix}circuit:`
     const cooldownsKey = `${prefix}cooldowns`
+    const enablementKey = `${prefix}enablement`
     const channel = `${prefix}events`
     const storeTimeout = Duration.fromInputUnsafe(options.storeTimeout ?? "150 millis")
     const probeLeaseMillis = millisOf(options.probeLease ?? CircuitBreaker.defaults.probeLease)
@@ -226,6 +281,7 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker.Breake
     const idleMillis = millisOf(options.idleTimeToLive ?? "1 hour")
     const recheck = Duration.fromInputUnsafe(options.recheckInterval ?? "500 millis")
     const logIntervalMillis = millisOf(options.logInterval ?? "1 minute")
+    const resyncInterval = Duration.fromInputUnsafe(options.resyncInterval ?? "5 seconds")
     const origin = crypto.randomUUID()
 
     const effectStore = Context.get(
@@ -241,6 +297,7 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker.Breake
 
     const remote = yield* PubSub.sliding<CircuitBreaker.Transition>(1024)
     const heardCooldowns = yield* PubSub.sliding<CircuitBreaker.Cooldown>(1024)
+    const enablementChanges = yield* PubSub.sliding<CircuitBreaker.Enablement>(1024)
 
     // Until Redis first answers (the app may start before it), circuits are per process: the
     // recovery loop below connects it as it reconnects it after an outage.
@@ -249,6 +306,8 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker.Breake
     let lastDownLog = Number.NEGATIVE_INFINITY
     // cooldowns learned while degraded, shared when Redis returns (Clock millis)
     const pendingCooldowns = new Map<string, number>()
+    // enable/disable made while degraded, handed to Redis when it returns
+    const pendingEnablement = new Map<string, boolean>()
 
     const bounded = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E | Cause.TimeoutError> =>
       Effect.timeoutOrElse(effect, { duration: storeTimeout, orElse: () => Effect.fail(timedOut) })
@@ -291,9 +350,23 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker.Breake
         if (until > now) yield* Effect.ignore(shareNow(name, until - now))
       }
       pendingCooldowns.clear()
+      // Redis's record wins: what this process enabled or disabled alone goes to Redis only for a
+      // provider it has no record of; then the record is applied here, over anything else. Read
+      // before Redis counts as available, so "shared" implies the record is applied.
+      const handback = [...pendingEnablement]
+      pendingEnablement.clear()
+      for (const [name, enabled] of handback) {
+        yield* Effect.ignore(bounded(redis.eval(enablementSetScript)(enablementKey, name, enabled, channel, origin, true)))
+      }
+      yield* Effect.ignore(readEnablement)
       memory = yield* makeMemory
       degraded = false
       changes++
+      // a change made after the hand-back, while this was still degraded, is a plain write now
+      // (a snapshot: a write that fails puts its change back, for the next return)
+      const late = Array.from(pendingEnablement)
+      pendingEnablement.clear()
+      for (const [name, enabled] of late) yield* writeEnabled(name, enabled)
       for (const cooldown of yield* readCooldowns) yield* learn(cooldown)
       // only a return is news: the first connection is not
       if (lastDownLog !== Number.NEGATIVE_INFINITY) yield* Effect.logInfo("Redis available again: circuits are shared")
@@ -323,6 +396,86 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker.Breake
         Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : Effect.andThen(unavailable(cause), fallback()))
 
     // -----------------------------------------------------------------------
+    // enablement
+    // -----------------------------------------------------------------------
+
+    // each provider's enablement as last read from or written to Redis, with the record's version
+    const enablement = new Map<string, { readonly enabled: boolean; readonly version: number }>()
+    // providers whose write is still out: a read sent before it landed must not undo it here
+    const writing = new Map<string, number>()
+
+    /** Takes what Redis says of `name` unless this process already has a newer version. */
+    const adopt = (name: string, enabled: boolean, version: number): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const current = enablement.get(name)
+        if (!Number.isFinite(version) || (current !== undefined && version < current.version)) return Effect.void
+        enablement.set(name, { enabled, version })
+        return Effect.asVoid(PubSub.publish(enablementChanges, { name, enabled }))
+      })
+
+    /** Reads the whole record and applies it (a provider with a write out excepted). Fails when Redis does. */
+    const readEnablement: Effect.Effect<void, unknown> = Effect.flatMap(
+      bounded(redis.eval(enablementReadScript)(enablementKey)),
+      (flat) =>
+        Effect.suspend(() => {
+          const found: Array<Effect.Effect<void>> = []
+          for (let i = 0; i + 1 < flat.length; i += 2) {
+            const name = String(flat[i])
+            const [version, flag] = String(flat[i + 1]).split(":")
+            if (!writing.has(name)) found.push(adopt(name, flag === "1", Number(version)))
+          }
+          return Effect.all(found, { discard: true })
+        })
+    )
+
+    /** Writes a change to Redis (which announces it); if Redis is away, keeps it for the hand-back. */
+    const writeEnabled = (name: string, enabled: boolean): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        writing.set(name, (writing.get(name) ?? 0) + 1)
+        return bounded(redis.eval(enablementSetScript)(enablementKey, name, enabled, channel, origin, false)).pipe(
+          Effect.flatMap((version) => version === null ? Effect.void : adopt(name, enabled, Number(version))),
+          Effect.catchCause((cause) =>
+            Cause.hasInterruptsOnly(cause)
+              ? Effect.failCause(cause as Cause.Cause<never>)
+              : Effect.andThen(Effect.sync(() => pendingEnablement.set(name, enabled)), unavailable(cause))
+          ),
+          Effect.ensuring(Effect.sync(() => {
+            const left = (writing.get(name) ?? 1) - 1
+            if (left === 0) writing.delete(name)
+            else writing.set(name, left)
+          }))
+        )
+      })
+
+    // a message missed while the subscriber reconnected is made up within one interval
+    yield* Effect.forkIn(
+      Effect.forever(Effect.andThen(
+        Effect.sleep(resyncInterval),
+        Effect.suspend(() => degraded ? Effect.void : Effect.catchCause(readEnablement, unavailable))
+      )),
+      scope
+    )
+
+    const shareEnabled = (name: string, enabled: boolean): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (degraded) {
+          pendingEnablement.set(name, enabled)
+          return Effect.void
+        }
+        // sent on the caller's turn, so two changes in a row reach Redis in the order they were
+        // made; answered in the background
+        return Effect.asVoid(Effect.forkIn(writeEnabled(name, enabled), scope, { startImmediately: true }))
+      })
+
+    const enablementStream: Stream.Stream<CircuitBreaker.Enablement> = Stream.unwrap(Effect.gen(function*() {
+      // subscribed before the record is copied, so no change falls between the two
+      const subscription = yield* PubSub.subscribe(enablementChanges)
+      const current: Array<CircuitBreaker.Enablement> = []
+      for (const [name, { enabled }] of enablement) current.push({ name, enabled })
+      return Stream.concat(Stream.fromIterable(current), Stream.fromSubscription(subscription))
+    }))
+
+    // -----------------------------------------------------------------------
     // announcements
     // -----------------------------------------------------------------------
 
@@ -347,6 +500,7 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker.Breake
         }
         if (message.o === origin) return Effect.void
         if (message.t === "cooldown") return learn({ name: message.name, millis: message.millis })
+        if (message.t === "enabled") return adopt(message.name, message.enabled === true, Number(message.v))
         changes++
         return Effect.flatMap(Clock.currentTimeMillis, (at) =>
           Effect.asVoid(PubSub.publish(remote, {
@@ -406,6 +560,8 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker.Breake
           pendingCooldowns.set(name, Math.max(pendingCooldowns.get(name) ?? 0, until))
           return Effect.void
         }),
+      shareEnabled: (name, enabled) => shareEnabled(name, enabled),
+      enablement: enablementStream,
       cooldowns: Stream.unwrap(Effect.clockWith((clock) => {
         const now = clock.currentTimeMillisUnsafe()
         const current: Array<CircuitBreaker.Cooldown> = []

@@ -75,12 +75,12 @@ describe("two processes, one circuit", () => {
     for (let i = 0; i < 2; i++) assert.strictEqual((await a.chat("hi")).provider, "healthy")
     assert.strictEqual(upstream(), 2)
     // B has not called flaky yet, and its status (what /health shows) reports the circuit A opened
-    assert.deepStrictEqual(await flakyRow(b), { name: "flaky", circuit: "Open", circuitStore: "shared" })
+    assert.deepStrictEqual(await flakyRow(b), { name: "flaky", circuit: "Open", circuitStore: "shared", enabled: true })
     const answered = await b.chat("hi")
     assert.strictEqual(answered.provider, "healthy")
     assert.deepStrictEqual(answered.attempts[0], ["flaky", "skipped", "CircuitOpen"])
     assert.strictEqual(upstream(), 2)
-    assert.deepStrictEqual(await flakyRow(b), { name: "flaky", circuit: "Open", circuitStore: "shared" })
+    assert.deepStrictEqual(await flakyRow(b), { name: "flaky", circuit: "Open", circuitStore: "shared", enabled: true })
 
     // a manual reset in B closes it for A too
     await b.reset()
@@ -214,7 +214,7 @@ describe("probe holder and outages", () => {
     // Redis returns (empty): both share again, and A's open circuit is now B's too
     await redis.restart()
     await Promise.all([a.until("shared"), b.until("shared")])
-    assert.deepStrictEqual(await flakyRow(b), { name: "flaky", circuit: "Open", circuitStore: "shared" })
+    assert.deepStrictEqual(await flakyRow(b), { name: "flaky", circuit: "Open", circuitStore: "shared", enabled: true })
     const afterwards = await b.chat("converged")
     assert.strictEqual(afterwards.provider, "healthy")
     assert.strictEqual(upstream(), tripped)

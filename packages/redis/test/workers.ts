@@ -14,6 +14,7 @@ export interface StatusRow {
   readonly name: string
   readonly circuit: "Closed" | "Open" | "HalfOpen"
   readonly circuitStore: "local" | "shared" | "degraded"
+  readonly enabled: boolean
   /** Left out (IPC is JSON) when there is none. */
   readonly rateLimitedUntil?: number | undefined
 }
@@ -23,6 +24,10 @@ export interface Worker {
   readonly chat: (text: string) => Promise<ChatResult>
   readonly status: () => Promise<ReadonlyArray<StatusRow>>
   readonly reset: () => Promise<void>
+  readonly disable: (name: string) => Promise<void>
+  readonly enable: (name: string) => Promise<void>
+  /** Resolves once `status` says provider `name` is `enabled` (at most `withinMillis`, default 5 s). */
+  readonly untilEnabled: (name: string, enabled: boolean, withinMillis?: number) => Promise<void>
   /** Resolves once `status` says `circuitStore` is `store` for every provider (at most 10 s). */
   readonly until: (store: StatusRow["circuitStore"]) => Promise<void>
   readonly kill: (signal?: NodeJS.Signals) => Promise<void>
@@ -68,6 +73,17 @@ export const start = (config: unknown): Promise<Worker> =>
       chat: (text) => request({ cmd: "chat", text }),
       status: () => request({ cmd: "status" }),
       reset: () => request({ cmd: "reset" }),
+      disable: (name) => request({ cmd: "disable", name }),
+      enable: (name) => request({ cmd: "enable", name }),
+      untilEnabled: async (name, enabled, withinMillis = 5_000) => {
+        const deadline = Date.now() + withinMillis
+        while (true) {
+          const row = (await worker.status()).find((candidate) => candidate.name === name)
+          if (row?.enabled === enabled) return
+          if (Date.now() > deadline) throw new Error(`worker ${child.pid}: ${name} is not enabled: ${enabled}: ${JSON.stringify(row)}`)
+          await new Promise((wait) => setTimeout(wait, 20))
+        }
+      },
       until: async (store) => {
         const deadline = Date.now() + 10_000
         while (true) {
