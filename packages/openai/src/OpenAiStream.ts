@@ -38,8 +38,6 @@ import type * as OpenAiSchema from "./OpenAiSchema.ts"
  * @category models
  */
 export interface StreamState {
-  /** The answer text so far (`Accumulators.textOf` joins it). */
-  readonly text: Accumulators.Text
   /** The reasoning shown so far, as blocks: what a cut stream's `StreamInterrupted` carries. */
   readonly reasoning: ReadonlyArray<Reasoning.Reasoning>
   readonly toolCalls: Accumulators.ToolCalls
@@ -52,7 +50,6 @@ export interface StreamState {
 
 /** @category constructors */
 export const initialState = (model: string, options: { readonly expectUsage: boolean }): StreamState => ({
-  text: Accumulators.emptyText,
   reasoning: [],
   toolCalls: Accumulators.noToolCalls,
   rawFinishReason: undefined,
@@ -104,9 +101,9 @@ export const step = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk
   if (state.done) return { _tag: "Parts", state, parts: [] }
   if (chunk.error !== undefined && chunk.error !== null) return { _tag: "Error", state, error: chunk.error }
   const text = plainText(state, chunk)
-  // nearly every event of a stream: the same result as below, with one copy of the state and an
-  // array of one part (not an empty one grown by a push), since this runs once per event
-  if (text !== undefined) return { _tag: "Parts", state: { ...state, text: Accumulators.appendText(state.text, text) }, parts: [{ type: "text-delta", text }] }
+  // nearly every event of a stream: the same result as below, with the state as it is (the
+  // decoder keeps the text) and an array of one part (not an empty one grown by a push)
+  if (text !== undefined) return { _tag: "Parts", state, parts: [{ type: "text-delta", text }] }
   let next: StreamState = state
   const parts: Array<StreamPart.StreamPart> = []
   // every chunk repeats the model: copy the state only when it changes (this runs once per event)
@@ -136,7 +133,6 @@ export const step = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk
     }
     if (typeof delta?.content === "string" && delta.content !== "") {
       parts.push({ type: "text-delta", text: delta.content })
-      next = { ...next, text: Accumulators.appendText(next.text, delta.content) }
     }
     const toolDeltas = delta?.tool_calls
     if (toolDeltas !== undefined && toolDeltas !== null) {
@@ -174,16 +170,17 @@ export const step = (state: StreamState, chunk: OpenAiSchema.ChatCompletionChunk
 
 /**
  * The stream ended (`[DONE]` or end of body). Completes with the finish part when the provider
- * sent its finish reason, otherwise reports the stream as interrupted.
+ * sent its finish reason, otherwise reports the stream as interrupted with `text()`, the text
+ * received so far (the stream decoder keeps it).
  *
  * @category mapping
  */
-export const end = (state: StreamState, provider: string): StreamDecoder.End => {
+export const end = (state: StreamState, provider: string, text: () => string): StreamDecoder.End => {
   if (state.done) return { _tag: "Parts", parts: [] }
   if (state.rawFinishReason !== undefined) return { _tag: "Parts", parts: [finishPart(state, provider)] }
   return {
     _tag: "Interrupted",
-    reason: Accumulators.interrupted(state.text, state.toolCalls, "the stream ended without a finish reason", state.reasoning)
+    reason: Accumulators.interrupted(text(), state.toolCalls, "the stream ended without a finish reason", state.reasoning)
   }
 }
 
@@ -220,7 +217,9 @@ export const machine = (
     initial: initialState(model, { expectUsage: context.expectUsage }),
     step: (state, event): StreamDecoder.Step<StreamState> => {
       const data = event.data
-      if (data === "[DONE]" || data.trim() === "[DONE]") return done
+      // a chunk starts with "{": only other data can be the end marker (padded or not), so the
+      // trim that finds a padded one is not paid on every event
+      if (data.charCodeAt(0) !== 0x7b && (data === "[DONE]" || data.trim() === "[DONE]")) return done
       const chunk = parseChunk(data)
       if (chunk === undefined) return { _tag: "Malformed", message: `undecodable stream event (${data.length} bytes)` }
       const result = step(state, chunk, provider)
@@ -240,16 +239,18 @@ export const machine = (
           }))
       }
     },
-    end: (state) => end(state, provider),
+    end: (state, text) => end(state, provider, text),
     lost
   }
 }
 
 // reasoning is delivered output too: a cut after reasoning alone is an interruption, not a failed request
-const lost = (state: StreamState, cause: string): StreamInterrupted | undefined =>
-  Accumulators.hasContent(state.text, state.toolCalls, state.reasoning)
-    ? Accumulators.interrupted(state.text, state.toolCalls, cause, state.reasoning)
+const lost = (state: StreamState, cause: string, text: () => string): StreamInterrupted | undefined => {
+  const received = text()
+  return Accumulators.hasContent(received, state.toolCalls, state.reasoning)
+    ? Accumulators.interrupted(received, state.toolCalls, cause, state.reasoning)
     : undefined
+}
 
 /**
  * SSE, where a last event without its blank line is still an event (servers that end mid-frame).

@@ -74,10 +74,16 @@ export interface Machine<Event, State> {
   readonly initial: State
   /** Decodes one framed event and feeds it to the state machine. Runs once per event: keep it lean. */
   readonly step: (state: State, event: Event) => Step<State>
-  /** The stream stopped before the answer completed: its remaining parts (a `finish`), or `Interrupted`. */
-  readonly end: (state: State) => End
-  /** The body failed (`cause` says how: a lost connection, its cap): `StreamInterrupted` when content arrived, `undefined` to fail with the body's error as it is. */
-  readonly lost: (state: State, cause: string) => StreamInterrupted | undefined
+  /**
+   * The stream stopped before the answer completed: its remaining parts (a `finish`), or
+   * `Interrupted`. `text()` is the text of every `text-delta` part the machine emitted.
+   */
+  readonly end: (state: State, text: () => string) => End
+  /**
+   * The body failed (`cause` says how: a lost connection, its cap): `StreamInterrupted` when
+   * content arrived, `undefined` to fail with the body's error as it is. `text()` as for `end`.
+   */
+  readonly lost: (state: State, cause: string, text: () => string) => StreamInterrupted | undefined
 }
 
 /** One stream's decoder. @category models */
@@ -143,6 +149,12 @@ export const pullParts = <Event, State>(
   let drainPending = false
   let heldFinish: StreamPart.StreamPart | undefined
   let out: Array<StreamPart.StreamPart> = []
+  // The text the machine emitted, for `end` and `lost`: kept here, as its pieces, so a machine's
+  // state need not carry it. A copy of the state per text event, and a `+=` rope keeping one
+  // more object alive per delta for the whole stream, were the largest costs per streamed chunk
+  // left above the JSON parse (`pnpm bench`, 16 streams: about 0.25 µs of 2.6).
+  const pieces: Array<string> = []
+  const text = (): string => pieces.join("")
   let skipped = 0
   let failure: Effect.Effect<never, ProviderError.ProviderError> | undefined
   // a framing error waits until the events framed before it are decoded, deferred ones
@@ -156,7 +168,7 @@ export const pullParts = <Event, State>(
 
   const stop = () => {
     finished = true
-    const result = machine.end(state)
+    const result = machine.end(state, text)
     if (result._tag === "Parts") {
       if (result.parts.length > 0) out.push(...result.parts)
     } else {
@@ -171,7 +183,12 @@ export const pullParts = <Event, State>(
         state = result.state
         const parts = result.parts
         if (parts.length > 0) {
-          out.push(...parts)
+          // one push per part, not a spread call: this runs once per event
+          for (let i = 0; i < parts.length; i++) {
+            const part = parts[i]!
+            if (part.type === "text-delta" && part.text !== "") pieces.push(part.text)
+            out.push(part)
+          }
           if (parts[parts.length - 1]!.type === "finish") {
             finished = true
             drainPending = true
@@ -318,7 +335,7 @@ export const pullParts = <Event, State>(
         const lost = error.value
         // after content, a body that broke loses nothing: the partial output goes with the error
         const cut = lost.reason._tag === "Connection" || lost.reason._tag === "MalformedResponse"
-          ? machine.lost(state, `${lost.reason._tag}: ${lost.reason.message}`)
+          ? machine.lost(state, `${lost.reason._tag}: ${lost.reason.message}`, text)
           : undefined
         return Effect.fail(cut === undefined ? lost : errorOf(cut))
       },

@@ -27,13 +27,12 @@ type ToyEvent =
   | { readonly done: true }
 
 interface ToyState {
-  readonly text: string
   readonly toolCalls: Accumulators.ToolCalls
 }
 
 /** The toy's machine over whatever carries its JSON (an NDJSON line, a frame's payload). */
 const toyMachine = <Event>(payload: (event: Event) => string): StreamDecoder.Machine<Event, ToyState> => ({
-  initial: { text: "", toolCalls: Accumulators.noToolCalls },
+  initial: { toolCalls: Accumulators.noToolCalls },
   step: (state, raw) => {
     let event: ToyEvent
     try {
@@ -44,7 +43,8 @@ const toyMachine = <Event>(payload: (event: Event) => string): StreamDecoder.Mac
     if ("done" in event) return { _tag: "Done" }
     if ("error" in event) return { _tag: "Error", reason: Effect.succeed(new ProviderError.ServerError({ message: event.error, status: 500 })) }
     if ("text" in event) {
-      return { _tag: "Parts", state: { ...state, text: state.text + event.text }, parts: [{ type: "text-delta", text: event.text }] }
+      // the text is the decoder's to keep (it hands it to end and lost)
+      return { _tag: "Parts", state, parts: [{ type: "text-delta", text: event.text }] }
     }
     if ("tool" in event) {
       const { args, id, index, name } = event.tool
@@ -61,8 +61,8 @@ const toyMachine = <Event>(payload: (event: Event) => string): StreamDecoder.Mac
       parts: [...toolParts, Accumulators.finishPart({ finishReason: "stop", rawFinishReason: event.finish }, undefined, "toy", "m")]
     }
   },
-  end: (state) => ({ _tag: "Interrupted", reason: Accumulators.interrupted(state.text, state.toolCalls, "the stream ended without a finish") }),
-  lost: (state, cause) => Accumulators.hasContent(state.text, state.toolCalls) ? Accumulators.interrupted(state.text, state.toolCalls, cause) : undefined
+  end: (state, text) => ({ _tag: "Interrupted", reason: Accumulators.interrupted(text(), state.toolCalls, "the stream ended without a finish") }),
+  lost: (state, cause, text) => Accumulators.hasContent(text(), state.toolCalls) ? Accumulators.interrupted(text(), state.toolCalls, cause) : undefined
 })
 
 interface Wire<Event> {

@@ -62,19 +62,16 @@ export const fromWire = (answer: typeof Answer.Type, provider: string, latencyMi
 // stream machine: what differs from every other provider's stream
 // ---------------------------------------------------------------------------
 
-interface StreamState {
-  readonly text: string
-}
+// nothing to carry from one line to the next: the decoder keeps the text (for `end` and `lost`)
+type StreamState = undefined
 
 const machine = (provider: string): StreamDecoder.Machine<string, StreamState> => ({
-  initial: { text: "" },
+  initial: undefined,
   step: (state, line) => {
     const decoded = decodeLine(line)
     if (decoded._tag === "None") return { _tag: "Malformed", message: "undecodable echo line" }
     const event = decoded.value
-    if ("delta" in event) {
-      return { _tag: "Parts", state: { text: state.text + event.delta }, parts: [{ type: "text-delta", text: event.delta }] }
-    }
+    if ("delta" in event) return { _tag: "Parts", state, parts: [{ type: "text-delta", text: event.delta }] }
     if ("done" in event) {
       return { _tag: "Parts", state, parts: [Accumulators.finishPart({ finishReason: "stop" }, undefined, provider, event.model)] }
     }
@@ -82,9 +79,9 @@ const machine = (provider: string): StreamDecoder.Machine<string, StreamState> =
     return { _tag: "Error", reason: Effect.succeed(new ProviderError.ServerError({ message: event.error, status: 200 })) }
   },
   // the body ended without its `done` line: never a complete answer
-  end: (state) => ({ _tag: "Interrupted", reason: Accumulators.interrupted(state.text, Accumulators.noToolCalls, "the body ended before its done line") }),
-  lost: (state, cause) =>
-    Accumulators.hasContent(state.text, Accumulators.noToolCalls) ? Accumulators.interrupted(state.text, Accumulators.noToolCalls, cause) : undefined
+  end: (_state, text) => ({ _tag: "Interrupted", reason: Accumulators.interrupted(text(), Accumulators.noToolCalls, "the body ended before its done line") }),
+  lost: (_state, cause, text) =>
+    text() === "" ? undefined : Accumulators.interrupted(text(), Accumulators.noToolCalls, cause)
 })
 
 // ---------------------------------------------------------------------------
