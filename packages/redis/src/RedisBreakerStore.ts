@@ -53,6 +53,7 @@
  * @since 0.1.0
  */
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
+import * as TimeLimit from "@flexiai/core/TimeLimit"
 import { Cause, Clock, Context, Duration, Effect, Exit, Layer, PubSub, Queue, Scope, Stream } from "effect"
 import * as EffectBreaker from "effect/persistence/CircuitBreaker"
 import * as Redis from "effect/persistence/Redis"
@@ -309,8 +310,10 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker.Breake
     // enable/disable made while degraded, handed to Redis when it returns
     const pendingEnablement = new Map<string, boolean>()
 
+    // `TimeLimit.within`, not `Effect.timeoutOrElse`: the same limit with one shared timer and no
+    // racing fiber per call (every routed call waits on one of these)
     const bounded = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E | Cause.TimeoutError> =>
-      Effect.timeoutOrElse(effect, { duration: storeTimeout, orElse: () => Effect.fail(timedOut) })
+      TimeLimit.within(effect, storeTimeout, () => timedOut)
 
     /** Fire and forget in the store's scope: never on the caller's time. */
     const background = (effect: Effect.Effect<unknown, unknown>): Effect.Effect<void> =>
