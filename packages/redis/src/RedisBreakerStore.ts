@@ -365,14 +365,14 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker.Breake
       memory = yield* makeMemory
       degraded = false
       changes++
+      // said as it becomes true (only a return is news: the first connection is not)
+      if (lastDownLog !== Number.NEGATIVE_INFINITY) yield* Effect.logInfo("Redis available again: circuits are shared")
       // a change made after the hand-back, while this was still degraded, is a plain write now
       // (a snapshot: a write that fails puts its change back, for the next return)
       const late = Array.from(pendingEnablement)
       pendingEnablement.clear()
       for (const [name, enabled] of late) yield* writeEnabled(name, enabled)
       for (const cooldown of yield* readCooldowns) yield* learn(cooldown)
-      // only a return is news: the first connection is not
-      if (lastDownLog !== Number.NEGATIVE_INFINITY) yield* Effect.logInfo("Redis available again: circuits are shared")
     })
 
     /** Pings until Redis answers (quickly at first, then every `recheckInterval`), then converges. */
