@@ -84,17 +84,19 @@ const genericMessage: Readonly<Record<number, string>> = {
   504: "no provider answered in time"
 }
 
+/** An attempt as the HTTP bodies show it (latency rounded, no error object). */
+export const attemptViews = (attempts: ReadonlyArray<ProviderError.Attempt>): ReadonlyArray<AttemptView> =>
+  attempts.map((attempt) => ({
+    provider: attempt.provider,
+    ...(attempt.model === undefined ? {} : { model: attempt.model }),
+    outcome: attempt.outcome,
+    ...(attempt.reason === undefined ? {} : { reason: attempt.reason }),
+    tries: attempt.tries,
+    latencyMillis: Math.round(attempt.latencyMillis)
+  }))
+
 const attemptsOf = (error: ChatError): ReadonlyArray<AttemptView> | undefined =>
-  error._tag === "AllProvidersFailed"
-    ? error.attempts.map((attempt) => ({
-      provider: attempt.provider,
-      ...(attempt.model === undefined ? {} : { model: attempt.model }),
-      outcome: attempt.outcome,
-      ...(attempt.reason === undefined ? {} : { reason: attempt.reason }),
-      tries: attempt.tries,
-      latencyMillis: Math.round(attempt.latencyMillis)
-    }))
-    : undefined
+  error._tag === "AllProvidersFailed" ? attemptViews(error.attempts) : undefined
 
 const retryAfterOf = (decisive: ReturnType<typeof ProviderError.decisive>): number | undefined => {
   const after = decisive === undefined

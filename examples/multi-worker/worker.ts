@@ -29,10 +29,10 @@ import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { ByteSize, Cause, Context, Data, Deferred, Duration, Effect, Exit, Layer, Ref, Stream } from "effect"
 import { Sse } from "effect/encoding"
 import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { ChatProvider, ChatRequest, FlexiAI, type ProviderError, type StreamPart } from "flexiai"
+import { ChatProvider, ChatRequest, FlexiAI, type StreamPart } from "flexiai"
 import { chat, stream } from "flexiai"
 import * as Http from "node:http"
-import { appError, type AttemptView, fromChatError, type HttpError } from "./errors.ts"
+import { appError, attemptViews, fromChatError, type HttpError } from "./errors.ts"
 import { fromEnv, type Settings, slotVariable, type WorkerMessage } from "./settings.ts"
 
 // ---------------------------------------------------------------------------
@@ -67,16 +67,6 @@ const errorResponse = (error: HttpError) =>
   })
 
 const shuttingDown = appError(503, "ShuttingDown", "this worker is shutting down; retry the request", true)
-
-const attemptViews = (attempts: ReadonlyArray<ProviderError.Attempt>): ReadonlyArray<AttemptView> =>
-  attempts.map((attempt) => ({
-    provider: attempt.provider,
-    ...(attempt.model === undefined ? {} : { model: attempt.model }),
-    outcome: attempt.outcome,
-    ...(attempt.reason === undefined ? {} : { reason: attempt.reason }),
-    tries: attempt.tries,
-    latencyMillis: Math.round(attempt.latencyMillis)
-  }))
 
 // The body as a validated ChatRequest: a body that is not JSON, or not a request, is a 400 before
 // any provider is called (ChatRequest.decode lists every problem by path).

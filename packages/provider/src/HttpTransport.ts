@@ -374,17 +374,45 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
   }
 
   /** Fails with the mapped reason of a response that is not 2xx. */
+  /** The error of a non-2xx answer (both paths): its mapped reason and its request id. */
+  const statusError = (
+    status: number,
+    headers: Record<string, string>,
+    body: string,
+    nowMillis: number,
+    model: string | undefined
+  ) => fail(reasonOfResponse({ status, headers, body, nowMillis, mask, model }), { model, requestId: requestIdOf(headers) })
+
   const failStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) => {
     const headers: Record<string, string> = { ...response.headers }
     // an error page is read within the body cap too; past it (or unreadable) it is mapped by status alone
     return Effect.flatMap(
       Effect.zip(BodyLimit.readText(response, maxBodyBytes).pipe(Effect.orElseSucceed(() => "")), Clock.currentTimeMillis),
-      ([body, nowMillis]) =>
-        Effect.fail(fail(reasonOfResponse({ status: response.status, headers, body, nowMillis, mask, model }), {
-          model,
-          requestId: requestIdOf(headers)
-        }))
+      ([body, nowMillis]) => Effect.fail(statusError(response.status, headers, body, nowMillis, model))
     )
+  }
+
+  /** A 2xx body decoded (both paths): the value with its lazy request id, or `MalformedResponse`. */
+  const decodedBody = <A>(
+    text: string,
+    decoding: Decode<A>,
+    model: string | undefined,
+    requestIdNow: () => string | undefined
+  ): Effect.Effect<Sent<A>, ProviderError.ProviderError> => {
+    const parsed = decoding.decode(text)
+    return parsed === undefined
+      ? Effect.fail(
+        fail(new MalformedResponse({ message: `undecodable ${decoding.what} (${text.length} bytes)` }), {
+          model,
+          requestId: requestIdNow()
+        })
+      )
+      : Effect.succeed<Sent<A>>({
+        parsed,
+        get requestId() {
+          return requestIdNow()
+        }
+      })
   }
 
   const checkStatus = (response: HttpClientResponse.HttpClientResponse, model: string | undefined) =>
@@ -417,20 +445,7 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
           })
         ),
       onSuccess: (text) => {
-        const parsed = decoding.decode(text)
-        const result = parsed === undefined
-          ? Effect.fail(
-            fail(new MalformedResponse({ message: `undecodable ${decoding.what} (${text.length} bytes)` }), {
-              model,
-              requestId: requestIdNow()
-            })
-          )
-          : Effect.succeed<Sent<A>>({
-            parsed,
-            get requestId() {
-              return requestIdNow()
-            }
-          })
+        const result = decodedBody(text, decoding, model, requestIdNow)
         return debug
           ? Effect.andThen(
             Effect.logDebug("provider http response").pipe(Effect.annotateLogs({
@@ -542,13 +557,9 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
       return Effect.fail(fail(StatusReasons.reasonFromHttpClientError(transportError(request, cause), mask), { model }))
     }
     if (status < 200 || status >= 300) {
-      const headers: Record<string, string> = { ...Headers.fromInput(result.headers) }
       // past the cap or broken off, an error page is mapped by its status alone (as `failStatus`)
       const body = result._tag === "Complete" ? result.text : ""
-      return Effect.fail(fail(reasonOfResponse({ status, headers, body, nowMillis: Date.now(), mask, model }), {
-        model,
-        requestId: requestIdOf(headers)
-      }))
+      return Effect.fail(statusError(status, { ...Headers.fromInput(result.headers) }, body, Date.now(), model))
     }
     switch (result._tag) {
       case "TooLarge":
@@ -562,23 +573,8 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
           })
         )
       }
-      case "Complete": {
-        const text = result.text
-        const parsed = decoding.decode(text)
-        return parsed === undefined
-          ? Effect.fail(
-            fail(new MalformedResponse({ message: `undecodable ${decoding.what} (${text.length} bytes)` }), {
-              model,
-              requestId: requestIdNow()
-            })
-          )
-          : Effect.succeed<Sent<A>>({
-            parsed,
-            get requestId() {
-              return requestIdNow()
-            }
-          })
-      }
+      case "Complete":
+        return decodedBody(result.text, decoding, model, requestIdNow)
     }
   }
 
