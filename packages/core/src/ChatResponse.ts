@@ -19,9 +19,11 @@ export const FinishReason = Schema.Literals(["stop", "length", "tool_calls", "co
 export type FinishReason = typeof FinishReason.Type
 
 /**
- * Token counts. `cachedTokens` (prompt tokens served from the provider's prompt cache) and
- * `reasoningTokens` (hidden thinking tokens, part of the completion) appear where the provider
- * reports them.
+ * Token counts. `cachedTokens` (prompt tokens served from the provider's prompt cache),
+ * `cacheWriteTokens` (prompt tokens written to it: Anthropic's and Bedrock's cache creation, billed
+ * above the input price) and `reasoningTokens` (hidden thinking tokens, part of the completion)
+ * appear where the provider reports them. `promptTokens` counts every input token, cached and
+ * cache-written ones included, so it means the same for every provider.
  *
  * @category schemas
  */
@@ -30,6 +32,7 @@ export const Usage = Schema.Struct({
   completionTokens: Schema.Int,
   totalTokens: Schema.Int,
   cachedTokens: Schema.optionalKey(Schema.Int),
+  cacheWriteTokens: Schema.optionalKey(Schema.Int),
   reasoningTokens: Schema.optionalKey(Schema.Int)
 })
 export type Usage = typeof Usage.Type
