@@ -11,6 +11,7 @@
  *
  * @since 0.2.0
  */
+import * as OptionSchema from "@flexiai/core/OptionSchema"
 import * as ProviderKind from "@flexiai/provider/ProviderKind"
 import { Duration, Layer, Schema } from "effect"
 import * as AnthropicChat from "./AnthropicChat.ts"
@@ -25,17 +26,21 @@ export const anthropic = ProviderKind.make({
   kind: "anthropic",
   description: "Anthropic Messages (api.anthropic.com, or baseUrl: the API root without /v1).",
   options: Schema.Struct({
-    maxTokens: optional(PositiveInt.annotate({
-      description: `max_tokens sent when a request sets no maxTokens (the API requires one). Default: ${defaultMaxTokens}.`
+    maxTokens: optional(OptionSchema.option(
+      PositiveInt,
+      "max_tokens sent when a request sets no maxTokens (the API requires one).",
+      defaultMaxTokens
+    )),
+    anthropicVersion: optional(OptionSchema.option(Schema.NonEmptyString, "The anthropic-version header.", AnthropicClient.defaultVersion)),
+    betas: optional(Schema.NonEmptyString.annotate({
+      description: "anthropic-beta feature flags sent with every request, comma-separated (prompt-caching-2024-07-31,...)."
     })),
-    anthropicVersion: optional(Schema.NonEmptyString.annotate({
-      description: `The anthropic-version header. Default: ${AnthropicClient.defaultVersion}.`
-    })),
-    betas: optional(Schema.Array(Schema.NonEmptyString).annotate({ description: "anthropic-beta feature flags sent with every request." })),
-    cache: optional(CacheOptions),
-    thinkingBudget: optional(PositiveInt.check(Schema.isGreaterThanOrEqualTo(1024)).annotate({
-      description: "Extended thinking on every request with this token budget (at least 1024); turns assistant prefill off."
-    }))
+    cache: optional(CacheOptions.annotate({ default: {} })),
+    thinkingBudget: optional(OptionSchema.option(
+      Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+      "Extended thinking on every request with this token budget (the API takes 1024 or more); 0 is off. On, it turns assistant prefill off.",
+      0
+    ))
   }),
   example: { model: "claude-sonnet-4-5" },
   requiresApiKey: true,
@@ -50,14 +55,15 @@ export const anthropic = ProviderKind.make({
   capabilities: AnthropicChat.capabilitiesFor(AnthropicChat.defaultModel),
   capabilitiesFor: AnthropicChat.capabilitiesFor,
   listsModels: true,
-  layer: (entry) =>
-    AnthropicChat.layer({
+  layer: (entry) => {
+    const thinkingBudget = entry.thinkingBudget === undefined || entry.thinkingBudget === 0 ? undefined : entry.thinkingBudget
+    return AnthropicChat.layer({
       name: entry.name,
       defaultModel: entry.model,
       maxTokens: entry.maxTokens,
       cache: entry.cache,
-      thinkingBudget: entry.thinkingBudget,
-      capabilities: entry.thinkingBudget === undefined ? entry.capabilities : { ...entry.capabilities, assistantPrefill: false }
+      thinkingBudget,
+      capabilities: thinkingBudget === undefined ? entry.capabilities : { ...entry.capabilities, assistantPrefill: false }
     }).pipe(
       Layer.provide(AnthropicClient.layer({
         name: entry.name,
@@ -65,7 +71,7 @@ export const anthropic = ProviderKind.make({
         apiKey: entry.apiKey!,
         apiUrl: entry.baseUrl,
         version: entry.anthropicVersion,
-        betas: entry.betas,
+        betas: entry.betas?.split(",").map((beta) => beta.trim()).filter((beta) => beta !== ""),
         defaultModel: entry.model,
         timeouts: {
           firstByte: entry.timeouts.firstByte ?? Duration.infinity,
@@ -74,6 +80,7 @@ export const anthropic = ProviderKind.make({
         }
       }))
     )
+  }
 })
 
 /** The kinds this package registers, in order. @category descriptors */
