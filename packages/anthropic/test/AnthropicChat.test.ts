@@ -419,3 +419,40 @@ describe("streaming", () => {
       assert.strictEqual(parts.at(-1)?.type === "finish" && parts.at(-1)?.type, "finish")
     }))
 })
+
+describe("thinking across turns (the mock's signed thinking blocks)", () => {
+  it.effect("a signed thinking block (chat and stream) goes back unchanged on the next turn", () =>
+    Effect.gen(function*() {
+      const { provider, server } = yield* setup({}, { chat: { thinkingBudget: 1024 } })
+      const first = yield* provider.chat(request("why is the sky blue?"))
+      assert.strictEqual(first.reasoning?.length, 1)
+      const block = first.reasoning![0]!
+      assert.strictEqual(block.text, "thinking about: why is the sky blue?")
+      assert.match(block.signature ?? "", /^mock-signature-/)
+      const streamed = yield* Stream.runCollect(provider.stream(request("and at night?")))
+      const deltas = streamed.filter((part): part is StreamPart.ReasoningDelta => part.type === "reasoning-delta")
+      assert.strictEqual(deltas.map((part) => part.text).join(""), "thinking about: and at night?")
+      assert.match(deltas.at(-1)?.signature ?? "", /^mock-signature-/)
+      yield* provider.chat({
+        messages: [
+          { role: "user", content: "why is the sky blue?" },
+          { role: "assistant", content: first.text, ...(first.reasoning === undefined ? {} : { reasoning: first.reasoning }) },
+          { role: "user", content: "thanks" }
+        ]
+      })
+      assert.deepStrictEqual((yield* lastBody(server))!.messages[1].content[0], {
+        type: "thinking",
+        thinking: block.text,
+        signature: block.signature
+      })
+    }))
+
+  it.effect("cache reads reported by the mock count in promptTokens and cachedTokens", () =>
+    Effect.gen(function*() {
+      const { provider } = yield* setup({
+        replies: [MockProviderServer.text("cached", { usage: { promptTokens: 100, completionTokens: 2, cachedTokens: 80 } })]
+      })
+      const response = yield* provider.chat(request())
+      assert.deepStrictEqual(response.usage, { promptTokens: 100, completionTokens: 2, totalTokens: 102, cachedTokens: 80 })
+    }))
+})
