@@ -128,6 +128,9 @@ export interface CreateMessage {
 
 const optional = <S extends Schema.Top>(schema: S) => Schema.optionalKey(Schema.NullOr(schema))
 
+/** A JSON number (finite: JSON has no NaN or Infinity). */
+const JsonNumber = Schema.Number.check(Schema.isFinite())
+
 /**
  * Token counts. `input_tokens` excludes the cached ones: the whole prompt is `input_tokens +
  * cache_read_input_tokens + cache_creation_input_tokens`.
@@ -135,10 +138,10 @@ const optional = <S extends Schema.Top>(schema: S) => Schema.optionalKey(Schema.
  * @category schemas
  */
 export const Usage = Schema.Struct({
-  input_tokens: optional(Schema.Number),
-  output_tokens: optional(Schema.Number),
-  cache_read_input_tokens: optional(Schema.Number),
-  cache_creation_input_tokens: optional(Schema.Number)
+  input_tokens: optional(JsonNumber),
+  output_tokens: optional(JsonNumber),
+  cache_read_input_tokens: optional(JsonNumber),
+  cache_creation_input_tokens: optional(JsonNumber)
 })
 export type Usage = typeof Usage.Type
 
@@ -206,7 +209,7 @@ export type Delta = typeof Delta.Type
  */
 export const StreamEvent = Schema.Struct({
   type: Schema.String,
-  index: Schema.optionalKey(Schema.Number),
+  index: Schema.optionalKey(JsonNumber),
   message: Schema.optionalKey(Schema.Struct({
     id: optional(Schema.String),
     model: optional(Schema.String),

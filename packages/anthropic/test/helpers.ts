@@ -45,7 +45,7 @@ export const setup = (
   })
 
 // oxlint-disable-next-line no-explicit-any -- a recorded wire body, read by path in assertions
-type Body = Record<string, any>
+export type Body = Record<string, any>
 
 /** The reason of a provider's error (a provider's calls fail with `ProviderError` only). */
 export const reasonOf = (error: ChatError): ProviderErrorReason => {
