@@ -84,8 +84,8 @@ describe("the descriptor's layer", () => {
       assert.isTrue(provider.capabilities.assistantPrefill)
       yield* provider.chat(request())
       const [call] = yield* server.calls
-      assert.isUndefined((call?.body as Record<string, unknown>).thinking)
-      assert.strictEqual((call?.body as Record<string, unknown>).max_tokens, 4096)
+      assert.isUndefined((call!.body as Record<string, unknown>).thinking)
+      assert.strictEqual((call!.body as Record<string, unknown>).max_tokens, 4096)
     }))
 })
 
