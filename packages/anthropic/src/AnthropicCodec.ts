@@ -232,8 +232,14 @@ export const toWire = (request: ChatRequest.ChatRequest, model: string, options:
     }
   }
 
+  if (messages.length === 0) {
+    return failed(
+      new InvalidRequest({ message: "Anthropic Messages needs a user or assistant message besides the system prompt", param: "messages" })
+    )
+  }
+
   const ttl = cache?.ttl
-  if (cache?.messages === true && messages.length > 0) {
+  if (cache?.messages === true) {
     const content = messages.at(-1)!.content
     // thinking blocks cannot carry a breakpoint: the last block that can
     for (let index = content.length - 1; index >= 0; index--) {

@@ -212,6 +212,14 @@ describe("request mapping", () => {
       assert.lengthOf(yield* server.calls, 0)
     }))
 
+  it.effect("a request of system messages alone is InvalidRequest, without a call", () =>
+    Effect.gen(function*() {
+      const { provider, server } = yield* setup({})
+      const error = yield* Effect.flip(provider.chat({ messages: [{ role: "system", content: "only instructions" }] }))
+      assert.strictEqual(reasonOf(error)._tag, "InvalidRequest")
+      assert.lengthOf(yield* server.calls, 0)
+    }))
+
   it.effect("a trailing assistant message is a prefill, its trailing whitespace cut and not repeated in the answer", () =>
     Effect.gen(function*() {
       const { provider, server } = yield* setup({
