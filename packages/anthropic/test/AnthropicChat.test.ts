@@ -383,6 +383,22 @@ describe("streaming", () => {
       assert.strictEqual(partialText(error), "partial")
     }))
 
+  it.effect("a cut after thinking alone is StreamInterrupted carrying the signed reasoning", () =>
+    Effect.gen(function*() {
+      const { provider } = yield* setup({
+        replies: [sseReply(events(
+          { type: "message_start", message: { id: "m", model: "claude-x" } },
+          { type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "" } },
+          { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "Hmm." } },
+          { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "S1" } },
+          { type: "content_block_stop", index: 0 }
+        ))]
+      })
+      const reason = reasonOf(yield* Effect.flip(Stream.runCollect(provider.stream(request()))))
+      assert.strictEqual(reason._tag, "StreamInterrupted")
+      assert.deepStrictEqual(reason._tag === "StreamInterrupted" ? reason.partialReasoning : undefined, [{ text: "Hmm.", signature: "S1" }])
+    }))
+
   it.effect("an in-band overloaded_error becomes Overloaded; before any content it fails the call", () =>
     Effect.gen(function*() {
       const { provider } = yield* setup({

@@ -43,6 +43,15 @@ describe("HTTP errors", () => {
       assert.deepStrictEqual(reason._tag === "RateLimited" ? reason.retryAfter : undefined, Duration.seconds(7))
     }))
 
+  it.effect("the request id is Anthropic's request-id header", () =>
+    Effect.gen(function*() {
+      const { provider } = yield* setup({
+        replies: [MockProviderServer.error(500, { message: "boom" }, { headers: { "request-id": "req_011CAnthropic" } })]
+      })
+      const error = yield* Effect.flip(provider.chat(request()))
+      assert.strictEqual(error._tag === "ProviderError" ? error.requestId : undefined, "req_011CAnthropic")
+    }))
+
   it.effect("the provider's message is kept, the key masked out of it", () =>
     Effect.gen(function*() {
       const { provider } = yield* setup({
