@@ -152,7 +152,12 @@ const requestCache = (
   return { ...base, ...decoded.value }
 }
 
-/** The body for a `ChatRequest`. @category mapping */
+/**
+ * The body for a `ChatRequest`. With extended thinking on (`thinkingBudget`, or `thinking` in
+ * `providerOptions`), `temperature` is left out with a warning: the API refuses it then.
+ *
+ * @category mapping
+ */
 export const toWire = (request: ChatRequest.ChatRequest, model: string, options: WireOptions = {}): WireResult => {
   const dropped: Array<string> = []
   const name = options.providerName
@@ -268,7 +273,15 @@ export const toWire = (request: ChatRequest.ChatRequest, model: string, options:
     }]
   }
   if (options.stream === true) body.stream = true
-  if (request.temperature !== undefined) body.temperature = request.temperature
+  // extended thinking takes no temperature (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking):
+  // left out with a warning rather than a 400
+  const given = passThrough["thinking"]
+  const thinking = options.thinkingBudget !== undefined ||
+    (typeof given === "object" && given !== null && (given as { readonly type?: unknown }).type === "enabled")
+  if (request.temperature !== undefined) {
+    if (thinking) dropped.push("temperature")
+    else body.temperature = request.temperature
+  }
   if (request.topP !== undefined) body.top_p = request.topP
   if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop
   if (request.seed !== undefined) dropped.push("seed")

@@ -198,10 +198,12 @@ describe("request mapping", () => {
     Effect.gen(function*() {
       const { provider, server } = yield* setup({}, { chat: { thinkingBudget: 2000 } })
       assert.isFalse(provider.capabilities.assistantPrefill)
-      yield* provider.chat(request())
+      yield* provider.chat(request("x", { temperature: 0.5 }))
       const body = (yield* lastBody(server))!
       assert.deepStrictEqual(body.thinking, { type: "enabled", budget_tokens: 2000 })
       assert.strictEqual(body.max_tokens, 6096)
+      // extended thinking takes no temperature: left out (with a warning) rather than a 400
+      assert.isUndefined(body.temperature)
     }))
 
   it.effect("json_schema response format is Unsupported, without a call", () =>
