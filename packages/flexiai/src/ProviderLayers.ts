@@ -17,7 +17,6 @@
 import type { FlexiConfig } from "@flexiai/config"
 import { FlexiConfigError } from "@flexiai/config"
 import type * as ChatProvider from "@flexiai/core/ChatProvider"
-import * as Capabilities from "@flexiai/core/Capabilities"
 import * as ProviderKind from "@flexiai/provider/ProviderKind"
 import * as UndiciHttpClient from "@flexiai/provider/UndiciHttpClient"
 import type { Layer } from "effect"
@@ -61,7 +60,7 @@ export const unavailable = (
 /**
  * The provider's layer, still needing an `HttpClient`, or `undefined` for a kind without a
  * descriptor (call `unavailable` first to report those). The entry's `capabilities` are the
- * kind's defaults with the config's override merged over them.
+ * kind's defaults for the entry's model with the config's override merged over them.
  *
  * @category constructors
  */
@@ -72,7 +71,7 @@ export const chatLayer = (
   const descriptor = ProviderKind.find(registry, provider.kind)
   if (descriptor === undefined) return undefined
   // config decoded the entry with the kind's fields, so it is the descriptor's entry type
-  const entry = { ...provider, capabilities: Capabilities.merge(descriptor.capabilities, provider.capabilities) }
+  const entry = { ...provider, capabilities: ProviderKind.capabilitiesOf(descriptor, provider.model, provider.capabilities) }
   return descriptor.layer(entry as never)
 }
 

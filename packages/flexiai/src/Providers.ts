@@ -4,6 +4,7 @@
  *
  * @since 0.2.0
  */
+import { AnthropicKind } from "@flexiai/anthropic"
 import { ConfigExample, FlexiConfig } from "@flexiai/config"
 import { OpenAiKind } from "@flexiai/openai"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
@@ -11,7 +12,8 @@ import type * as JsonSchema from "effect/JsonSchema"
 
 /** @category descriptors */
 export const bundled = [
-  ...OpenAiKind.kinds
+  ...OpenAiKind.kinds,
+  ...AnthropicKind.kinds
 ] as const
 
 /** Any bundled descriptor, with its kind literal and options typed. @category models */

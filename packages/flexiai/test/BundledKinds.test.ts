@@ -1,4 +1,4 @@
-// The bundled descriptors (the OpenAI family) reach config the way any provider package's do: the
+// The bundled descriptors (the OpenAI family, Anthropic) reach config the way any provider package's do: the
 // config schema, the JSON Schema flexiai commits, FLEXIAI_PROVIDERS_* variables, the standard
 // variables and detection all come from `Providers.bundled`, and nothing in config names a kind.
 import { assert, describe, it } from "@effect/vitest"
@@ -50,14 +50,14 @@ describe("the bundled kinds in config", () => {
   it("the JSON Schema names exactly the bundled kinds, and validates the example configs", () => {
     const schema = JSON.stringify(FlexiConfig.jsonSchema({ providers }))
     for (const kind of kinds) assert.include(schema, `"enum":["${kind}"]`)
-    for (const planned of ["anthropic", "gemini", "vertex", "bedrock", "flow"]) assert.notInclude(schema, `"enum":["${planned}"]`)
+    for (const planned of ["gemini", "vertex", "bedrock", "flow"]) assert.notInclude(schema, `"enum":["${planned}"]`)
     const validate = validator()
     const yamlText = readFileSync(at("../../../examples/flexiai.config.yaml"), "utf8")
     assert.isTrue(yamlText.startsWith("# yaml-language-server: $schema=../packages/flexiai/flexiai.schema.json"))
     assert.isTrue(validate(Yaml.parse(yamlText)), JSON.stringify(validate.errors))
     assert.isTrue(validate(JSON.parse(readFileSync(at("../../../examples/flexiai.config.json"), "utf8"))), JSON.stringify(validate.errors))
     assert.isFalse(validate({ providers: [{ kind: "openai", model: "m" }] })) // openai needs apiKey
-    assert.isFalse(validate({ providers: [{ kind: "anthropic", model: "m", apiKey: "k" }] })) // not bundled
+    assert.isFalse(validate({ providers: [{ kind: "mistral", model: "m", apiKey: "k" }] })) // not bundled
     assert.isFalse(validate({ providers: [{ kind: "ollama", model: "m", hots: "typo" }] }))
   })
 
@@ -77,7 +77,8 @@ describe("the bundled kinds in config", () => {
           { kind: "foundry", model: "phi-4", endpoint: "https://f.services.ai.azure.com", apiKey: "k2" },
           { kind: "openrouter", model: "openai/gpt-4o-mini", apiKey: "k3", appUrl: "https://app.example", appTitle: "App" },
           { kind: "ollama", model: "llama3.2", host: "http://localhost:11434" },
-          { kind: "openai-compatible", model: "qwen", baseUrl: "http://localhost:8000/v1" }
+          { kind: "openai-compatible", model: "qwen", baseUrl: "http://localhost:8000/v1" },
+          { kind: "anthropic", model: "claude-haiku-4-5", apiKey: "k4", maxTokens: 1000, cache: { system: true, ttl: "1h" } }
         ]
       }, { providers })
       assert.deepStrictEqual(config.providers.map((provider) => provider.kind), kinds)
@@ -86,6 +87,9 @@ describe("the bundled kinds in config", () => {
       assert.strictEqual(azure?.deployment, "d1")
       assert.strictEqual(openRouter?.appTitle, "App")
       assert.strictEqual(ollama?.host, "http://localhost:11434")
+      const anthropic = config.providers[6] as { maxTokens?: number; cache?: unknown } | undefined
+      assert.strictEqual(anthropic?.maxTokens, 1000)
+      assert.deepStrictEqual(anthropic?.cache, { system: true, ttl: "1h" })
     }))
 
   it.effect("the descriptors' own checks and requirements apply", () =>
@@ -113,7 +117,8 @@ describe("the bundled kinds in config", () => {
         { KIND: "foundry", MODEL: "phi-4", ENDPOINT: "https://f", API_KEY: "k2" },
         { KIND: "openrouter", MODEL: "x/y", API_KEY: "k3", APP_TITLE: "App" },
         { KIND: "ollama", MODEL: "llama3.2", HOST: "http://h:11434" },
-        { KIND: "openai-compatible", MODEL: "qwen", BASE_URL: "http://localhost:8000/v1", CAPABILITIES_ASSISTANT_PREFILL: "true" }
+        { KIND: "openai-compatible", MODEL: "qwen", BASE_URL: "http://localhost:8000/v1", CAPABILITIES_ASSISTANT_PREFILL: "true" },
+        { KIND: "anthropic", MODEL: "claude-haiku-4-5", API_KEY: "k4", MAX_TOKENS: "1000", CACHE_SYSTEM: "true" }
       ]
       const env = Object.fromEntries(entries.flatMap((entry, index) =>
         Object.entries(entry).map(([name, value]) => [`FLEXIAI_PROVIDERS_${index}_${name}`, value])
@@ -123,6 +128,7 @@ describe("the bundled kinds in config", () => {
       assert.strictEqual(secret(config.providers[1]?.bearerToken), "t")
       assert.strictEqual(config.providers[3]?.appTitle, "App")
       assert.deepStrictEqual(config.providers[5]?.capabilities, { assistantPrefill: true })
+      assert.deepStrictEqual((config.providers[6] as { cache?: unknown } | undefined)?.cache, { system: true })
     }))
 
   it.effect("detected from the standard variables the descriptors declare, in their priority order", () =>
@@ -134,14 +140,15 @@ describe("the bundled kinds in config", () => {
         AZURE_OPENAI_ENDPOINT: "https://r",
         AZURE_OPENAI_DEPLOYMENT: "prod-4o",
         OPENAI_API_KEY: "oa",
-        ANTHROPIC_API_KEY: "an" // no bundled kind reads it
+        ANTHROPIC_API_KEY: "an",
+        MISTRAL_API_KEY: "mi" // no bundled kind reads it
       })
-      assert.deepStrictEqual(config.providers.map((provider) => provider.kind), ["openai", "azure-openai", "openrouter", "ollama"])
+      assert.deepStrictEqual(config.providers.map((provider) => provider.kind), ["openai", "anthropic", "azure-openai", "openrouter", "ollama"])
       assert.deepStrictEqual(
         config.providers.map((provider) => provider.priority),
         config.providers.map((provider) => providers.find((descriptor) => descriptor.kind === provider.kind)?.environment?.detection?.priority)
       )
-      assert.strictEqual(config.providers[1]?.model, "prod-4o")
+      assert.strictEqual(config.providers[2]?.model, "prod-4o")
       assert.strictEqual(secret(config.providers[0]?.apiKey), "oa")
     }))
 
@@ -149,9 +156,9 @@ describe("the bundled kinds in config", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(loadWith({}))
       assert.strictEqual(error.problems[0]?.path, "providers")
-      for (const variable of ["OPENAI_API_KEY", "AZURE_OPENAI_API_KEY + AZURE_OPENAI_ENDPOINT", "OPENROUTER_API_KEY", "OLLAMA_HOST"]) {
+      for (const variable of ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "AZURE_OPENAI_API_KEY + AZURE_OPENAI_ENDPOINT", "OPENROUTER_API_KEY", "OLLAMA_HOST"]) {
         assert.include(error.message, variable)
       }
-      assert.notInclude(error.message, "ANTHROPIC_API_KEY")
+      assert.notInclude(error.message, "MISTRAL_API_KEY")
     }))
 })

@@ -61,7 +61,7 @@ describe("FlexiAI.make", () => {
 
   it("a bad config rejects with the FlexiConfigError itself", async () => {
     // a kind no bundled descriptor declares: a type error in code, so the cast stands for a config built at run time
-    const client = FlexiAI.make({ providers: [{ kind: "anthropic", model: "claude-haiku-4-5", apiKey: "sk-x" }] } as unknown as FlexiAI.Input)
+    const client = FlexiAI.make({ providers: [{ kind: "mistral", model: "mistral-small", apiKey: "sk-x" }] } as unknown as FlexiAI.Input)
     const error: unknown = await client.ready().then(() => undefined, (cause: unknown) => cause)
     assert.strictEqual((error as { _tag?: string })._tag, "FlexiConfigError")
     const chatError: unknown = await client.chat("hi").then(() => undefined, (cause: unknown) => cause)

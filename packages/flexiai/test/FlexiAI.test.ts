@@ -169,8 +169,8 @@ describe("FlexiAI.layerConfig", () => {
   it.live("standard variables of a kind no descriptor declares are not read", () =>
     Effect.gen(function*() {
       const server = yield* MockProviderServer.make({ fallback: MockProviderServer.text("detected works") })
-      // OPENAI_API_KEY is the openai descriptor's; no bundled descriptor reads ANTHROPIC_API_KEY
-      const env = { OPENAI_API_KEY: canary, OPENAI_BASE_URL: `${server.url}/v1`, ANTHROPIC_API_KEY: canary, FLEXIAI_LOGGING_LEVEL: "error" }
+      // OPENAI_API_KEY is the openai descriptor's; no bundled descriptor reads MISTRAL_API_KEY
+      const env = { OPENAI_API_KEY: canary, OPENAI_BASE_URL: `${server.url}/v1`, MISTRAL_API_KEY: canary, FLEXIAI_LOGGING_LEVEL: "error" }
       const program = Effect.gen(function*() {
         const response = yield* ChatProvider.chat("hi")
         const status = yield* FlexiAI.status
@@ -212,7 +212,7 @@ describe("configuration errors", () => {
       const error = yield* Effect.flip(Layer.build(FlexiAI.layer({
         providers: [
           { kind: "openai-compatible", model: "m", baseUrl: "http://127.0.0.1:1/v1" },
-          { kind: "anthropic", model: "claude-haiku-4-5", apiKey: canary, priority: 0 },
+          { kind: "mistral", model: "mistral-small", apiKey: canary, priority: 0 },
           { kind: "gemini", name: "g", model: "gemini-2.5-flash", apiKey: canary }
         ]
       } as unknown as FlexiAI.Input)))

@@ -19,9 +19,9 @@ const chatCalls = (server: MockProviderServer.MockProviderServer["Service"]) =>
 describe("Providers", () => {
   it("the bundled descriptors are the available kinds, each listed once", () => {
     const kinds = ProviderLayers.availableKinds()
-    assert.deepStrictEqual([...kinds].sort(), ["azure-openai", "foundry", "ollama", "openai", "openai-compatible", "openrouter"])
+    assert.deepStrictEqual([...kinds].sort(), ["anthropic", "azure-openai", "foundry", "ollama", "openai", "openai-compatible", "openrouter"])
     assert.strictEqual(new Set(Providers.bundled.map((descriptor) => descriptor.kind)).size, Providers.bundled.length)
-    assert.isFalse(ProviderLayers.isAvailable("anthropic"))
+    assert.isFalse(ProviderLayers.isAvailable("mistral"))
     // a registry with one more descriptor knows one more kind
     const echo = ProviderKind.make({
       kind: "echo",
@@ -61,7 +61,7 @@ describe("Providers", () => {
       const context = yield* Layer.build(Layer.provide(layer, FetchHttpClient.layer))
       const answer = yield* Context.get(context, ChatProvider.ChatProvider).chat({ messages: [{ role: "user", content: "hi" }] })
       assert.strictEqual(answer.text, "scripted gpt-x")
-      assert.isUndefined(ProviderLayers.chatLayer({ ...entry, kind: "anthropic" } as typeof entry))
+      assert.isUndefined(ProviderLayers.chatLayer({ ...entry, kind: "mistral" } as typeof entry))
     }))
 
   it.live("Foundry's declared temperature range (0–1) makes the router skip it for a hotter request, with no call", () =>

@@ -13,7 +13,7 @@
  *
  * @since 0.2.0
  */
-import type * as Capabilities from "@flexiai/core/Capabilities"
+import * as Capabilities from "@flexiai/core/Capabilities"
 import type * as ChatProvider from "@flexiai/core/ChatProvider"
 import { type Duration, type Layer, type Redacted, Schema } from "effect"
 import type { HttpClient } from "effect/http"
@@ -141,6 +141,12 @@ export interface ProviderKind<Fields extends Schema.Struct.Fields = Schema.Struc
   /** What the kind can do; config may override any of it per provider. */
   readonly capabilities: Capabilities.Capabilities
   /**
+   * What the kind can do with one model, where that differs by model (Anthropic: assistant
+   * prefill is gone from newer models). Unset: `capabilities` for every model. Config's override
+   * is merged over it all the same (see `capabilitiesOf`).
+   */
+  readonly capabilitiesFor?: ((model: string) => Capabilities.Capabilities) | undefined
+  /**
    * Whether `listModels` answers from the provider (so the health probe can use it instead of a
    * one-token chat). A kind whose list is empty without a call says `false`.
    */
@@ -171,6 +177,19 @@ export interface Any extends Omit<ProviderKind, "layer" | "check"> {
 export const make = <const Fields extends Schema.Struct.Fields, const Kind extends string>(
   descriptor: ProviderKind<Fields, Kind>
 ): ProviderKind<Fields, Kind> => descriptor
+
+/**
+ * The capabilities of an entry of this kind: the kind's for the entry's model
+ * (`capabilitiesFor`, else `capabilities`), with the entry's config override merged over them.
+ *
+ * @category constructors
+ */
+export const capabilitiesOf = (
+  descriptor: Pick<Any, "capabilities" | "capabilitiesFor">,
+  model: string,
+  overrides: Partial<Capabilities.Capabilities> | undefined
+): Capabilities.Capabilities =>
+  Capabilities.merge(descriptor.capabilitiesFor?.(model) ?? descriptor.capabilities, overrides)
 
 /**
  * The descriptor for a kind, the last one registered winning (so a user's own descriptor can

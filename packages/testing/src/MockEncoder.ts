@@ -62,7 +62,8 @@ export interface Encoder {
   readonly modelOf: (request: IncomingRequest) => string | undefined
   readonly isStream: (request: IncomingRequest) => boolean
   readonly lastUserText: (request: IncomingRequest) => string
-  readonly completion: (answer: Answer) => unknown
+  /** The non-streamed body; `request` for formats whose answer depends on it (Anthropic's thinking). */
+  readonly completion: (answer: Answer, request: IncomingRequest) => unknown
   readonly frames: (answer: Answer, request: IncomingRequest) => StreamFrames
   readonly streamContentType: string
   readonly malformedFrame: Frame

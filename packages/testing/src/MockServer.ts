@@ -268,7 +268,7 @@ export const start = (initial: Script, options: Options = {}): Promise<Handle> =
         if (isGone(response)) return
         if (!encoder.isStream(incoming)) {
           response.writeHead(200, { "content-type": "application/json", "x-request-id": requestId, ...reply.headers })
-          response.end(JSON.stringify(encoder.completion(result)))
+          response.end(JSON.stringify(encoder.completion(result, incoming)))
           return
         }
         response.writeHead(200, {
