@@ -80,6 +80,9 @@ const add = (totals: Mutable, charge: Charge) => {
 
 const copy = (groups: Map<string, Mutable>): Record<string, Totals> => Object.fromEntries([...groups].map(([key, totals]) => [key, { ...totals }]))
 
+/** Totals of no charge. @category constants */
+export const zero: Totals = empty()
+
 /** An empty ledger. @category constructors */
 export const make = (): Ledger => {
   const total = empty()
