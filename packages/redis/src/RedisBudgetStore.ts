@@ -5,6 +5,9 @@
  * per budget window (`<prefix>budget:<window key>`), an integer of nano-dollars, expiring a day
  * after its window ends.
  *
+ * Building the store waits up to `storeTimeout` for a connection that is still being made, so the
+ * first requests after start are counted in Redis.
+ *
  * **When Redis is unreachable** (an error, or no answer within `storeTimeout`), the call is answered
  * by a per-process memory store instead, with a warning at most once per `logInterval`: requests
  * keep flowing, but limits then hold per process, not across them, until Redis answers again. Set
@@ -14,7 +17,7 @@
  * @since 0.2.0
  */
 import * as Budget from "@flexiai/core/Budget"
-import { Clock, Duration, Effect, type Scope } from "effect"
+import { Clock, Duration, Effect, Schedule, type Scope } from "effect"
 import * as Redis from "effect/persistence/Redis"
 import * as RedisConnection from "./RedisConnection.ts"
 
@@ -87,6 +90,13 @@ export const make = (options: Options = {}): Effect.Effect<Budget.Store, never, 
     const deny = options.whenUnavailable === "deny"
     const memory = yield* Budget.makeMemoryStore
     let loggedAt = -Infinity
+    // A connection made just now is still connecting (commands fail at once meanwhile): wait for it
+    // up to `storeTimeout`, so the first requests after start are counted in Redis, not locally.
+    yield* redis.send("PING").pipe(
+      Effect.retry({ schedule: Schedule.spaced("10 millis") }),
+      Effect.timeout(timeout),
+      Effect.ignore
+    )
 
     const unavailable = <A>(fallback: Effect.Effect<A>) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
