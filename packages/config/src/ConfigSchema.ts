@@ -16,8 +16,10 @@
  * @since 0.1.0
  */
 import * as CoreCapabilities from "@flexiai/core/Capabilities"
+import * as Budget from "@flexiai/core/Budget"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as OptionSchema from "@flexiai/core/OptionSchema"
+import * as PricingModule from "@flexiai/core/Pricing"
 import * as RouterPolicy from "@flexiai/core/RouterPolicy"
 import { BaseUrl, isBaseUrl } from "@flexiai/provider/BaseUrl"
 import * as ProviderKind from "@flexiai/provider/ProviderKind"
@@ -122,6 +124,41 @@ export const Redis = Schema.Struct({
   tls: optional(Schema.Boolean.annotate({ description: "Connect with TLS (also implied by a rediss:// url). Default: false." }))
 }).annotate({ description: "Shared circuits: breaker state and Retry-After cooldowns in Redis, shared by every process." })
 
+/**
+ * Cost metering (`@flexiai/core/Pricing`, `Metering`): the bundled pricing table with `models`
+ * rows laid over it (a row for a bundled id replaces it), and the `metadata` key that tags a
+ * request for the totals and budgets.
+ *
+ * @category schemas
+ */
+export const Pricing = Schema.Struct({
+  enabled: optional(OptionSchema.option(Schema.Boolean, "Cost on every response, usage and cost totals, budgets. false turns metering off.", true)),
+  tagKey: optional(OptionSchema.option(NonEmpty, "The request metadata key whose value tags a request (totals per tag, per-tag budgets).", "tag")),
+  models: optional(Schema.Array(PricingModule.Price).annotate({
+    description: "Price rows (USD per 1M tokens) over the bundled table: a row for a bundled model id replaces it, others are added."
+  }))
+}).annotate({ description: "Cost metering: the pricing table's overrides and the tag key." })
+
+/**
+ * Spending limits (`@flexiai/core/Budget`), enforced before dispatch. With a `redis` section the
+ * windows live in Redis, shared by every process on its prefix.
+ *
+ * @category schemas
+ */
+export const Budgets = Schema.Struct({
+  limits: Schema.Array(Budget.Rule).annotate({ description: "The budgets: each a limit per period for a provider, model and/or tag." }),
+  outputCap: optional(OptionSchema.option(
+    Schema.Int.check(Schema.isGreaterThan(0)),
+    "Output tokens reserved for a request that gives no maxTokens.",
+    4096
+  )),
+  whenUnavailable: optional(OptionSchema.option(
+    Schema.Literals(["local", "deny"]),
+    "With redis: while Redis is unreachable, count budgets per process (local) or refuse every request (deny).",
+    "local"
+  ))
+}).annotate({ description: "Spending limits per provider (key), model, tag and period, reserved before each request and settled on its real cost." })
+
 // ---------------------------------------------------------------------------
 // Providers
 // ---------------------------------------------------------------------------
@@ -218,12 +255,14 @@ const configFields = {
   policy: optional(Policy),
   breaker: optional(Breaker),
   logging: optional(Logging),
-  redis: optional(Redis)
+  redis: optional(Redis),
+  pricing: optional(Pricing),
+  budgets: optional(Budgets)
 }
 
 const configAnnotations = {
   title: "FlexiAI configuration",
-  description: "Providers, router policy, circuit breaker, logging and shared circuits (Redis) for FlexiAI."
+  description: "Providers, router policy, circuit breaker, logging, shared circuits (Redis), pricing and budgets for FlexiAI."
 }
 
 /** The config's shape with any provider entry (for its types; `make` builds the real schema). */

@@ -17,6 +17,8 @@
  */
 import { Config, Context, Duration, Effect, FileSystem, Layer, Logger, type LogLevel, Option, Path, Redacted, References, Schema } from "effect"
 import type * as JsonSchema from "effect/JsonSchema"
+import type * as Budget from "@flexiai/core/Budget"
+import type * as Pricing from "@flexiai/core/Pricing"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as RouterPolicy from "@flexiai/core/RouterPolicy"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
@@ -141,6 +143,21 @@ export interface ResolvedRedis {
   readonly tls: boolean
 }
 
+/** Cost metering, defaults filled in (`ConfigSchema.Pricing`). @category models */
+export interface ResolvedPricing {
+  readonly enabled: boolean
+  readonly tagKey: string
+  /** Rows over the bundled table (`@flexiai/core/PriceTable`). */
+  readonly models: ReadonlyArray<Pricing.Price>
+}
+
+/** Budgets, defaults filled in (`ConfigSchema.Budgets`). @category models */
+export interface ResolvedBudgets {
+  readonly limits: ReadonlyArray<Budget.Rule>
+  readonly outputCap: number
+  readonly whenUnavailable: "local" | "deny"
+}
+
 /** A loaded config. @category models */
 export interface ResolvedConfig {
   /** Enabled providers, by priority (lower first; equal priorities keep their declared order). */
@@ -151,6 +168,9 @@ export interface ResolvedConfig {
   readonly logging: ResolvedLogging
   /** Shared circuits in Redis; `undefined`: circuits are per process. */
   readonly redis: ResolvedRedis | undefined
+  readonly pricing: ResolvedPricing
+  /** `undefined`: no budgets. */
+  readonly budgets: ResolvedBudgets | undefined
   /** The config file read, if any (absolute path). */
   readonly file: string | undefined
   /**
@@ -373,6 +393,17 @@ const finish = (
       }
     })
     const enabled = declared.filter((provider) => provider.enabled !== false)
+    const budgetNames = new Map<string, number>()
+    decoded.budgets?.limits.forEach((rule, index) => {
+      const first = budgetNames.get(rule.name)
+      if (first === undefined) budgetNames.set(rule.name, index)
+      else {
+        problems.push({
+          path: formatPath(["budgets", "limits", index, "name"]),
+          message: `duplicate budget name "${rule.name}" (also budgets.limits[${first}]); give each budget a distinct name`
+        })
+      }
+    })
     if (declared.length === 0) problems.push({ path: "providers", message: noProvidersMessage(registry) })
     else if (enabled.length === 0) problems.push({ path: "providers", message: "every provider is disabled" })
     if (problems.length > 0) return yield* fail(problems)
@@ -408,6 +439,16 @@ const finish = (
         ...(decoded.redis.username === undefined ? {} : { username: decoded.redis.username }),
         ...(decoded.redis.password === undefined ? {} : { password: decoded.redis.password }),
         tls: decoded.redis.tls ?? false
+      },
+      pricing: {
+        enabled: decoded.pricing?.enabled ?? true,
+        tagKey: decoded.pricing?.tagKey ?? "tag",
+        models: decoded.pricing?.models ?? []
+      },
+      budgets: decoded.budgets === undefined ? undefined : {
+        limits: decoded.budgets.limits,
+        outputCap: decoded.budgets.outputCap ?? 4096,
+        whenUnavailable: decoded.budgets.whenUnavailable ?? "local"
       },
       file,
       detected

@@ -36,7 +36,8 @@ export const fast: RouterPolicy.Resolved = {
   streamPolicy: "fail",
   onMalformedEvent: "fail",
   failoverOnInvalidRequest: false,
-  failoverOnContentFiltered: false
+  failoverOnContentFiltered: false,
+  failoverOnBudgetExceeded: false
 }
 
 /** @category presets */
@@ -59,7 +60,8 @@ export const reliable: RouterPolicy.Resolved = {
   streamPolicy: "restart",
   onMalformedEvent: "fail",
   failoverOnInvalidRequest: false,
-  failoverOnContentFiltered: false
+  failoverOnContentFiltered: false,
+  failoverOnBudgetExceeded: false
 }
 
 /** @category presets */

@@ -8,6 +8,7 @@ import { Schema } from "effect"
 import { ToolCall } from "./ChatRequest.ts"
 import { Reasoning } from "./Reasoning.ts"
 import { Attempt } from "./ProviderError.ts"
+import { Cost } from "./Pricing.ts"
 
 /**
  * Why the model stopped. `other` covers any value a provider sends that has no unified meaning;
@@ -44,6 +45,8 @@ export type Usage = typeof Usage.Type
  *   `model` is the model the provider reports, which may be a dated version of the one asked for).
  * - `latencyMillis`: the whole call as the caller saw it, retries and failovers included.
  * - `attempts`: every try in order, the successful one last (empty when a provider is called directly).
+ * - `cost`: what the answer cost in USD, from `usage` and the pricing table (absent when the
+ *   provider reported no usage or the model has no price; see `Pricing`). Set by FlexiAI's metering.
  * - `reasoning`: the model's thinking blocks, where the provider returns them. Give them back in
  *   the assistant message of the next turn (`{ role: "assistant", content, reasoning }`): providers
  *   that sign their thinking (Anthropic, Bedrock) need the blocks and signatures unchanged.
@@ -58,6 +61,7 @@ export const ChatResponse = Schema.Struct({
   finishReason: FinishReason,
   rawFinishReason: Schema.optionalKey(Schema.String),
   usage: Schema.optionalKey(Usage),
+  cost: Schema.optionalKey(Cost),
   provider: Schema.String,
   model: Schema.String,
   latencyMillis: Schema.Number,

@@ -14,6 +14,7 @@
  */
 import { Duration, Effect, Schema } from "effect"
 import { dual } from "effect/Function"
+import { Cost } from "./Pricing.ts"
 import { Reasoning } from "./Reasoning.ts"
 
 const message = Schema.String
@@ -211,6 +212,33 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("
 }
 
 /**
+ * A budget (`Budget`) would be overspent by this request: FlexiAI's metering found it before
+ * dispatch, when reserving the request's estimated cost, and sent nothing. Carries the budget's
+ * name, its limit, what is spent and reserved in its current window, what this request needed and
+ * when the window ends.
+ *
+ * Not retried (the same provider would need the same money) and not a health failure. Whether it
+ * fails over is the policy's `failoverOnBudgetExceeded` (default false: stop): with it on, the
+ * router moves on to the next candidate, which may be a cheaper model or a provider outside the
+ * budget's scope.
+ *
+ * @category errors
+ */
+export class BudgetExceeded extends Schema.TaggedError<BudgetExceeded>()("BudgetExceeded", {
+  message,
+  budget: Schema.String,
+  limitUsd: Schema.Number,
+  spentUsd: Schema.Number,
+  requestedUsd: Schema.Number,
+  /** Clock millis when the budget's window ends (absent for a `total` budget). */
+  resetsAt: Schema.optional(Schema.Number)
+}) {
+  get isRetryable(): boolean { return false }
+  get failsOver(): boolean { return false }
+  get countsAgainstHealth(): boolean { return false }
+}
+
+/**
  * One try of one provider without its error object: what a `StreamInterrupted` can carry (an
  * error inside an error's own reason would make the schema recursive). See `Attempt`.
  *
@@ -270,7 +298,8 @@ export const ProviderErrorReason = Schema.Union([
   NotFound,
   MalformedResponse,
   StreamInterrupted,
-  Unsupported
+  Unsupported,
+  BudgetExceeded
 ])
 export type ProviderErrorReason = typeof ProviderErrorReason.Type
 
@@ -297,7 +326,12 @@ export class ProviderError extends Schema.TaggedError<ProviderError>()("Provider
   provider: Schema.String,
   model: Schema.optional(Schema.String),
   reason: ProviderErrorReason,
-  requestId: Schema.optional(Schema.String)
+  requestId: Schema.optional(Schema.String),
+  /**
+   * What the failed attempt was billed, where it was billed at all: a stream cut after tokens
+   * arrived (estimated from what arrived: `cost.estimated`). Set by FlexiAI's metering.
+   */
+  cost: Schema.optional(Cost)
 }) {
   override get message(): string {
     const where = this.model === undefined ? this.provider : `${this.provider} (${this.model})`
@@ -345,7 +379,9 @@ export const Attempt = Schema.Struct({
   error: Schema.optional(Schema.Union([ProviderError, CircuitOpen])),
   /** Tries on this provider, the first included (retries + 1). */
   tries: Schema.Int,
-  latencyMillis: Schema.Number
+  latencyMillis: Schema.Number,
+  /** What a failed attempt was billed (a stream cut after tokens): its error's `cost`. */
+  cost: Schema.optional(Cost)
 })
 export type Attempt = typeof Attempt.Type
 

@@ -99,7 +99,12 @@ export const ResolvedSchema = Schema.Struct({
     "Fail over on InvalidRequest (a provider-specific 400) instead of stopping.",
     false
   ),
-  failoverOnContentFiltered: option(Schema.Boolean, "Fail over on ContentFiltered instead of stopping.", false)
+  failoverOnContentFiltered: option(Schema.Boolean, "Fail over on ContentFiltered instead of stopping.", false),
+  failoverOnBudgetExceeded: option(
+    Schema.Boolean,
+    "Fail over on BudgetExceeded (a budget this provider's request would overspend) to the next provider, e.g. a cheaper model, instead of stopping.",
+    false
+  )
 })
 
 /**

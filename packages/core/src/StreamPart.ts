@@ -12,6 +12,7 @@ import { Schema } from "effect"
 import { ToolCall } from "./ChatRequest.ts"
 import { FinishReason, Usage } from "./ChatResponse.ts"
 import { Attempt } from "./ProviderError.ts"
+import { Cost } from "./Pricing.ts"
 import { Reasoning } from "./Reasoning.ts"
 
 /** A piece of the answer's text. @category schemas */
@@ -62,7 +63,8 @@ export const ToolCallComplete = Schema.Struct({
 })
 
 /**
- * The end of a complete answer. `provider`/`model` say who answered; the router adds `attempts`.
+ * The end of a complete answer. `provider`/`model` say who answered; the router adds `attempts`;
+ * `cost` is what the answer cost (see `ChatResponse.cost`).
  *
  * @category schemas
  */
@@ -71,6 +73,7 @@ export const Finish = Schema.Struct({
   finishReason: FinishReason,
   rawFinishReason: Schema.optionalKey(Schema.String),
   usage: Schema.optionalKey(Usage),
+  cost: Schema.optionalKey(Cost),
   provider: Schema.String,
   model: Schema.String,
   attempts: Schema.optionalKey(Schema.Array(Attempt))

@@ -23,12 +23,14 @@ import type { FlexiConfig, FlexiConfigError } from "@flexiai/config"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
 import type * as ChatRequest from "@flexiai/core/ChatRequest"
 import type { ChatResponse } from "@flexiai/core/ChatResponse"
+import type * as Metering from "@flexiai/core/Metering"
 import * as Router from "@flexiai/core/Router"
 import type { StreamPart } from "@flexiai/core/StreamPart"
 import { Cause, ConfigProvider, Context, Duration, Effect, Exit, Layer, ManagedRuntime, Option, Stream } from "effect"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import {
   type ConfigOptions,
+  type Costs,
   FlexiAI,
   type HealthReport,
   type Input,
@@ -76,6 +78,10 @@ export interface Client {
   readonly stats: () => Promise<Stats>
   readonly health: () => Promise<HealthReport>
   readonly listModels: () => Promise<ModelList>
+  /** Usage and cost totals and the budgets' current windows (`FlexiAI.costs`). */
+  readonly costs: () => Promise<Costs>
+  /** What a request is expected to cost before it is sent (`FlexiAI.estimateCost`). */
+  readonly estimateCost: (input: ChatRequest.ChatInput) => Promise<Metering.CostEstimate>
   readonly setPrimary: (name: string) => Promise<void>
   readonly disable: (name: string) => Promise<void>
   readonly enable: (name: string) => Promise<void>
@@ -301,6 +307,8 @@ export const make = <const Extra extends ReadonlyArray<ProviderKind.Any> = reado
     stats: () => control((flexi) => flexi.stats),
     health: () => control((flexi) => flexi.health),
     listModels: () => control((flexi) => flexi.listModels),
+    costs: () => control((flexi) => flexi.costs),
+    estimateCost: (input) => control((flexi) => flexi.estimateCost(input)),
     setPrimary: (name) => control((flexi) => flexi.setPrimary(name)),
     disable: (name) => control((flexi) => flexi.disable(name)),
     enable: (name) => control((flexi) => flexi.enable(name)),

@@ -39,7 +39,12 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { FlexiConfig, type FlexiConfigError } from "@flexiai/config"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
+import type * as Budget from "@flexiai/core/Budget"
+import * as ChatRequest from "@flexiai/core/ChatRequest"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
+import type * as Ledger from "@flexiai/core/Ledger"
+import type * as Metering from "@flexiai/core/Metering"
+import type { ProviderError } from "@flexiai/core/ProviderError"
 import * as Router from "@flexiai/core/Router"
 import { Context, Duration, Effect, Layer, Scope } from "effect"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
@@ -50,6 +55,7 @@ import { makeBreaker } from "./internal/breaker.ts"
 import { type Built, makeControl } from "./internal/control.ts"
 import { debugLevels, withDebugLines } from "./internal/debugLines.ts"
 import * as LogScope from "./internal/logScope.ts"
+import * as MeteringSetup from "./internal/metering.ts"
 import * as Providers from "./Providers.ts"
 
 // ---------------------------------------------------------------------------
@@ -109,6 +115,8 @@ export interface ProviderStatus extends Omit<Router.ProviderStatus, "defaultMode
   readonly circuit: CircuitBreaker.State["_tag"]
   /** Where its circuits live now: see `CircuitStore`. */
   readonly circuitStore: CircuitStore
+  /** This provider's usage and cost totals in this process (`undefined` with metering off). */
+  readonly usage: Ledger.Totals | undefined
   readonly lastError: {
     readonly reason: string
     readonly message: string
@@ -128,8 +136,19 @@ export interface ProviderStatus extends Omit<Router.ProviderStatus, "defaultMode
  */
 export type CircuitStore = "local" | "shared" | "degraded"
 
-/** Router-wide counters plus each provider's. @category models */
-export interface Stats extends Router.Stats {
+/**
+ * Usage and cost totals of this process (overall, per provider, model and tag) and the budgets'
+ * current windows. `usage` is `undefined` with metering off (`pricing.enabled: false`).
+ *
+ * @category models
+ */
+export interface Costs {
+  readonly usage: Ledger.Report | undefined
+  readonly budgets: ReadonlyArray<Budget.Standing>
+}
+
+/** Router-wide counters plus each provider's, and the usage and cost totals. @category models */
+export interface Stats extends Router.Stats, Costs {
   readonly providers: ReadonlyArray<{
     readonly name: string
     readonly requests: number
@@ -207,6 +226,14 @@ export class FlexiAI extends Context.Service<FlexiAI, {
   readonly health: Effect.Effect<HealthReport>
   /** Every provider's models, merged; each provider's list is reused for `modelsTtl`. */
   readonly listModels: Effect.Effect<ModelList>
+  /** Usage and cost totals, and the budgets' current windows. */
+  readonly costs: Effect.Effect<Costs>
+  /**
+   * What a request is expected to cost before it is sent: on its `model`, else the first
+   * provider's default model (see `Metering.CostEstimate`; the tokenizer where the model has one).
+   * Fails with `InvalidRequest` for a request that does not decode.
+   */
+  readonly estimateCost: (input: ChatRequest.ChatInput) => Effect.Effect<Metering.CostEstimate, ProviderError>
 }>()("flexiai/FlexiAI") {}
 
 // ---------------------------------------------------------------------------
@@ -235,9 +262,14 @@ const build = (config: FlexiConfig.ResolvedConfig, label: Label, options: Option
     }
 
     const breaker = yield* makeBreaker(config, scope)
+    // each provider metered on its own (cost, totals, budgets), so each attempt is
+    const metering = yield* MeteringSetup.make(config, scope)
     const { control, provider } = yield* Router.make({
       providers: built.map(({ config: entry, provider: service }) => ({
-        layer: Layer.succeed(ChatProvider.ChatProvider, debug ? withDebugLines(service) : service),
+        layer: Layer.succeed(
+          ChatProvider.ChatProvider,
+          (metering === undefined ? (inner: typeof service) => inner : metering.wrap)(debug ? withDebugLines(service) : service)
+        ),
         priority: entry.priority,
         policy: { retry: entry.retry },
         // every configured provider routes models: a request's model goes only to those that serve it
@@ -246,7 +278,7 @@ const build = (config: FlexiConfig.ResolvedConfig, label: Label, options: Option
       policy: config.policy
     }).pipe(Effect.provideService(CircuitBreaker.CircuitBreaker, breaker))
 
-    const flexi = FlexiAI.of(yield* makeControl(built, control, breaker, options))
+    const flexi = FlexiAI.of(yield* makeControl(built, control, breaker, options, metering))
     // Router.Router too: `Router.withCallOptions` checks provider names against it
     return Context.make(ChatProvider.ChatProvider, provider).pipe(Context.add(FlexiAI, flexi), Context.add(Router.Router, control))
   })
@@ -279,7 +311,9 @@ const inLogScope = (
     enable: (name) => scope.effect(flexi.enable(name)),
     resetCircuits: (provider) => scope.effect(flexi.resetCircuits(provider)),
     health: scope.effect(flexi.health),
-    listModels: scope.effect(flexi.listModels)
+    listModels: scope.effect(flexi.listModels),
+    costs: scope.effect(flexi.costs),
+    estimateCost: (input) => scope.effect(flexi.estimateCost(input))
   })), Context.add(Router.Router, Context.get(context, Router.Router))) // as it is: `withCallOptions` reads its order
 }
 
@@ -370,6 +404,13 @@ export const stats: Effect.Effect<Stats, never, FlexiAI> = FlexiAI.use((flexi) =
 
 /** @category accessors */
 export const health: Effect.Effect<HealthReport, never, FlexiAI> = FlexiAI.use((flexi) => flexi.health)
+
+/** @category accessors */
+export const costs: Effect.Effect<Costs, never, FlexiAI> = FlexiAI.use((flexi) => flexi.costs)
+
+/** @category accessors */
+export const estimateCost = (input: ChatRequest.ChatInput): Effect.Effect<Metering.CostEstimate, ProviderError, FlexiAI> =>
+  FlexiAI.use((flexi) => flexi.estimateCost(input))
 
 /** @category accessors */
 export const listModels: Effect.Effect<ModelList, never, FlexiAI> = FlexiAI.use((flexi) => flexi.listModels)

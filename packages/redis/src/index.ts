@@ -10,3 +10,6 @@ export * as RedisBreakerStore from "./RedisBreakerStore.ts"
 
 /** Effect's `Redis` service over a node-redis client that connects in the background. @since 0.1.0 */
 export * as RedisConnection from "./RedisConnection.ts"
+
+/** The budget `Store` in Redis: atomic reservations across processes (a Lua script). @since 0.2.0 */
+export * as RedisBudgetStore from "./RedisBudgetStore.ts"

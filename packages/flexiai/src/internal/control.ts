@@ -10,12 +10,19 @@
  */
 import { FlexiConfig } from "@flexiai/config"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
+import * as ChatRequest from "@flexiai/core/ChatRequest"
+import * as Ledger from "@flexiai/core/Ledger"
+import * as Metering from "@flexiai/core/Metering"
+import * as Pricing from "@flexiai/core/Pricing"
+import * as PriceTable from "@flexiai/core/PriceTable"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import * as Router from "@flexiai/core/Router"
 import { Clock, Duration, Effect, Exit } from "effect"
-import type { CircuitStore, FlexiAI, HealthReport, ModelInfo, ModelList, Options, ProviderHealth, ProviderStatus, Stats } from "../FlexiAI.ts"
+import type { CircuitStore, Costs, FlexiAI, HealthReport, ModelInfo, ModelList, Options, ProviderHealth, ProviderStatus, Stats } from "../FlexiAI.ts"
 import * as ProviderLayers from "../ProviderLayers.ts"
 import * as Providers from "../Providers.ts"
+import * as Tokenizers from "../Tokenizers.ts"
+import type * as MeteringSetup from "./metering.ts"
 
 const circuitRank: Record<CircuitBreaker.State["_tag"], number> = { Closed: 0, HalfOpen: 1, Open: 2 }
 
@@ -45,7 +52,8 @@ export const makeControl = (
   built: ReadonlyArray<Built>,
   router: Router.Router["Service"],
   breaker: CircuitBreaker.CircuitBreaker["Service"],
-  options: Options
+  options: Options,
+  metering: MeteringSetup.Built | undefined
 ) =>
   Effect.gen(function*() {
     const probeTimeout = Duration.fromInputUnsafe(options.probeTimeout ?? "10 seconds")
@@ -79,8 +87,24 @@ export const makeControl = (
           return others.length === 0 ? status : { ...status, circuits: [...status.circuits, ...others] }
         }))
 
-    const status = Effect.map(routerStatus, (statuses) =>
-      statuses.map((status): ProviderStatus => {
+    const costs: Effect.Effect<Costs> = Effect.map(
+      metering?.budgets === undefined ? Effect.succeed([]) : metering.budgets.standings,
+      (budgets) => ({ usage: metering?.ledger.report(), budgets })
+    )
+
+    // with metering off an estimate still uses the bundled table and the tokenizer
+    const estimateOptions: Metering.Options = metering?.options ??
+      { pricing: Pricing.index(PriceTable.rows), ledger: Ledger.make(), estimator: Tokenizers.estimator }
+    const estimateCost = (input: ChatRequest.ChatInput) =>
+      Effect.flatMap(ChatRequest.decode(input), (request) =>
+        Effect.map(router.order, (order) => {
+          const model = request.model ?? byName.get(order[0] ?? "")?.provider.defaultModel ?? ""
+          return Metering.estimateCost(estimateOptions, request, model)
+        }))
+
+    const status = Effect.map(routerStatus, (statuses) => {
+      const usage = metering?.ledger.report().byProvider
+      return statuses.map((status): ProviderStatus => {
         const entry = byName.get(status.name)
         const circuit = status.circuits.reduce<CircuitBreaker.State["_tag"]>(
           (worst, { state }) => circuitRank[state] > circuitRank[worst] ? state : worst,
@@ -104,6 +128,7 @@ export const makeControl = (
           successRate: status.successRate,
           latencyP50Millis: status.latencyP50Millis,
           latencyP95Millis: status.latencyP95Millis,
+          usage: usage === undefined ? undefined : usage[status.name] ?? Ledger.zero,
           lastError: status.lastError === undefined ? undefined : {
             reason: status.lastError.reason,
             message: status.lastError.message,
@@ -111,10 +136,12 @@ export const makeControl = (
             time: new Date(status.lastError.at).toISOString()
           }
         }
-      }))
+      })
+    })
 
-    const stats = Effect.map(Effect.all([router.stats, router.status]), ([totals, statuses]): Stats => ({
+    const stats = Effect.map(Effect.all([router.stats, router.status, costs]), ([totals, statuses, spending]): Stats => ({
       ...totals,
+      ...spending,
       providers: statuses.map(({ failures, name, requests, skipped, successes }) => ({ name, requests, successes, failures, skipped }))
     }))
 
@@ -260,7 +287,9 @@ export const makeControl = (
       enable: router.enable,
       resetCircuits,
       health,
-      listModels
+      listModels,
+      costs,
+      estimateCost
     }
     return service
   })

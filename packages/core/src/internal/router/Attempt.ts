@@ -197,6 +197,8 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
         outcome: "failure",
         reason: reasonTag(error),
         ...(error._tag === "AllProvidersFailed" ? {} : { error }),
+        // a billed failed attempt (metering put its cost on the error)
+        ...(error._tag === "ProviderError" && error.cost !== undefined ? { cost: error.cost } : {}),
         tries
       },
       started,

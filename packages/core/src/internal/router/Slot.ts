@@ -139,6 +139,8 @@ export const failsOver = (error: ChatError, policy: RouterPolicy.Resolved): bool
       return policy.failoverOnInvalidRequest
     case "ContentFiltered":
       return policy.failoverOnContentFiltered
+    case "BudgetExceeded":
+      return policy.failoverOnBudgetExceeded
     default:
       return error.reason.failsOver
   }
