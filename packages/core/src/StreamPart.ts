@@ -71,6 +71,8 @@ export const Finish = Schema.Struct({
   finishReason: FinishReason,
   rawFinishReason: Schema.optionalKey(Schema.String),
   usage: Schema.optionalKey(Usage),
+  /** As `ChatResponse.providerMetadata`: the provider's own facts about the answer, keyed by kind. */
+  providerMetadata: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
   provider: Schema.String,
   model: Schema.String,
   attempts: Schema.optionalKey(Schema.Array(Attempt))
