@@ -266,7 +266,8 @@ export const toWire = (request: ChatRequest.ChatRequest, options: WireOptions): 
   if (request.tools !== undefined && request.tools.length > 0) {
     const declarations: Array<GoogleSchema.FunctionDeclaration> = []
     for (const tool of request.tools) {
-      const common = { name: tool.name, ...(tool.description === undefined ? {} : { description: tool.description }) }
+      // Google's spec marks `description` required: an empty one is sent where the tool has none
+      const common = { name: tool.name, description: tool.description ?? "" }
       if (isEmptyObject(tool.parameters)) declarations.push(common)
       else if (jsonSchemas) declarations.push({ ...common, parametersJsonSchema: tool.parameters })
       else {

@@ -93,7 +93,7 @@ describe("request mapping", () => {
             },
             required: ["city"]
           }
-        }, { name: "now" }]
+        }, { name: "now", description: "" }]
       }])
       assert.strictEqual(bodies[0]?.toolConfig, undefined)
       assert.deepStrictEqual(bodies.slice(1).map((body) => body?.toolConfig), [
