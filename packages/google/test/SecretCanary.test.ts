@@ -33,7 +33,8 @@ const secrets = [
 const jwts: Array<string> = []
 
 const assertClean = (label: string, text: string) => {
-  for (const fragment of [...secrets, ...jwts.map((jwt) => jwt.split(".")[2]!.slice(0, 24))]) {
+  // a JWT is a credential as a whole: its claims and its signature must not show
+  for (const fragment of [...secrets, ...jwts.flatMap((jwt) => [jwt.split(".")[1]!.slice(0, 24), jwt.split(".")[2]!.slice(0, 24)])]) {
     assert.notInclude(text, fragment, `${label} leaks a secret`)
   }
 }
@@ -131,7 +132,7 @@ describe("secret canary", () => {
         response.writeHead(tokenCalls === 1 ? 400 : 200, { "content-type": "application/json" })
         response.end(JSON.stringify(
           tokenCalls === 1
-            ? { error: "invalid_grant", error_description: `bad assertion ${assertion} for key ${pemBody[0]}` }
+            ? { error: "invalid_grant", error_description: `key ${pemBody[0]} bad assertion ${assertion}` }
             : { access_token: issuedToken, expires_in: 3600 }
         ))
       }))
