@@ -86,7 +86,7 @@ describe("recorded fixtures", () => {
       assert.strictEqual(answer.finishReason, "content_filter")
       assert.strictEqual(answer.rawFinishReason, "SAFETY")
       assert.strictEqual(answer.text, "")
-      const ratings = (answer.providerMetadata?.gemini as { safetyRatings: ReadonlyArray<{ blocked?: boolean }> }).safetyRatings
+      const ratings = (answer.providerMetadata!.gemini as { safetyRatings: ReadonlyArray<{ blocked?: boolean }> }).safetyRatings
       assert.strictEqual(ratings.length, 4)
       assert.isTrue(ratings[0]?.blocked)
     }).pipe(Effect.scoped))

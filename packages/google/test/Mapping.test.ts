@@ -189,7 +189,7 @@ describe("request mapping", () => {
       yield* json.provider.chat(request("who?", { responseFormat, tools }))
       const body = yield* lastBody(json.server)
       assert.deepStrictEqual(body?.generationConfig, { candidateCount: 1, responseMimeType: "application/json", responseJsonSchema: schema })
-      const declarations = (body?.tools as ReadonlyArray<{ functionDeclarations: ReadonlyArray<Record<string, unknown>> }>)[0]!
+      const declarations = (body!.tools as ReadonlyArray<{ functionDeclarations: ReadonlyArray<Record<string, unknown>> }>)[0]!
         .functionDeclarations
       assert.deepStrictEqual(declarations[0]?.parametersJsonSchema, tools[0]!.parameters)
     }).pipe(Effect.scoped))
@@ -234,8 +234,8 @@ describe("request mapping", () => {
         tools
       })
       const body = yield* lastBody(server)
-      assert.deepStrictEqual((body?.generationConfig as Record<string, unknown>).thinkingConfig, { includeThoughts: true, thinkingBudget: 512 })
-      assert.deepStrictEqual((body?.contents as ReadonlyArray<unknown>)[1], {
+      assert.deepStrictEqual((body!.generationConfig as Record<string, unknown>).thinkingConfig, { includeThoughts: true, thinkingBudget: 512 })
+      assert.deepStrictEqual((body!.contents as ReadonlyArray<unknown>)[1], {
         role: "model",
         parts: [
           { text: "Let me think", thought: true },

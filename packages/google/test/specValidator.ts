@@ -26,7 +26,12 @@ export interface Validator {
 }
 
 /** `GenerateContentRequest` of the Gemini API (v1beta, revision 20250701). */
-export const generateContentRequest = (): Validator => {
+export const generateContentRequest = (): Validator => compile("GenerateContentRequest")
+
+/** Gemini's `Schema` object (what `responseSchema` and function `parameters` take). */
+export const geminiSchema = (): Validator => compile("Schema")
+
+const compile = (name: string): Validator => {
   const document = JSON.parse(readFileSync(join(testDataDir("specs"), "gemini/original.json"), "utf8")) as Json
   const components = document.components as Json
   const schemas = components.schemas as Record<string, Json>
@@ -39,7 +44,7 @@ export const generateContentRequest = (): Validator => {
   // Google's own format for a protobuf Duration in JSON ("3.5s")
   ajv.addFormat("google-duration", /^-?\d+(\.\d+)?s$/)
   // compile throws when the schema is broken: let it, a broken validator must fail the test
-  const check = ajv.compile({ $ref: "#/components/schemas/GenerateContentRequest", components })
+  const check = ajv.compile({ $ref: `#/components/schemas/${name}`, components })
   return {
     validate: (body) =>
       check(body) ? [] : (check.errors ?? []).map((error) => `${error.instancePath || "/"} ${error.message ?? ""} ${JSON.stringify(error.params)}`)
