@@ -121,7 +121,7 @@ describe("failover across OpenAI-compatible, Gemini and Vertex AI", () => {
       assert.strictEqual(finishOf(parts).provider, "gemini")
       const [call] = yield* geminiCalls(gemini)
       assert.strictEqual(call?.path, "/v1beta/models/gemini-2.5-flash:streamGenerateContent")
-      assert.deepStrictEqual((call?.body as { contents: unknown }).contents, [{ role: "user", parts: [{ text: "question" }] }])
+      assert.deepStrictEqual((call!.body as { contents: unknown }).contents, [{ role: "user", parts: [{ text: "question" }] }])
     }))
 
   it.live("stream, policy continue: Gemini has no assistant prefill, so a cut OpenAI stream restarts there", () =>
@@ -137,6 +137,6 @@ describe("failover across OpenAI-compatible, Gemini and Vertex AI", () => {
       assert.strictEqual(textOf(parts.slice(restart + 1)), "from gemini")
       // asked the original question, without the partial answer as a model turn
       const [call] = yield* geminiCalls(gemini)
-      assert.deepStrictEqual((call?.body as { contents: unknown }).contents, [{ role: "user", parts: [{ text: "question" }] }])
+      assert.deepStrictEqual((call!.body as { contents: unknown }).contents, [{ role: "user", parts: [{ text: "question" }] }])
     }))
 })
