@@ -124,8 +124,9 @@ export const layerConfig = (options: Omit<GeminiOptions, "apiKey"> = {}): Layer.
       baseUrl: Config.String("GOOGLE_GEMINI_BASE_URL").pipe(Config.withDefault(undefined)),
       defaultModel: Config.String("GEMINI_MODEL").pipe(Config.withDefault(undefined))
     }),
-    (values) => gemini({ ...options, apiKey: values.apiKey, baseUrl: options.baseUrl ?? values.baseUrl, defaultModel: options.defaultModel ?? values.defaultModel })
-  ).pipe(Effect.map((layer) => layer), (effect) => effect))
+    (values) =>
+      gemini({ ...options, apiKey: values.apiKey, baseUrl: options.baseUrl ?? values.baseUrl, defaultModel: options.defaultModel ?? values.defaultModel })
+  ))
 
 /** Re-exported for callers that build a key in code. @category constructors */
 export const serviceAccountKey = (key: {
