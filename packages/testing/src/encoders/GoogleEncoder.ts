@@ -5,8 +5,9 @@
  * `/v1beta1`), and `GET /v1beta/models`. The model is taken from the path. Streams are SSE `data:`
  * events, each a whole `GenerateContentResponse` (`\r\n\r\n` between events, as Google sends);
  * the last one carries `finishReason` and the usage, and there is no end marker. Errors use
- * Google's envelope `{ error: { code, message, status } }` (`ErrorSpec.type` is the status name,
- * e.g. `RESOURCE_EXHAUSTED`; the default follows the HTTP status).
+ * Google's envelope `{ error: { code, message, status } }` (`ErrorSpec.type` is the status name
+ * when it is one, e.g. `RESOURCE_EXHAUSTED`; otherwise, as with the generic constructors' OpenAI
+ * types, the status name follows the HTTP status).
  *
  * What people get wrong: Gemini has no `[DONE]`; the finish chunk is the terminator, so
  * `withoutDone` changes nothing here, and a cut before the finish chunk is the interrupted case.
@@ -54,6 +55,10 @@ const usageMetadata = (usage: UsageSpec) => ({
   ...(usage.cachedTokens === undefined ? {} : { cachedContentTokenCount: usage.cachedTokens }),
   ...(usage.reasoningTokens === undefined ? {} : { thoughtsTokenCount: usage.reasoningTokens })
 })
+
+/** `ErrorSpec.type` when it is a Google status name (upper case); the generic constructors' OpenAI types are not. */
+const statusOf = (type: string | undefined, status: number): string =>
+  type !== undefined && /^[A-Z][A-Z_]+$/.test(type) ? type : statusName(status)
 
 const event = (payload: unknown): string => `data: ${typeof payload === "string" ? payload : JSON.stringify(payload)}\r\n\r\n`
 
@@ -118,14 +123,14 @@ export const googleEncoder: Encoder = {
   streamContentType: "text/event-stream",
   malformedFrame: "data: {not json\r\n\r\n",
   errorBody: (status, error) => ({
-    error: { code: status, message: error.message, status: error.type ?? statusName(status) }
+    error: { code: status, message: error.message, status: statusOf(error.type, status) }
   }),
   errorFrame: (error) =>
     event({
       error: {
         code: typeof error.code === "number" ? error.code : 500,
         message: error.message,
-        status: error.type ?? statusName(typeof error.code === "number" ? error.code : 500)
+        status: statusOf(error.type, typeof error.code === "number" ? error.code : 500)
       }
     }),
   modelList: (models) => ({
