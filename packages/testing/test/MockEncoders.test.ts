@@ -213,7 +213,7 @@ describe("Google encoder (Gemini SSE, Gemini API and Vertex AI paths)", () => {
   const contents = [{ role: "user", parts: [{ text: "ping pong" }] }]
   const events = (text: string) => text.split("\r\n\r\n").filter((block) => block.length > 0).map((block) => {
     assert.match(block, /^data: /)
-    return JSON.parse(block.slice("data: ".length)) as { candidates?: Array<{ content: { parts: Array<Record<string, unknown>> }; finishReason?: string }>; usageMetadata?: unknown; error?: { code: number; status: string } }
+    return JSON.parse(block.slice("data: ".length)) as { candidates?: Array<{ content: { parts: Array<Record<string, unknown>> }; finishReason?: string }>; usageMetadata?: unknown; error?: { code: number; message: string; status: string } }
   })
 
   it.effect("streams one whole response per event, CRLF-framed, the last with finishReason and usage; the model from the path", () =>
