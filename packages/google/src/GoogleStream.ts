@@ -9,6 +9,10 @@
  * the stream, a blocked prompt (`promptFeedback.blockReason`) and MALFORMED_FUNCTION_CALL fail
  * the stream with their reasons (before any content, the router still fails over).
  *
+ * Usage: Gemini repeats the usage (cumulative) on every event and always on the finish event; an
+ * event that is plain text only is passed on without reading it (the hot path), so the usage of
+ * the finish is that event's own, or the last one read before it.
+ *
  * @since 0.1.0
  */
 import { Clock, Effect } from "effect"
