@@ -96,6 +96,11 @@ export const vertex = (options: VertexOptions): Layer.Layer<ChatProvider.ChatPro
         : ServiceAccount.tokenSource(http, { key: key.success, tokenUri }))
     const keyValue = key !== undefined && Result.isSuccess(key) ? key.success : undefined
     const projectId = project ?? keyValue?.projectId ?? ""
+    // no project, no URL: every call fails before a request, saying what to set (a key file that
+    // could not be read has said why already)
+    const auth = projectId === "" && (key === undefined || Result.isSuccess(key))
+      ? failing(new Authentication({ message: "no Vertex AI project: set project, or use a key file that names its project_id" }))
+      : source
     return GoogleChat.layer(rest).pipe(
       Layer.provide(GoogleClient.layer({
         ...rest,
@@ -104,7 +109,7 @@ export const vertex = (options: VertexOptions): Layer.Layer<ChatProvider.ChatPro
           project: projectId,
           location,
           baseUrl,
-          tokenSource: source,
+          tokenSource: auth,
           secrets: keyValue === undefined ? undefined : [keyValue.privateKey]
         }
       }))

@@ -140,7 +140,7 @@ describe("Vertex AI service-account token", () => {
       assert.strictEqual(endpoint.seen[0]?.claims.aud, endpoint.url)
     }).pipe(Effect.scoped))
 
-  it.effect("a key the endpoint refuses, an unreadable file and a non-RSA key fail as Authentication without a call", () =>
+  it.effect("a key the endpoint refuses, an unreadable file, a non-RSA key and no project fail as Authentication without a call", () =>
     Effect.gen(function*() {
       const signer = throwawayKey()
       const other = throwawayKey()
@@ -158,7 +158,10 @@ describe("Vertex AI service-account token", () => {
         serviceAccount: GoogleProvider.serviceAccountKey({ clientEmail: "sa@x", privateKey: "not a key" }),
         tokenUri: endpoint.url
       })
-      for (const { provider, server } of [missing, notPem]) {
+      const noProject = yield* setupVertex({}, { project: undefined, accessToken: Redacted.make("ya29.fixed-token-abcd") })
+      const noProjectError = yield* Effect.flip(noProject.provider.chat(request()))
+      assert.include((noProjectError as unknown as { reason: { message: string } }).reason.message, "no Vertex AI project")
+      for (const { provider, server } of [missing, notPem, noProject]) {
         assert.strictEqual(reasonOf(yield* Effect.flip(provider.chat(request()))), "Authentication")
         assert.strictEqual((yield* server.calls).length, 0)
       }
