@@ -293,7 +293,8 @@ describe("response mapping", () => {
       const parts = yield* Stream.runCollect(provider.stream(request("w", { tools })))
       const complete = parts.flatMap((part) => part.type === "tool-call" ? [part.toolCall] : [])
       assert.deepStrictEqual(complete.map((call) => [call.name, call.arguments]), [["weather", "{\"city\":\"Paris\"}"], ["now", "{}"]])
-      assert.strictEqual(parts.at(-1)?.type === "finish" && parts.at(-1)?.type === "finish" ? (parts.at(-1) as StreamPart.Finish).finishReason : "", "tool_calls")
+      const finish = parts.at(-1)
+      assert.strictEqual(finish?.type === "finish" ? finish.finishReason : undefined, "tool_calls")
     }).pipe(Effect.scoped))
 
   it.effect.each([
