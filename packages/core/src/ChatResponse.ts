@@ -62,6 +62,11 @@ export const ChatResponse = Schema.Struct({
   rawFinishReason: Schema.optionalKey(Schema.String),
   usage: Schema.optionalKey(Usage),
   cost: Schema.optionalKey(Cost),
+  /**
+   * What the provider said about the answer beyond the unified fields, keyed by provider kind
+   * (`{ gemini: { safetyRatings } }`): kept as it came, for callers that need it.
+   */
+  providerMetadata: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
   provider: Schema.String,
   model: Schema.String,
   latencyMillis: Schema.Number,

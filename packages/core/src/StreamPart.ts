@@ -74,6 +74,8 @@ export const Finish = Schema.Struct({
   rawFinishReason: Schema.optionalKey(Schema.String),
   usage: Schema.optionalKey(Usage),
   cost: Schema.optionalKey(Cost),
+  /** As `ChatResponse.providerMetadata`: the provider's own facts about the answer, keyed by kind. */
+  providerMetadata: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
   provider: Schema.String,
   model: Schema.String,
   attempts: Schema.optionalKey(Schema.Array(Attempt))

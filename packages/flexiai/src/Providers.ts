@@ -6,6 +6,7 @@
  */
 import { AnthropicKind } from "@flexiai/anthropic"
 import { ConfigExample, FlexiConfig } from "@flexiai/config"
+import { GoogleKind } from "@flexiai/google"
 import { OpenAiKind } from "@flexiai/openai"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import type * as JsonSchema from "effect/JsonSchema"
@@ -13,7 +14,8 @@ import type * as JsonSchema from "effect/JsonSchema"
 /** @category descriptors */
 export const bundled = [
   ...OpenAiKind.kinds,
-  ...AnthropicKind.kinds
+  ...AnthropicKind.kinds,
+  ...GoogleKind.kinds
 ] as const
 
 /** Any bundled descriptor, with its kind literal and options typed. @category models */

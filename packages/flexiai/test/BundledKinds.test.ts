@@ -50,7 +50,7 @@ describe("the bundled kinds in config", () => {
   it("the JSON Schema names exactly the bundled kinds, and validates the example configs", () => {
     const schema = JSON.stringify(FlexiConfig.jsonSchema({ providers }))
     for (const kind of kinds) assert.include(schema, `"enum":["${kind}"]`)
-    for (const planned of ["gemini", "vertex", "bedrock", "flow"]) assert.notInclude(schema, `"enum":["${planned}"]`)
+    for (const planned of ["bedrock", "flow"]) assert.notInclude(schema, `"enum":["${planned}"]`)
     const validate = validator()
     const yamlText = readFileSync(at("../../../examples/flexiai.config.yaml"), "utf8")
     assert.isTrue(yamlText.startsWith("# yaml-language-server: $schema=../packages/flexiai/flexiai.schema.json"))
@@ -78,11 +78,15 @@ describe("the bundled kinds in config", () => {
           { kind: "openrouter", model: "openai/gpt-4o-mini", apiKey: "k3", appUrl: "https://app.example", appTitle: "App" },
           { kind: "ollama", model: "llama3.2", host: "http://localhost:11434" },
           { kind: "openai-compatible", model: "qwen", baseUrl: "http://localhost:8000/v1" },
-          { kind: "anthropic", model: "claude-haiku-4-5", apiKey: "k4", maxTokens: 1000, cache: { system: true, ttl: "1h" } }
+          { kind: "anthropic", model: "claude-haiku-4-5", apiKey: "k4", maxTokens: 1000, cache: { system: true, ttl: "1h" } },
+          { kind: "gemini", model: "gemini-2.5-flash", apiKey: "k4", schemaField: "json", includeThoughts: true },
+          { kind: "vertex", model: "gemini-2.5-flash", project: "p", location: "global", tokenCommand: "gcloud auth print-access-token" }
         ]
       }, { providers })
       assert.deepStrictEqual(config.providers.map((provider) => provider.kind), kinds)
-      const [, azure, , openRouter, ollama] = config.providers
+      const [, azure, , openRouter, ollama, , gemini, vertex] = config.providers
+      assert.strictEqual(gemini?.schemaField, "json")
+      assert.strictEqual(vertex?.tokenCommand, "gcloud auth print-access-token")
       assert.strictEqual(secret(azure?.bearerToken), "t1")
       assert.strictEqual(azure?.deployment, "d1")
       assert.strictEqual(openRouter?.appTitle, "App")
@@ -118,7 +122,9 @@ describe("the bundled kinds in config", () => {
         { KIND: "openrouter", MODEL: "x/y", API_KEY: "k3", APP_TITLE: "App" },
         { KIND: "ollama", MODEL: "llama3.2", HOST: "http://h:11434" },
         { KIND: "openai-compatible", MODEL: "qwen", BASE_URL: "http://localhost:8000/v1", CAPABILITIES_ASSISTANT_PREFILL: "true" },
-        { KIND: "anthropic", MODEL: "claude-haiku-4-5", API_KEY: "k4", MAX_TOKENS: "1000", CACHE_SYSTEM: "true" }
+        { KIND: "anthropic", MODEL: "claude-haiku-4-5", API_KEY: "k4", MAX_TOKENS: "1000", CACHE_SYSTEM: "true" },
+        { KIND: "gemini", MODEL: "gemini-2.5-flash", API_KEY: "k4" },
+        { KIND: "vertex", MODEL: "gemini-2.5-flash", PROJECT: "p", CREDENTIALS_FILE: "/keys/sa.json" }
       ]
       const env = Object.fromEntries(entries.flatMap((entry, index) =>
         Object.entries(entry).map(([name, value]) => [`FLEXIAI_PROVIDERS_${index}_${name}`, value])
@@ -129,6 +135,7 @@ describe("the bundled kinds in config", () => {
       assert.strictEqual(config.providers[3]?.appTitle, "App")
       assert.deepStrictEqual(config.providers[5]?.capabilities, { assistantPrefill: true })
       assert.deepStrictEqual((config.providers[6] as { cache?: unknown } | undefined)?.cache, { system: true })
+      assert.strictEqual(config.providers[8]?.credentialsFile, "/keys/sa.json")
     }))
 
   it.effect("detected from the standard variables the descriptors declare, in their priority order", () =>

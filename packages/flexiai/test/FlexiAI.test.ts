@@ -213,7 +213,7 @@ describe("configuration errors", () => {
         providers: [
           { kind: "openai-compatible", model: "m", baseUrl: "http://127.0.0.1:1/v1" },
           { kind: "mistral", model: "mistral-small", apiKey: canary, priority: 0 },
-          { kind: "gemini", name: "g", model: "gemini-2.5-flash", apiKey: canary }
+          { kind: "cohere", name: "c", model: "command-r", apiKey: canary }
         ]
       } as unknown as FlexiAI.Input)))
       assert.strictEqual(error._tag, "FlexiConfigError")

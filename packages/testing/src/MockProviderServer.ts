@@ -9,7 +9,7 @@
  * - `MockServer`: the server, its routing and faults (`start`, the Promise `Handle`);
  * - `MockEncoder`: the `Encoder` seam, one per wire format; built in are OpenAI SSE
  *   (`encoders/OpenAiEncoder`), Anthropic's named SSE events, Ollama's NDJSON and Bedrock's AWS
- *   event-stream binary frames; pass your own with `options.encoders`;
+ *   event-stream binary frames, Gemini's SSE (`encoders/GoogleEncoder`); pass your own with `options.encoders`;
  * - `MockFixture`: replay of recorded fixtures per file format.
  *
  * Gotchas: a queue that runs dry falls back to `fallback` (echo by default), so a test that expects
@@ -28,6 +28,7 @@ export type { Answer, Encoder, Frame, IncomingRequest, StreamFrames } from "./Mo
 export { encoders, type Handle, type Options, type RecordedCall, start } from "./MockServer.ts"
 export { anthropicEncoder } from "./encoders/AnthropicEncoder.ts"
 export { bedrockEncoder, eventStreamFrame } from "./encoders/BedrockEncoder.ts"
+export { googleEncoder } from "./encoders/GoogleEncoder.ts"
 export { ollamaEncoder } from "./encoders/OllamaEncoder.ts"
 export { openAiEncoder } from "./encoders/OpenAiEncoder.ts"
 

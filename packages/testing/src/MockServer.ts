@@ -17,6 +17,7 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { anthropicEncoder } from "./encoders/AnthropicEncoder.ts"
 import { bedrockEncoder } from "./encoders/BedrockEncoder.ts"
+import { googleEncoder } from "./encoders/GoogleEncoder.ts"
 import { ollamaEncoder } from "./encoders/OllamaEncoder.ts"
 import { openAiEncoder } from "./encoders/OpenAiEncoder.ts"
 import type { Answer, Encoder, Frame, IncomingRequest } from "./MockEncoder.ts"
@@ -25,11 +26,11 @@ import { echo, type Reply, type Script, splitWords } from "./MockReply.ts"
 
 /**
  * The built-in wire formats, tried in order: OpenAI Chat Completions (and its compatible family),
- * Anthropic Messages, Ollama's native API, Bedrock Converse.
+ * Anthropic Messages, Ollama's native API, Bedrock Converse, Gemini (Gemini API and Vertex AI paths).
  *
  * @category encoders
  */
-export const encoders: ReadonlyArray<Encoder> = [openAiEncoder, anthropicEncoder, ollamaEncoder, bedrockEncoder]
+export const encoders: ReadonlyArray<Encoder> = [openAiEncoder, anthropicEncoder, ollamaEncoder, bedrockEncoder, googleEncoder]
 const builtInEncoders = encoders
 
 /**
@@ -75,7 +76,7 @@ export interface Handle {
   readonly stop: () => Promise<void>
 }
 
-const maskedHeaders = new Set(["authorization", "api-key", "x-api-key", "proxy-authorization"])
+const maskedHeaders = new Set(["authorization", "api-key", "x-api-key", "x-goog-api-key", "proxy-authorization"])
 
 const mask = (value: string): string => {
   const space = value.indexOf(" ")
@@ -141,7 +142,7 @@ export const start = (initial: Script, options: Options = {}): Promise<Handle> =
         const text = Array.isArray(value) ? value.join(", ") : value ?? ""
         headers[name] = maskedHeaders.has(name) ? mask(text) : text
       }
-      const authorization = request.headers["authorization"] ?? request.headers["api-key"]
+      const authorization = request.headers["authorization"] ?? request.headers["api-key"] ?? request.headers["x-goog-api-key"]
       const secret = typeof authorization === "string" ? authorization.replace(/^Bearer\s+/i, "") : ""
       const encoder = encoders.find((candidate) => candidate.chat(incoming) || candidate.models(incoming))
       const record = (reply: RecordedCall["reply"]) => {

@@ -209,6 +209,49 @@ describe("Bedrock encoder (AWS event-stream binary frames)", () => {
   })
 })
 
+describe("Google encoder (Gemini SSE, Gemini API and Vertex AI paths)", () => {
+  const contents = [{ role: "user", parts: [{ text: "ping pong" }] }]
+  const events = (text: string) => text.split("\r\n\r\n").filter((block) => block.length > 0).map((block) => {
+    assert.match(block, /^data: /)
+    return JSON.parse(block.slice("data: ".length)) as { candidates?: Array<{ content: { parts: Array<Record<string, unknown>> }; finishReason?: string }>; usageMetadata?: unknown; error?: { code: number; message: string; status: string } }
+  })
+
+  it.effect("streams one whole response per event, CRLF-framed, the last with finishReason and usage; the model from the path", () =>
+    Effect.gen(function*() {
+      const server = yield* MockProviderServer.make({ byModel: { "gemini-x": [MockProviderServer.text("a b"), MockProviderServer.text("a b")] } })
+      const gemini = yield* request(`${server.url}/v1beta/models/gemini-x:streamGenerateContent?alt=sse`, { contents })
+      assert.strictEqual(gemini.contentType, "text/event-stream")
+      const parsed = events(utf8(gemini.bytes))
+      assert.deepStrictEqual(parsed.map((event) => event.candidates?.[0]?.content.parts[0]?.text), ["a ", "b", ""])
+      assert.strictEqual(parsed.at(-1)?.candidates?.[0]?.finishReason, "STOP")
+      assert.isDefined(parsed.at(-1)?.usageMetadata)
+      const vertex = yield* request(`${server.url}/v1/projects/p/locations/us-central1/publishers/google/models/gemini-x:generateContent`, { contents })
+      const body = JSON.parse(utf8(vertex.bytes)) as { candidates: Array<{ content: { parts: Array<{ text: string }> } }>; modelVersion: string }
+      assert.strictEqual(body.candidates[0]?.content.parts[0]?.text, "a b")
+      assert.strictEqual(body.modelVersion, "gemini-x")
+      assert.deepStrictEqual((yield* server.calls).map((call) => [call.format, call.reply]), [["google", "Answer"], ["google", "Answer"]])
+    }))
+
+  it.effect("tool calls arrive whole as functionCall parts; errors and in-band errors use Google's envelope", () =>
+    Effect.gen(function*() {
+      const server = yield* MockProviderServer.make({
+        replies: [
+          MockProviderServer.toolCalls([toolCall]),
+          MockProviderServer.serverError(503),
+          MockProviderServer.inBandError({ message: "boom", code: 500, type: "INTERNAL" }, { afterChunks: 1, text: "one two" })
+        ]
+      })
+      const url = `${server.url}/v1beta/models/m:streamGenerateContent?alt=sse`
+      const tool = events(utf8((yield* request(url, { contents })).bytes))
+      assert.deepStrictEqual(tool[0]?.candidates?.[0]?.content.parts[0], { functionCall: { name: "get_weather", args: { city: "Paris" } } })
+      const error = yield* request(url, { contents })
+      assert.strictEqual(error.status, 503)
+      assert.deepStrictEqual(JSON.parse(utf8(error.bytes)).error.status, "UNAVAILABLE")
+      const inBand = events(utf8((yield* request(url, { contents })).bytes))
+      assert.deepStrictEqual(inBand.at(-1)?.error, { code: 500, message: "boom", status: "INTERNAL" })
+    }))
+})
+
 describe("an encoder supplied by a test", () => {
   // A made-up wire format: POST /generate, one plain-text line per chunk, `END` last.
   const lines: MockProviderServer.Encoder = {
