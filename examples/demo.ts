@@ -9,6 +9,11 @@
  * attempt; a background fiber prints circuit transitions as they happen; the run ends with the
  * router's status table.
  *
+ * A last scene puts three wire formats in one failover chain (OpenAI Chat Completions, Anthropic
+ * Messages, Gemini), each spoken by its own provider layer to its own mock: a chat that fails over
+ * from the first to the third, and a stream cut on the first that Anthropic continues from the
+ * text already shown (stream policy `continue`, through assistant prefill).
+ *
  * With `FLEXIAI_DEMO_REAL=1` and `OPENAI_API_KEY` set, the primary is the real OpenAI API
  * (`OpenAiClient.layerConfig`) and the backup stays a mock; scenes that need scripted faults on
  * the primary are skipped, and the circuit is opened by hand instead of by a 503 burst.
@@ -18,7 +23,9 @@
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { ChatProvider, CircuitBreaker, Router } from "@flexiai/core"
 import type { Attempt, ChatError } from "@flexiai/core/ProviderError"
-import type { Finish } from "@flexiai/core/StreamPart"
+import type { Finish, Resume } from "@flexiai/core/StreamPart"
+import { AnthropicChat, AnthropicClient } from "@flexiai/anthropic"
+import { GoogleProvider } from "@flexiai/google"
 import { OpenAiChat, OpenAiClient, OpenAiCompatible } from "@flexiai/openai"
 import { MockProviderServer } from "@flexiai/testing"
 import type { Config } from "effect"
@@ -81,6 +88,8 @@ export interface CallRecord {
   readonly provider: string
   readonly text: string
   readonly restarted: boolean
+  /** The provider that continued the stream from the text already received (stream policy `continue`). */
+  readonly resumedOn?: string | undefined
   readonly attempts: ReadonlyArray<Attempt>
 }
 
@@ -186,9 +195,10 @@ const chatCall = (session: Session, scene: string, label: string, prompt: string
 const streamCall = (session: Session, scene: string, label: string, prompt: string) =>
   Effect.gen(function*() {
     const { bold, cyan, yellow } = session.style
-    const state: { text: string; restarted: boolean; finish: Finish | undefined } = {
+    const state: { text: string; restarted: boolean; resumed: Resume | undefined; finish: Finish | undefined } = {
       text: "",
       restarted: false,
+      resumed: undefined,
       finish: undefined
     }
     yield* session.line(`  ${cyan("›")} ${label} ${session.style.dim(`${JSON.stringify(prompt)}, streamed`)}`)
@@ -206,6 +216,10 @@ const streamCall = (session: Session, scene: string, label: string, prompt: stri
               session.line(),
               session.line(yellow(`    ↺ restart (${part.reason}): discard the text above; ${part.provider} answers from the start`))
             ).pipe(Effect.andThen(session.write("    ")))
+          case "resume":
+            // said after the answer, so the sentence on screen reads as the caller got it
+            state.resumed = part
+            return Effect.void
           case "finish":
             state.finish = part
             return Effect.void
@@ -215,13 +229,18 @@ const streamCall = (session: Session, scene: string, label: string, prompt: stri
       })
     )
     yield* session.line()
+    if (state.resumed !== undefined) {
+      yield* session.line(
+        yellow(`    ↪ resume (${state.resumed.reason}): ${state.resumed.provider} continued from the text already shown, nothing was discarded`)
+      )
+    }
     yield* settle
     const finish = state.finish
     const provider = finish?.provider ?? "?"
     const attempts = finish?.attempts ?? []
     yield* session.line(`    answered by ${bold(provider)} (finish: ${finish?.finishReason ?? "none"})`)
     yield* printAttempts(session, attempts)
-    session.calls.push({ scene, label, provider, text: state.text, restarted: state.restarted, attempts })
+    session.calls.push({ scene, label, provider, text: state.text, restarted: state.restarted, resumedOn: state.resumed?.provider, attempts })
   })
 
 const chatRequests = (server: MockProviderServer.MockProviderServer["Service"]) =>
@@ -354,6 +373,55 @@ const longRetryAfter = (session: Session, flaky: MockProviderServer.MockProvider
     yield* session.line(session.style.bold(`    the primary's mock received ${after - before} request for both calls`))
   })
 
+/**
+ * Three wire formats in one chain, on a router of their own (so the summary above stays the main
+ * router's): OpenAI Chat Completions SSE, Anthropic Messages (named SSE events) and Gemini
+ * (`streamGenerateContent?alt=sse`), each provider layer talking to its own mock.
+ */
+const threeFormats = (session: Session) =>
+  Effect.scoped(Effect.gen(function*() {
+    const chunkDelayMillis = session.timings.chunkDelayMillis
+    yield* section(
+      session,
+      "6. Three wire formats in one chain",
+      "openai (Chat Completions) → anthropic (Messages) → gemini (generateContent), each its own provider layer and wire format. " +
+        "Stream policy `continue`: a stream cut on openai resumes on anthropic from the text already shown."
+    )
+    const openai = yield* MockProviderServer.make({})
+    const anthropic = yield* MockProviderServer.make({})
+    const gemini = yield* MockProviderServer.make({})
+    const chain = Router.layer({
+      providers: [
+        OpenAiCompatible.layerCompatible({ name: "openai", apiUrl: `${openai.url}/v1`, apiKey, defaultModel: "gpt-4o-mini" }),
+        AnthropicChat.layer({ name: "anthropic", defaultModel: "claude-sonnet-4-5" }).pipe(
+          Layer.provide(AnthropicClient.layer({ name: "anthropic", apiKey, apiUrl: anthropic.url }))
+        ),
+        GoogleProvider.gemini({ name: "gemini", apiKey, baseUrl: `${gemini.url}/v1beta`, defaultModel: "gemini-2.5-flash" })
+      ],
+      policy: { retry: { maxRetries: 0 }, streamPolicy: "continue", deadline: "45 seconds" }
+    }).pipe(Layer.provide(CircuitBreaker.layerMemory()), Layer.provide(NodeHttpClient.layerUndici))
+
+    yield* openai.setScript({ replies: [MockProviderServer.serverError(503)] })
+    yield* anthropic.setScript({ replies: [MockProviderServer.overloaded(529)] })
+    yield* gemini.setScript({ replies: [MockProviderServer.text("Gemini answers after OpenAI's 503 and Anthropic's 529.")] })
+    yield* chatCall(session, "formats", "call", "Which provider is up?").pipe(Effect.provide(chain))
+
+    yield* openai.setScript({
+      replies: [MockProviderServer.cutAfter(4, "Failover keeps an answer going when a provider drops mid-stream", { chunkDelayMillis })]
+    })
+    yield* anthropic.setScript({ replies: [MockProviderServer.text(" going when a provider drops mid-stream.", { chunkDelayMillis })] })
+    yield* streamCall(session, "formats-continue", "ask", "What does failover do for a stream?").pipe(Effect.provide(chain))
+    const prefill = (yield* anthropic.calls).at(-1)
+    yield* session.line(session.style.dim(`    anthropic was sent the text so far as a trailing assistant message: ${JSON.stringify(trailingAssistant(prefill?.body))}`))
+  }))
+
+/** The content of the last message of an Anthropic request body, when it is the assistant's. */
+const trailingAssistant = (body: unknown): unknown => {
+  const messages = typeof body === "object" && body !== null && "messages" in body && Array.isArray(body.messages) ? body.messages : []
+  const last: unknown = messages.at(-1)
+  return typeof last === "object" && last !== null && "role" in last && last.role === "assistant" && "content" in last ? last.content : undefined
+}
+
 const summary = (session: Session) =>
   Effect.gen(function*() {
     const router = yield* Router.Router
@@ -440,6 +508,7 @@ export const demo = (options: DemoOptions): Effect.Effect<DemoReport, ChatError 
         yield* streamCut(session, flaky)
         yield* longRetryAfter(session, flaky)
       }
+      yield* threeFormats(session)
       const { elapsedMillis, stats, status } = yield* summary(session)
       return { real, calls: session.calls, transitions: session.transitions, whileOpen, status, stats, elapsedMillis }
     }).pipe(Effect.provide(appLayer(primary, mockProvider("backup", healthy), timings)))

@@ -76,7 +76,7 @@ export const attemptLine = (style: Style, attempt: Attempt): string => {
     : style.red(padEnd("✗ failure", 10))
   const reason = padEnd(describeReason(attempt), 36)
   const tries = attempt.outcome === "skipped" ? style.dim("no request") : `tries ${attempt.tries}`
-  return `      ${padEnd(attempt.provider, 8)} ${outcome} ${reason} ${padEnd(tries, 10)} ${padStart(millis(attempt.latencyMillis), 8)}`
+  return `      ${padEnd(attempt.provider, 9)} ${outcome} ${reason} ${padEnd(tries, 10)} ${padStart(millis(attempt.latencyMillis), 8)}`
 }
 
 /** The `Router.status` table. `now` is the router's clock, for "rate limited for …". */

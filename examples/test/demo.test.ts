@@ -89,6 +89,25 @@ describe("pnpm demo", () => {
     assert.include(output, "RateLimited, 30.0 s left")
   })
 
+  it("fails over across three wire formats: OpenAI 503, Anthropic 529, Gemini answers", () => {
+    const [call] = callsOf("formats")
+    assert.strictEqual(call?.provider, "gemini")
+    assert.strictEqual(call?.text, "Gemini answers after OpenAI's 503 and Anthropic's 529.")
+    assert.deepStrictEqual(outcomes("formats"), [["openai:failure:ServerError", "anthropic:failure:Overloaded", "gemini:success:"]])
+  })
+
+  it("continues a stream cut on OpenAI on Anthropic from the text already shown", () => {
+    const [call] = callsOf("formats-continue")
+    assert.strictEqual(call?.provider, "anthropic")
+    assert.strictEqual(call?.resumedOn, "anthropic")
+    assert.isFalse(call?.restarted)
+    assert.strictEqual(call?.text, "Failover keeps an answer going when a provider drops mid-stream.")
+    assert.deepStrictEqual(outcomes("formats-continue"), [["openai:failure:StreamInterrupted", "anthropic:success:"]])
+    // the prefill Anthropic was sent is the text the caller had already seen (its trailing space trimmed, as the API requires)
+    assert.include(output, `trailing assistant message: [{"type":"text","text":"Failover keeps an answer"}]`)
+    assert.include(output, "↪ resume (StreamInterrupted): anthropic continued from the text already shown")
+  })
+
   it("ends with the status table and the router's stats", () => {
     const summary = output.slice(output.indexOf("Summary: Router.status"))
     assert.match(summary, /provider\s+requests\s+ok\s+failed\s+skipped\s+success\s+p50\s+p95\s+circuit\s+last error/)

@@ -84,7 +84,7 @@ describe("the bundled kinds in config", () => {
         ]
       }, { providers })
       assert.deepStrictEqual(config.providers.map((provider) => provider.kind), kinds)
-      const [, azure, , openRouter, ollama, , gemini, vertex] = config.providers
+      const [, azure, , openRouter, ollama, , , gemini, vertex] = config.providers
       assert.strictEqual(gemini?.schemaField, "json")
       assert.strictEqual(vertex?.tokenCommand, "gcloud auth print-access-token")
       assert.strictEqual(secret(azure?.bearerToken), "t1")
