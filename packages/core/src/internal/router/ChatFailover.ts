@@ -7,11 +7,14 @@
 import { Clock, Duration, Effect, Ref, Result } from "effect"
 import type { ChatRequest } from "../../ChatRequest.ts"
 import type { ChatResponse } from "../../ChatResponse.ts"
-import { type Attempt, type ChatError, ProviderError, Timeout } from "../../ProviderError.ts"
+import * as GenAiSpans from "../../GenAiSpans.ts"
+import { type Attempt, type ChatError, ProviderError, reasonTag, Timeout } from "../../ProviderError.ts"
 import type { Deps } from "./Attempt.ts"
 import { candidates, CurrentCallOptions } from "./CallOptions.ts"
 import { traced } from "./CallLog.ts"
 import { modelOf, type Slot } from "./Slot.ts"
+
+const answerOf = (response: ChatResponse): GenAiSpans.Answer => response
 
 
 const attemptTimedOut = (slot: Slot, request: ChatRequest) =>
@@ -25,26 +28,31 @@ const attemptTimedOut = (slot: Slot, request: ChatRequest) =>
     })
   })
 
-export const makeChat = ({ attempts: { countOutcome, failover, within }, order, routerPolicy, totals }: Deps) => {
+export const makeChat = ({ attempts: { countOutcome, failover, within }, observer, order, routerPolicy, totals }: Deps) => {
   const policyDeadlineMillis = Duration.toMillis(routerPolicy.deadline)
+  // a provider's attempt in its own GenAI span when a tracer is installed (`GenAiSpans`)
+  const inAttemptSpan = (slot: Slot, target: ChatRequest, effect: Effect.Effect<ChatResponse, ChatError>) =>
+    GenAiSpans.withAttemptSpan(effect, slot.name, target, modelOf(slot, target), answerOf, reasonTag)
   const chat = (request: ChatRequest): Effect.Effect<ChatResponse, ChatError> =>
-    Effect.withFiber((fiber) => {
+    traced("Router.chat", request, (callId) => Effect.withFiber((fiber) => {
       const clock = fiber.getRef(Clock.Clock)
       // per-call options (`Router.withCallOptions`): one reference read, `undefined` unless set
       const options = fiber.getRef(CurrentCallOptions)
       const started = clock.currentTimeMillisUnsafe()
       const attempts: Array<Attempt> = []
       totals.requests++
+      if (observer !== undefined) observer.begin(attempts, callId, "chat", clock, started, request.model)
       const deadlineAt = started +
         (options?.deadline === undefined ? policyDeadlineMillis : Duration.toMillis(options.deadline))
       // `target` is the request as this slot is sent it (its model mapped by the slot's routes);
       // the options are this router's: a router among its providers does not see them
       const run = options === undefined
         ? (slot: Slot, target: ChatRequest) =>
-          within(slot.provider.chat(target), slot.policy.attemptTimeout, deadlineAt, () => attemptTimedOut(slot, target))
+          within(inAttemptSpan(slot, target, slot.provider.chat(target)), slot.policy.attemptTimeout, deadlineAt, () =>
+            attemptTimedOut(slot, target))
         : (slot: Slot, target: ChatRequest) =>
           within(
-            Effect.provideService(slot.provider.chat(target), CurrentCallOptions, undefined),
+            inAttemptSpan(slot, target, Effect.provideService(slot.provider.chat(target), CurrentCallOptions, undefined)),
             slot.policy.attemptTimeout,
             deadlineAt,
             () => attemptTimedOut(slot, target)
@@ -54,15 +62,21 @@ export const makeChat = ({ attempts: { countOutcome, failover, within }, order, 
       return Effect.matchEffect(failover(slots, request, run, attempts, undefined, deadlineAt), {
         onFailure: (error) => {
           countOutcome(attempts, true)
+          if (observer !== undefined) observer.finish(attempts, { outcome: "failure", reason: reasonTag(error) })
           return Effect.fail(error)
         },
         onSuccess: (outcome): Effect.Effect<ChatResponse, ChatError> => {
           countOutcome(attempts, Result.isFailure(outcome))
-          if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
+          if (Result.isFailure(outcome)) {
+            if (observer !== undefined) observer.finish(attempts, { outcome: "failure", reason: reasonTag(outcome.failure) })
+            return Effect.fail(outcome.failure)
+          }
           const latencyMillis = clock.currentTimeMillisUnsafe() - started
-          return Effect.succeed({ ...outcome.success.tried.value, attempts, latencyMillis })
+          const response = { ...outcome.success.tried.value, attempts, latencyMillis }
+          if (observer !== undefined) observer.finish(attempts, { outcome: "success", ...response })
+          return Effect.succeed(response)
         }
       })
-    }).pipe(traced("Router.chat", request))
+    }), answerOf, reasonTag)
   return chat
 }
