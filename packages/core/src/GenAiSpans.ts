@@ -71,7 +71,8 @@ export const annotateError = (span: Tracer.Span, reason: string): void => {
 
 /**
  * `effect` in a client span named `chat {model}` (the conventions' `{operation} {model}`) when a
- * tracer is installed, else `effect` as it is: one attempt on one provider. `answerOf` reads the
+ * tracer is installed, else `effect` as it is: one request to one provider, so a retried attempt
+ * has a span per try (each is a request of its own). `answerOf` reads the
  * answer's attributes from a success; `reasonOf` the error type from a failure.
  *
  * @category tracing

@@ -58,18 +58,22 @@ export interface Middleware<E = never> {
   readonly name: string
   /** Replaces the request before it goes on (both `chat` and `stream`). */
   readonly request?: ((request: ChatRequest, context: CallContext) => Effect.Effect<ChatRequest, E>) | undefined
-  /** Wraps the chat call: call `next` (with this or another request) or answer without it. */
+  /**
+   * Wraps the chat call: call `next` (with this or another request) or answer without it. `next`
+   * is typed as failing like the provider; the errors of middlewares inside this one pass through
+   * it as they are (typing them there would make `Middleware<never>` unusable as a `Middleware<E>`).
+   */
   readonly chat?:
     | ((
-      next: (request: ChatRequest) => Effect.Effect<ChatResponse, ChatError | E>,
+      next: (request: ChatRequest) => Effect.Effect<ChatResponse, ChatError>,
       request: ChatRequest,
       context: CallContext
     ) => Effect.Effect<ChatResponse, ChatError | E>)
     | undefined
-  /** Wraps the stream: transform `next`'s parts, or stream something else. */
+  /** Wraps the stream: transform `next`'s parts, or stream something else (`next` as for `chat`). */
   readonly stream?:
     | ((
-      next: (request: ChatRequest) => Stream.Stream<StreamPart, ChatError | E>,
+      next: (request: ChatRequest) => Stream.Stream<StreamPart, ChatError>,
       request: ChatRequest,
       context: CallContext
     ) => Stream.Stream<StreamPart, ChatError | E>)
@@ -98,8 +102,9 @@ export const apply = <E>(
   const streamContext: CallContext = { provider: provider.name, operation: "stream" }
   for (let index = middlewares.length - 1; index >= 0; index--) {
     const middleware = middlewares[index]!
-    const innerChat = chat
-    const innerStream = stream
+    // typed as the provider's for `next` (see `Middleware.chat`)
+    const innerChat = chat as ChatProvider.ChatProvider["Service"]["chat"]
+    const innerStream = stream as ChatProvider.ChatProvider["Service"]["stream"]
     const transform = middleware.request
     const wrapChat = middleware.chat
     const wrapStream = middleware.stream
