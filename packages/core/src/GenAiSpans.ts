@@ -70,13 +70,40 @@ export const annotateError = (span: Tracer.Span, reason: string): void => {
 }
 
 /**
- * `effect` in a client span named `chat {model}` (the conventions' `{operation} {model}`) when a
- * tracer is installed, else `effect` as it is: one request to one provider, so a retried attempt
- * has a span per try (each is a request of its own). `answerOf` reads the
- * answer's attributes from a success; `reasonOf` the error type from a failure.
+ * `effect` in a client span named `chat {model}` (the conventions' `{operation} {model}`): one
+ * request to one provider, so a retried attempt has a span per try (each is a request of its own).
+ * `answerOf` reads the answer's attributes from a success; `reasonOf` the error type from a failure.
+ * Makes the span whatever the tracer: callers that hold their fiber check `Spans.tracingIn` first
+ * (the router does, once per call); `withAttemptSpan` checks for itself.
  *
  * @category tracing
  */
+export const inAttemptSpan = <A, E>(
+  effect: Effect.Effect<A, E>,
+  provider: string,
+  request: ChatRequest,
+  model: string,
+  answerOf: (value: A) => Answer | undefined,
+  reasonOf: (error: E) => string
+): Effect.Effect<A, E> =>
+  Effect.useSpan(
+    `chat ${model}`,
+    { kind: "client", attributes: { "gen_ai.provider.name": provider } },
+    (span) => {
+      annotateRequest(span, model === request.model ? request : { ...request, model })
+      return Effect.withParentSpan(effect, span, { captureStackTrace: false }).pipe(
+        Effect.tap((value) =>
+          Effect.sync(() => {
+            const answer = answerOf(value)
+            if (answer !== undefined) annotateAnswer(span, answer)
+          })
+        ),
+        Effect.tapError((error) => Effect.sync(() => annotateError(span, reasonOf(error))))
+      )
+    }
+  )
+
+/** `inAttemptSpan` when a tracer is installed, else `effect` as it is. @category tracing */
 export const withAttemptSpan = <A, E>(
   effect: Effect.Effect<A, E>,
   provider: string,
@@ -85,22 +112,6 @@ export const withAttemptSpan = <A, E>(
   answerOf: (value: A) => Answer | undefined,
   reasonOf: (error: E) => string
 ): Effect.Effect<A, E> =>
-  Effect.withFiber((fiber) => {
-    if (!tracingIn(fiber)) return effect
-    return Effect.useSpan(
-      `chat ${model}`,
-      { kind: "client", attributes: { "gen_ai.provider.name": provider } },
-      (span) => {
-        annotateRequest(span, model === request.model ? request : { ...request, model })
-        return Effect.withParentSpan(effect, span, { captureStackTrace: false }).pipe(
-          Effect.tap((value) =>
-            Effect.sync(() => {
-              const answer = answerOf(value)
-              if (answer !== undefined) annotateAnswer(span, answer)
-            })
-          ),
-          Effect.tapError((error) => Effect.sync(() => annotateError(span, reasonOf(error))))
-        )
-      }
-    )
-  })
+  Effect.withFiber((fiber) =>
+    tracingIn(fiber) ? inAttemptSpan(effect, provider, request, model, answerOf, reasonOf) : effect
+  )

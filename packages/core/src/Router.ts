@@ -29,6 +29,12 @@
  * through it, and a background fiber applies what other processes set, as it does for shared
  * Retry-After cooldowns, so no call does any work for either.
  *
+ * **Events.** Built with a `RouterEvents` in context (read once, here), the router publishes a
+ * `RouterEvent` at each attempt start and finish, retry, skip, failover, first token, stream
+ * restart or resume and circuit transition; a call started while nobody listens builds none, and
+ * a router built without the service has no event code on its path at all (`internal/router/Observe.ts`).
+ * Under an installed tracer, each provider request gets a GenAI client span (`GenAiSpans`).
+ *
  * **Per call.** `withCallOptions` sets a deadline and the providers to use or avoid for the calls
  * of one effect or stream, without touching the request (see `CallOptions`).
  *

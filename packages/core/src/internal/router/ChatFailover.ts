@@ -8,6 +8,7 @@ import { Clock, Duration, Effect, Ref, Result } from "effect"
 import type { ChatRequest } from "../../ChatRequest.ts"
 import type { ChatResponse } from "../../ChatResponse.ts"
 import * as GenAiSpans from "../../GenAiSpans.ts"
+import * as Spans from "../../Spans.ts"
 import { type Attempt, type ChatError, ProviderError, reasonTag, Timeout } from "../../ProviderError.ts"
 import type { Deps } from "./Attempt.ts"
 import { candidates, CurrentCallOptions } from "./CallOptions.ts"
@@ -30,15 +31,17 @@ const attemptTimedOut = (slot: Slot, request: ChatRequest) =>
 
 export const makeChat = ({ attempts: { countOutcome, failover, within }, observer, order, routerPolicy, totals }: Deps) => {
   const policyDeadlineMillis = Duration.toMillis(routerPolicy.deadline)
-  // a provider's attempt in its own GenAI span when a tracer is installed (`GenAiSpans`)
+  // a provider's request in its own GenAI span when a tracer is installed (`GenAiSpans`); whether
+  // one is is read once per call, so an untraced call adds no step per attempt
   const inAttemptSpan = (slot: Slot, target: ChatRequest, effect: Effect.Effect<ChatResponse, ChatError>) =>
-    GenAiSpans.withAttemptSpan(effect, slot.name, target, modelOf(slot, target), answerOf, reasonTag)
+    GenAiSpans.inAttemptSpan(effect, slot.name, target, modelOf(slot, target), answerOf, reasonTag)
   const chat = (request: ChatRequest): Effect.Effect<ChatResponse, ChatError> =>
     traced("Router.chat", request, (callId) => Effect.withFiber((fiber) => {
       const clock = fiber.getRef(Clock.Clock)
       // per-call options (`Router.withCallOptions`): one reference read, `undefined` unless set
       const options = fiber.getRef(CurrentCallOptions)
       const started = clock.currentTimeMillisUnsafe()
+      const tracing = Spans.tracingIn(fiber)
       const attempts: Array<Attempt> = []
       totals.requests++
       if (observer !== undefined) observer.begin(attempts, callId, "chat", clock, started, request.model)
@@ -48,11 +51,17 @@ export const makeChat = ({ attempts: { countOutcome, failover, within }, observe
       // the options are this router's: a router among its providers does not see them
       const run = options === undefined
         ? (slot: Slot, target: ChatRequest) =>
-          within(inAttemptSpan(slot, target, slot.provider.chat(target)), slot.policy.attemptTimeout, deadlineAt, () =>
-            attemptTimedOut(slot, target))
+          within(
+            tracing ? inAttemptSpan(slot, target, slot.provider.chat(target)) : slot.provider.chat(target),
+            slot.policy.attemptTimeout,
+            deadlineAt,
+            () => attemptTimedOut(slot, target)
+          )
         : (slot: Slot, target: ChatRequest) =>
           within(
-            inAttemptSpan(slot, target, Effect.provideService(slot.provider.chat(target), CurrentCallOptions, undefined)),
+            tracing
+              ? inAttemptSpan(slot, target, Effect.provideService(slot.provider.chat(target), CurrentCallOptions, undefined))
+              : Effect.provideService(slot.provider.chat(target), CurrentCallOptions, undefined),
             slot.policy.attemptTimeout,
             deadlineAt,
             () => attemptTimedOut(slot, target)
@@ -62,18 +71,22 @@ export const makeChat = ({ attempts: { countOutcome, failover, within }, observe
       return Effect.matchEffect(failover(slots, request, run, attempts, undefined, deadlineAt), {
         onFailure: (error) => {
           countOutcome(attempts, true)
-          if (observer !== undefined) observer.finish(attempts, { outcome: "failure", reason: reasonTag(error) })
+          if (observer !== undefined && observer.observes(attempts)) {
+            observer.finish(attempts, { outcome: "failure", reason: reasonTag(error) })
+          }
           return Effect.fail(error)
         },
         onSuccess: (outcome): Effect.Effect<ChatResponse, ChatError> => {
           countOutcome(attempts, Result.isFailure(outcome))
           if (Result.isFailure(outcome)) {
-            if (observer !== undefined) observer.finish(attempts, { outcome: "failure", reason: reasonTag(outcome.failure) })
+            if (observer !== undefined && observer.observes(attempts)) {
+              observer.finish(attempts, { outcome: "failure", reason: reasonTag(outcome.failure) })
+            }
             return Effect.fail(outcome.failure)
           }
           const latencyMillis = clock.currentTimeMillisUnsafe() - started
           const response = { ...outcome.success.tried.value, attempts, latencyMillis }
-          if (observer !== undefined) observer.finish(attempts, { outcome: "success", ...response })
+          if (observer !== undefined && observer.observes(attempts)) observer.finish(attempts, { outcome: "success", ...response })
           return Effect.succeed(response)
         }
       })

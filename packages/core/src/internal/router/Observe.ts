@@ -35,13 +35,17 @@ export interface Finish {
 
 export const makeObserver = (hub: Hub) => {
   const calls = new WeakMap<ReadonlyArray<Attempt>, Call>()
+  // calls registered and not finished yet: while 0 (nobody listened when any running call
+  // started) every site returns after one comparison, without a map look-up or a closure
+  let live = 0
   const emitFor = (attempts: ReadonlyArray<Attempt>, build: (call: Call, at: number) => RouterEvent) => {
     const call = calls.get(attempts)
     if (call !== undefined) hub.emit(build(call, call.clock.currentTimeMillisUnsafe()))
   }
+  const observes = (attempts: ReadonlyArray<Attempt>): boolean => live > 0 && calls.has(attempts)
   return {
-    /** Whether `attempts`' call is observed (for sites that would do extra work only then). */
-    observes: (attempts: ReadonlyArray<Attempt>): boolean => calls.has(attempts),
+    /** Whether `attempts`' call is observed: sites that would build something first ask this. */
+    observes,
 
     begin: (
       attempts: ReadonlyArray<Attempt>,
@@ -53,11 +57,12 @@ export const makeObserver = (hub: Hub) => {
     ): void => {
       if (!hub.active) return
       calls.set(attempts, { callId, operation, clock, started, firstToken: false })
+      live++
       hub.emit({ type: "call-start", callId, operation, at: started, ...(model === undefined ? {} : { model }) })
     },
 
     attemptStart: (attempts: ReadonlyArray<Attempt>, provider: string, model: string): void =>
-      emitFor(attempts, ({ callId, operation }, at) => ({
+      void (observes(attempts) && emitFor(attempts, ({ callId, operation }, at) => ({
         type: "attempt-start",
         callId,
         operation,
@@ -65,10 +70,10 @@ export const makeObserver = (hub: Hub) => {
         provider,
         model,
         attempt: attempts.length + 1
-      })),
+      }))),
 
     retry: (attempts: ReadonlyArray<Attempt>, provider: string, model: string, tryNumber: number, reason: string): void =>
-      emitFor(attempts, ({ callId, operation }, at) => ({
+      void (observes(attempts) && emitFor(attempts, ({ callId, operation }, at) => ({
         type: "retry",
         callId,
         operation,
@@ -77,11 +82,11 @@ export const makeObserver = (hub: Hub) => {
         model,
         try: tryNumber,
         reason
-      })),
+      }))),
 
     /** After the settled attempt was pushed onto `attempts`. */
     attemptFinish: (attempts: ReadonlyArray<Attempt>, attempt: Attempt): void =>
-      emitFor(attempts, ({ callId, operation }, at) => ({
+      void (observes(attempts) && emitFor(attempts, ({ callId, operation }, at) => ({
         type: "attempt-finish",
         callId,
         operation,
@@ -93,11 +98,11 @@ export const makeObserver = (hub: Hub) => {
         ...(attempt.reason === undefined ? {} : { reason: attempt.reason }),
         tries: attempt.tries,
         latencyMillis: attempt.latencyMillis
-      })),
+      }))),
 
     /** After the skipped attempt was pushed onto `attempts`. */
     skip: (attempts: ReadonlyArray<Attempt>, provider: string, model: string, reason: SkipState): void =>
-      emitFor(attempts, ({ callId, operation }, at) => ({
+      void (observes(attempts) && emitFor(attempts, ({ callId, operation }, at) => ({
         type: "attempt-skip",
         callId,
         operation,
@@ -106,14 +111,15 @@ export const makeObserver = (hub: Hub) => {
         model,
         attempt: attempts.length,
         reason
-      })),
+      }))),
 
-    failover: (attempts: ReadonlyArray<Attempt>, from: string, reason: string): void =>
-      emitFor(attempts, ({ callId, operation }, at) => ({ type: "failover", callId, operation, at, from, reason })),
+    failover: (attempts: ReadonlyArray<Attempt>, from: string, reason: string): void => {
+      if (observes(attempts)) emitFor(attempts, ({ callId, operation }, at) => ({ type: "failover", callId, operation, at, from, reason }))
+    },
 
     /** The first content part reached the consumer (once per call). */
     firstToken: (attempts: ReadonlyArray<Attempt>, provider: string, model: string): void => {
-      const call = calls.get(attempts)
+      const call = live > 0 ? calls.get(attempts) : undefined
       if (call === undefined || call.firstToken) return
       call.firstToken = true
       const at = call.clock.currentTimeMillisUnsafe()
@@ -128,13 +134,16 @@ export const makeObserver = (hub: Hub) => {
       })
     },
 
-    switched: (attempts: ReadonlyArray<Attempt>, how: "stream-restart" | "stream-resume", provider: string, reason: string): void =>
-      emitFor(attempts, ({ callId, operation }, at) => ({ type: how, callId, operation, at, provider, reason })),
+    switched: (attempts: ReadonlyArray<Attempt>, how: "stream-restart" | "stream-resume", provider: string, reason: string): void => {
+      if (observes(attempts)) emitFor(attempts, ({ callId, operation }, at) => ({ type: how, callId, operation, at, provider, reason }))
+    },
 
+    /** Callers build `finish` only when `observes(attempts)`. */
     finish: (attempts: ReadonlyArray<Attempt>, finish: Finish): void => {
-      const call = calls.get(attempts)
+      const call = live > 0 ? calls.get(attempts) : undefined
       if (call === undefined) return
       calls.delete(attempts)
+      live--
       const at = call.clock.currentTimeMillisUnsafe()
       hub.emit({
         type: "call-finish",

@@ -120,8 +120,8 @@ export const makeStream = (
         })).pipe(Effect.onError(() => Scope.close(streamScope, Exit.void)))
     })
 
-  // the opening of a provider's stream (to its first content part) in its own GenAI span when a
-  // tracer is installed (`GenAiSpans`); the call's span covers the whole stream
+  // the opening of a provider's stream (to its first content part) in its own GenAI span
+  // (`GenAiSpans`), for a call traced at all; the call's span covers the whole stream
   const openInSpan = (
     slot: Slot,
     request: ChatRequest,
@@ -129,7 +129,7 @@ export const makeStream = (
     callerScope: Scope.Scope,
     options: Resolved | undefined
   ): Effect.Effect<Opened, ChatError> =>
-    GenAiSpans.withAttemptSpan(
+    GenAiSpans.inAttemptSpan(
       open(slot, request, deadlineAt, callerScope, options),
       slot.name,
       request,
@@ -175,6 +175,8 @@ export const makeStream = (
     let remaining = options === undefined ? slots : candidates(slots, options)
     totals.requests++
     if (observer !== undefined) observer.begin(attempts, callId, "stream", clock, started, request.model)
+    // whether this call's first token is still to be told (false for a call nobody observes)
+    let awaitingFirstToken = observer !== undefined && observer.observes(attempts)
     if (span !== undefined) GenAiSpans.annotateRequest(span, request)
     // the finish part the consumer got, for the call's span and its `call-finish` event
     let finished: Finish | undefined
@@ -201,10 +203,11 @@ export const makeStream = (
 
     const track = (parts: ReadonlyArray<StreamPart>): Array<StreamPart> => {
       const out: Array<StreamPart> = []
-      if (observer !== undefined && current !== undefined) {
+      if (awaitingFirstToken && current !== undefined) {
         for (const part of parts) {
           if (part.type !== "finish" && part.type !== "restart" && part.type !== "resume") {
-            observer.firstToken(attempts, current.slot.name, current.model)
+            observer!.firstToken(attempts, current.slot.name, current.model)
+            awaitingFirstToken = false
             break
           }
         }
@@ -249,7 +252,7 @@ export const makeStream = (
       outerScope,
       Effect.suspend(() => {
         countOutcome(attempts, failed)
-        if (observer !== undefined) {
+        if (observer !== undefined && observer.observes(attempts)) {
           observer.finish(
             attempts,
             finished === undefined
@@ -272,6 +275,11 @@ export const makeStream = (
       current = { slot, model, opened: tried.value, tried, settled: false }
     }
 
+    // a provider's opening in its own span when the call has one (a tracer was installed)
+    const openSlot = span === undefined
+      ? (slot: Slot, sent: ChatRequest) => open(slot, sent, deadlineAt, outerScope, options)
+      : (slot: Slot, sent: ChatRequest) => openInSpan(slot, sent, deadlineAt, outerScope, options)
+
     // the candidates are read when the effect runs: `remaining` shrinks as providers are used up
     const openNext = (target: ChatRequest, requirePrefill: boolean) =>
       inCall(Effect.suspend(() => {
@@ -279,7 +287,7 @@ export const makeStream = (
           ? remaining.filter((slot) => slot.provider.capabilities.assistantPrefill)
           : remaining
         return Effect.flatMap(
-          failover(usable, target, (slot, sent) => openInSpan(slot, sent, deadlineAt, outerScope, options), attempts, take, deadlineAt),
+          failover(usable, target, openSlot, attempts, take, deadlineAt),
           (outcome) => {
             if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
             const { slot, tried } = outcome.success
