@@ -46,7 +46,10 @@ export const CallFinish = Schema.Struct({
   type: Schema.Literal("call-finish"),
   ...call,
   outcome: Schema.Literals(["success", "failure"]),
-  /** The provider and model that answered (success), or the reason tag of the failure. */
+  /**
+   * The provider and model that answered (success), or the reason tag of the failure
+   * (`Cancelled`: a stream its consumer stopped reading before its finish).
+   */
   provider: Schema.optional(Schema.String),
   model: Schema.optional(Schema.String),
   reason: Schema.optional(Schema.String),

@@ -132,6 +132,15 @@ describe("RouterEvents", () => {
       assert.strictEqual(shapes.filter((line) => line.startsWith("first-token")).length, 1)
     }))
 
+  it.effect("a stream its consumer stops early ends as Cancelled", () =>
+    Effect.gen(function*() {
+      const { hub, router } = yield* setup([{ name: "a", script: [{ reply: "one two three" }] }])
+      const subscription = yield* hub.subscribe
+      yield* Stream.runDrain(Stream.take(router.stream(request), 1))
+      const shapes = (yield* drain(subscription)).map(shape)
+      assert.strictEqual(shapes.at(-1), "call-finish failure Cancelled")
+    }))
+
   it.effect("an open circuit: the transition, then a skip on the next call", () =>
     Effect.gen(function*() {
       const { hub, router } = yield* setup([

@@ -256,7 +256,8 @@ export const makeStream = (
           observer.finish(
             attempts,
             finished === undefined
-              ? { outcome: "failure", reason: failedReason ?? "Interrupted" }
+              // no finish and no error: the consumer stopped reading (or was interrupted) first
+              ? { outcome: "failure", reason: failedReason ?? "Cancelled" }
               : { outcome: "success", ...finished }
           )
         }
