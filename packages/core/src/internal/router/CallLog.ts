@@ -48,19 +48,21 @@ export const attemptLine = (attempt: Attempt, index: number): Effect.Effect<void
  * Annotates every log line of one call with its correlation id and runs it in a span (with the
  * GenAI attributes of its request, and of its answer or error: `GenAiSpans`) when a tracer is
  * installed. The id is drawn each time the effect runs, not when it is built: the same effect run
- * twice (`Effect.retry`, `Effect.repeat`) is two calls; `body` gets it.
+ * twice (`Effect.retry`, `Effect.repeat`) is two calls; `body` gets it, and whether a tracer is
+ * installed (read once here, for the spans `body` may open).
  */
 export const traced = <A, E>(
   name: string,
   request: ChatRequest,
-  body: (callId: string) => Effect.Effect<A, E>,
+  body: (callId: string, tracing: boolean) => Effect.Effect<A, E>,
   answerOf: (value: A) => GenAiSpans.Answer,
   reasonOf: (error: E) => string
 ): Effect.Effect<A, E> =>
   Effect.withFiber((fiber) => {
     const callId = nextCallId()
-    const effect = Effect.annotateLogs(body(callId), "callId", callId)
-    if (!Spans.tracingIn(fiber)) return effect
+    const tracing = Spans.tracingIn(fiber)
+    const effect = Effect.annotateLogs(body(callId, tracing), "callId", callId)
+    if (!tracing) return effect
     return Effect.useSpan(name, {
       attributes: { "flexiai.call_id": callId, "flexiai.model": request.model ?? "default" }
     }, (span) => {

@@ -8,7 +8,6 @@ import { Clock, Duration, Effect, Ref, Result } from "effect"
 import type { ChatRequest } from "../../ChatRequest.ts"
 import type { ChatResponse } from "../../ChatResponse.ts"
 import * as GenAiSpans from "../../GenAiSpans.ts"
-import * as Spans from "../../Spans.ts"
 import { type Attempt, type ChatError, ProviderError, reasonTag, Timeout } from "../../ProviderError.ts"
 import type { Deps } from "./Attempt.ts"
 import { candidates, CurrentCallOptions } from "./CallOptions.ts"
@@ -36,12 +35,11 @@ export const makeChat = ({ attempts: { countOutcome, failover, within }, observe
   const inAttemptSpan = (slot: Slot, target: ChatRequest, effect: Effect.Effect<ChatResponse, ChatError>) =>
     GenAiSpans.inAttemptSpan(effect, slot.name, target, modelOf(slot, target), answerOf, reasonTag)
   const chat = (request: ChatRequest): Effect.Effect<ChatResponse, ChatError> =>
-    traced("Router.chat", request, (callId) => Effect.withFiber((fiber) => {
+    traced("Router.chat", request, (callId, tracing) => Effect.withFiber((fiber) => {
       const clock = fiber.getRef(Clock.Clock)
       // per-call options (`Router.withCallOptions`): one reference read, `undefined` unless set
       const options = fiber.getRef(CurrentCallOptions)
       const started = clock.currentTimeMillisUnsafe()
-      const tracing = Spans.tracingIn(fiber)
       const attempts: Array<Attempt> = []
       totals.requests++
       if (observer !== undefined) observer.begin(attempts, callId, "chat", clock, started, request.model)
