@@ -3,9 +3,9 @@
  * synchronous listeners for in-process consumers such as `RouterMetrics`. Provide `RouterEvents`
  * where a router is built (`Router.make` reads it once, when it is built); `FlexiAI.layer` does.
  *
- * **Nothing when nobody listens.** The router builds an event only while `active` is true: some
- * stream is subscribed or some listener registered. Without either a call costs one field read per
- * event site, and a router built without the service not even that.
+ * **Nothing when nobody listens.** The router builds a call's events only if `active` was true
+ * when the call started: some stream is subscribed or some listener registered. Otherwise a call
+ * costs one comparison per event site, and a router built without the service not even that.
  *
  * **A slow observer never slows a call.** The `PubSub` is *sliding*: publishing never waits, and
  * a subscriber that falls more than `capacity` events behind loses the oldest ones (it keeps the

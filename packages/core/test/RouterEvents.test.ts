@@ -168,6 +168,34 @@ describe("RouterEvents", () => {
       assert.isFalse(hub.active)
     }))
 
+  it.effect("an interrupted chat ends with call-finish Interrupted", () =>
+    Effect.gen(function*() {
+      const { hub, router } = yield* setup([{ name: "a", script: [{ hang: true }] }])
+      const subscription = yield* hub.subscribe
+      const fiber = yield* Effect.forkChild(router.chat(request), { startImmediately: true })
+      yield* Effect.yieldNow
+      yield* Fiber.interrupt(fiber)
+      const shapes = (yield* drain(subscription)).map(shape)
+      assert.deepStrictEqual(shapes, [
+        "call-start chat",
+        "attempt-start a #1",
+        "attempt-finish a #1 failure Interrupted tries 1",
+        "call-finish failure Interrupted"
+      ])
+    }))
+
+  it.effect("the events stream counts as a listener only while it runs", () =>
+    Effect.gen(function*() {
+      const { hub, router } = yield* setup([{ name: "a", script: [{ reply: "ok" }] }])
+      const reader = yield* Effect.forkChild(Stream.runCollect(Stream.take(hub.events, 2)), { startImmediately: true })
+      yield* Effect.yieldNow
+      assert.isTrue(hub.active)
+      yield* router.chat(request)
+      const read = yield* Fiber.join(reader)
+      assert.deepStrictEqual(read.map((event) => event.type), ["call-start", "attempt-start"])
+      assert.isFalse(hub.active)
+    }))
+
   it.effect("a subscriber that never reads loses the oldest events and holds no call up", () =>
     Effect.gen(function*() {
       const { hub, router } = yield* setup([{ name: "a", script: [{ reply: "ok" }] }])

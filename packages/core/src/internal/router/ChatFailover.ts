@@ -66,7 +66,7 @@ export const makeChat = ({ attempts: { countOutcome, failover, within }, observe
           )
       // the order as it is when the call starts (a read of the Ref, without a step of its own)
       const slots = options === undefined ? Ref.getUnsafe(order) : candidates(Ref.getUnsafe(order), options)
-      return Effect.matchEffect(failover(slots, request, run, attempts, undefined, deadlineAt), {
+      const settled = Effect.matchEffect(failover(slots, request, run, attempts, undefined, deadlineAt), {
         onFailure: (error) => {
           countOutcome(attempts, true)
           if (observer !== undefined && observer.observes(attempts)) {
@@ -88,6 +88,11 @@ export const makeChat = ({ attempts: { countOutcome, failover, within }, observe
           return Effect.succeed(response)
         }
       })
+      // an observed call that is interrupted still ends with its `call-finish` (only it pays for the handler)
+      return observer !== undefined && observer.observes(attempts)
+        ? Effect.onInterrupt(settled, () =>
+          Effect.sync(() => observer.finish(attempts, { outcome: "failure", reason: "Interrupted" })))
+        : settled
     }), answerOf, reasonTag)
   return chat
 }
