@@ -96,7 +96,9 @@ export const Retry = Schema.Struct({
 
 /**
  * A candidate was passed over without a request: `Open` / `HalfOpen` circuit, `RateLimited` (a
- * long Retry-After), `Disabled`, `Unsupported` (its capabilities refuse the request).
+ * long Retry-After), `Disabled`, `Unsupported` (its capabilities refuse the request), or
+ * `ModelNotServed` (model routing: it does not serve the model the request names; not an attempt,
+ * so its `attempt` is 0 and `model` is the model asked for).
  *
  * @category schemas
  */
@@ -106,7 +108,7 @@ export const AttemptSkip = Schema.Struct({
   provider: Schema.String,
   model: Schema.String,
   attempt: Schema.Int,
-  reason: Schema.Literals(["Open", "HalfOpen", "RateLimited", "Disabled", "Unsupported"])
+  reason: Schema.Literals(["Open", "HalfOpen", "RateLimited", "Disabled", "Unsupported", "ModelNotServed"])
 })
 
 /** A failed attempt moves the call on to the next candidate. @category schemas */

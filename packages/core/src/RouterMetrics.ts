@@ -131,6 +131,8 @@ export const makeListener = (context: Context.Context<never>, options: Options =
         add(metrics.attempts, { ...base(event.provider, event.model), outcome: event.outcome, reason: event.reason ?? "" }, 1)
         return
       case "attempt-skip":
+        // a provider that does not serve the model was no candidate: not an attempt
+        if (event.reason === "ModelNotServed") return
         add(metrics.attempts, { ...base(event.provider, event.model), outcome: "skipped", reason: event.reason }, 1)
         return
       case "retry":

@@ -168,6 +168,37 @@ describe("RouterEvents", () => {
       assert.isFalse(hub.active)
     }))
 
+  it.effect("skips for a disabled provider, a capability refusal and a model not served", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(
+        Router.layer({
+          providers: [
+            { layer: TestChatProvider.layer({ name: "off", script: [{ reply: "no" }] }), enabled: false },
+            TestChatProvider.layer({ name: "notools", script: [{ reply: "no" }], capabilities: { tools: false } }),
+            { layer: TestChatProvider.layer({ name: "other", script: [{ reply: "no" }] }), models: { other: "other" } },
+            TestChatProvider.layer({ name: "any", script: [{ reply: "yes" }] })
+          ]
+        }).pipe(Layer.provideMerge(CircuitBreaker.layerMemory()), Layer.provideMerge(RouterEvents.layer()))
+      )
+      const hub = Context.get(context, RouterEvents.RouterEvents)
+      const subscription = yield* hub.subscribe
+      const answer = yield* Context.get(context, ChatProvider.ChatProvider).chat({
+        ...request,
+        model: "m",
+        tools: [{ name: "lookup", parameters: { type: "object" } }]
+      })
+      assert.strictEqual(answer.provider, "any")
+      assert.deepStrictEqual((yield* drain(subscription)).map(shape), [
+        "call-start chat",
+        "attempt-skip off #1 Disabled",
+        "attempt-skip notools #2 Unsupported",
+        "attempt-skip other #0 ModelNotServed",
+        "attempt-start any #3",
+        "attempt-finish any #3 success tries 1",
+        "call-finish success any"
+      ])
+    }))
+
   it.effect("an interrupted chat ends with call-finish Interrupted", () =>
     Effect.gen(function*() {
       const { hub, router } = yield* setup([{ name: "a", script: [{ hang: true }] }])

@@ -468,7 +468,10 @@ export const makeAttempts = (
         const next = index + 1 < slots.length ? () => from(index + 1) : allFailed
         const target = requestFor(slot, request)
         // a provider that does not serve the model is not a candidate: no attempt, no call
-        if (target === undefined) return next()
+        if (target === undefined) {
+          if (observer !== undefined) observer.skip(attempts, slot.name, request.model ?? "", "ModelNotServed")
+          return next()
+        }
         served = true
         const model = modelOf(slot, target)
         // one boolean for a provider that takes every request; the check itself only for the rest

@@ -22,7 +22,7 @@ interface Call {
   firstToken: boolean
 }
 
-export type SkipState = "Open" | "HalfOpen" | "RateLimited" | "Disabled" | "Unsupported"
+export type SkipState = "Open" | "HalfOpen" | "RateLimited" | "Disabled" | "Unsupported" | "ModelNotServed"
 
 export interface Finish {
   readonly outcome: "success" | "failure"
@@ -100,7 +100,7 @@ export const makeObserver = (hub: Hub) => {
         latencyMillis: attempt.latencyMillis
       }))),
 
-    /** After the skipped attempt was pushed onto `attempts`. */
+    /** After the skipped attempt was pushed onto `attempts` (a provider not serving the model has none: 0). */
     skip: (attempts: ReadonlyArray<Attempt>, provider: string, model: string, reason: SkipState): void =>
       void (observes(attempts) && emitFor(attempts, ({ callId, operation }, at) => ({
         type: "attempt-skip",
@@ -109,7 +109,7 @@ export const makeObserver = (hub: Hub) => {
         at,
         provider,
         model,
-        attempt: attempts.length,
+        attempt: reason === "ModelNotServed" ? 0 : attempts.length,
         reason
       }))),
 
