@@ -4,7 +4,7 @@
  *
  * Internal. Combinators rather than a generator: this runs on every call, and each step counts.
  */
-import { Clock, Duration, Effect, Ref, Result } from "effect"
+import { Clock, Duration, Effect, Exit, Ref, Result } from "effect"
 import type { ChatRequest } from "../../ChatRequest.ts"
 import type { ChatResponse } from "../../ChatResponse.ts"
 import * as GenAiSpans from "../../GenAiSpans.ts"
@@ -88,10 +88,16 @@ export const makeChat = ({ attempts: { countOutcome, failover, within }, observe
           return Effect.succeed(response)
         }
       })
-      // an observed call that is interrupted still ends with its `call-finish` (only it pays for the handler)
+      // an observed call that is interrupted (or dies) still ends with its `call-finish`; after an
+      // outcome above the call is finished already and this does nothing. Only observed calls pay for it.
       return observer !== undefined && observer.observes(attempts)
-        ? Effect.onInterrupt(settled, () =>
-          Effect.sync(() => observer.finish(attempts, { outcome: "failure", reason: "Interrupted" })))
+        ? Effect.onExit(settled, (exit) =>
+          Effect.sync(() =>
+            observer.finish(attempts, {
+              outcome: "failure",
+              reason: Exit.hasInterrupts(exit) ? "Interrupted" : "Defect"
+            })
+          ))
         : settled
     }), answerOf, reasonTag)
   return chat
