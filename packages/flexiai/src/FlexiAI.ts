@@ -33,6 +33,9 @@
  *   the same `callId` as the attempt lines; they hold counts, model names and usage, never
  *   message content, headers or keys. They are only wired in when `logging.level` enables Debug,
  *   so a production config pays nothing for them.
+ * - Observability is code, not config: `Options.middleware`, `observers`, `metrics`, `events`
+ *   (`internal/observability.ts`). The router always gets an event hub (`FlexiAI.events` can be
+ *   read at any time); a call nobody observes builds no event.
  *
  * @since 0.1.0
  */
