@@ -29,6 +29,12 @@
  * through it, and a background fiber applies what other processes set, as it does for shared
  * Retry-After cooldowns, so no call does any work for either.
  *
+ * **Events.** Built with a `RouterEvents` in context (read once, here), the router publishes a
+ * `RouterEvent` at each attempt start and finish, retry, skip, failover, first token, stream
+ * restart or resume and circuit transition; a call started while nobody listens builds none, and
+ * a router built without the service has no event code on its path at all (`internal/router/Observe.ts`).
+ * Under an installed tracer, each provider request gets a GenAI client span (`GenAiSpans`).
+ *
  * **Per call.** `withCallOptions` sets a deadline and the providers to use or avoid for the calls
  * of one effect or stream, without touching the request (see `CallOptions`).
  *
@@ -40,9 +46,11 @@ import * as ChatProvider from "./ChatProvider.ts"
 import * as CircuitBreaker from "./CircuitBreaker.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as RouterPolicy from "./RouterPolicy.ts"
+import * as RouterEvents from "./RouterEvents.ts"
 import { makeAttempts } from "./internal/router/Attempt.ts"
 import { CurrentCallOptions, type Resolved as ResolvedCallOptions } from "./internal/router/CallOptions.ts"
 import { makeChat } from "./internal/router/ChatFailover.ts"
+import { makeObserver } from "./internal/router/Observe.ts"
 import { makeStream } from "./internal/router/StreamFailover.ts"
 import { percentile, routesOf, type Slot, sortSlots } from "./internal/router/Slot.ts"
 
@@ -365,8 +373,17 @@ export const make = Effect.fnUntraced(function*<E, R>(options: Options<E, R>) {
   const order = yield* Ref.make<ReadonlyArray<Slot>>(sortSlots(built))
   const totals = { requests: 0, attempts: 0, failovers: 0, failed: 0 }
 
-  const attempts = makeAttempts(breaker, totals)
-  const deps = { attempts, breaker, order, routerPolicy, totals }
+  // events (`RouterEvents`), when the service is there: read once, here, never per call
+  const hub = Option.getOrUndefined(yield* Effect.serviceOption(RouterEvents.RouterEvents))
+  const observer = hub === undefined ? undefined : makeObserver(hub)
+  if (hub !== undefined) {
+    yield* Stream.runForEach(breaker.transitions, (transition) =>
+      Effect.sync(() => {
+        if (hub.active) hub.emit({ type: "circuit-transition", ...transition })
+      })).pipe(Effect.forkIn(scope, { startImmediately: true })) // subscribed before the first call
+  }
+  const attempts = makeAttempts(breaker, totals, observer)
+  const deps = { attempts, breaker, observer, order, routerPolicy, totals }
   const chat = makeChat(deps)
   const stream = makeStream(deps)
 

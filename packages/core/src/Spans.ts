@@ -14,6 +14,9 @@ import type { Fiber } from "effect"
 
 const tracing = (fiber: Fiber.Fiber<unknown, unknown>): boolean => fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
 
+/** Whether a tracing backend is installed for `fiber` (for code that holds its fiber already). @category tracing */
+export const tracingIn: (fiber: Fiber.Fiber<unknown, unknown>) => boolean = tracing
+
 /** Whether a tracing backend is installed for the current fiber. @category tracing */
 export const isTracing: Effect.Effect<boolean> = Effect.withFiber((fiber) => Effect.succeed(tracing(fiber)))
 

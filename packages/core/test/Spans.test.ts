@@ -61,13 +61,22 @@ describe("spans", () => {
       const response = yield* provider.chat({ model: "m", messages: [{ role: "user", content: "hi" }] }).pipe(
         Effect.withTracer(tracer)
       )
-      assert.strictEqual(response.text, "Router.chat")
+      // the provider runs in its attempt's span ("chat {model}"), a child of the call's
+      assert.strictEqual(response.text, "chat m")
       const span = spans.find((span) => span.name === "Router.chat")!
       assert.match(String(span.attributes.get("flexiai.call_id")), /^flx-/)
       assert.strictEqual(span.attributes.get("flexiai.model"), "m")
       assert.strictEqual(span.status._tag, "Ended")
+      const attempt = spans.find((candidate) => candidate.name === "chat m")!
+      assert.strictEqual(attempt.parent._tag === "Some" ? attempt.parent.value.spanId : undefined, span.spanId)
 
-      assert.strictEqual(yield* streamedText(provider).pipe(Effect.withTracer(tracer)), "Router.stream")
+      assert.strictEqual(yield* streamedText(provider).pipe(Effect.withTracer(tracer)), "chat m")
+      const streamSpan = spans.find((candidate) => candidate.name === "Router.stream")!
+      const streamAttempt = spans.filter((candidate) => candidate.name === "chat m").at(-1)!
+      assert.strictEqual(
+        streamAttempt.parent._tag === "Some" ? streamAttempt.parent.value.spanId : undefined,
+        streamSpan.spanId
+      )
     }))
 
   it.effect("under Effect's default tracer, which exports nothing, the router opens no span", () =>

@@ -33,6 +33,9 @@
  *   the same `callId` as the attempt lines; they hold counts, model names and usage, never
  *   message content, headers or keys. They are only wired in when `logging.level` enables Debug,
  *   so a production config pays nothing for them.
+ * - Observability is code, not config: `Options.middleware`, `observers`, `metrics`, `events`
+ *   (`internal/observability.ts`). The router always gets an event hub (`FlexiAI.events` can be
+ *   read at any time); a call nobody observes builds no event.
  *
  * @since 0.1.0
  */
@@ -45,14 +48,20 @@ import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import type * as Ledger from "@flexiai/core/Ledger"
 import type * as Metering from "@flexiai/core/Metering"
 import type { ProviderError } from "@flexiai/core/ProviderError"
+import type * as Middleware from "@flexiai/core/Middleware"
+import type { ChatError } from "@flexiai/core/ProviderError"
 import * as Router from "@flexiai/core/Router"
-import { Context, Duration, Effect, Layer, Scope } from "effect"
+import type { RouterEvent } from "@flexiai/core/RouterEvent"
+import type * as RouterEvents from "@flexiai/core/RouterEvents"
+import type * as RouterMetrics from "@flexiai/core/RouterMetrics"
+import { Context, Duration, Effect, Layer, Scope, Stream } from "effect"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import * as UndiciHttpClient from "@flexiai/provider/UndiciHttpClient"
 import type { HttpClient } from "effect/http"
 import * as ProviderLayers from "./ProviderLayers.ts"
 import { makeBreaker } from "./internal/breaker.ts"
 import { type Built, makeControl } from "./internal/control.ts"
+import * as Observability from "./internal/observability.ts"
 import { debugLevels, withDebugLines } from "./internal/debugLines.ts"
 import * as LogScope from "./internal/logScope.ts"
 import * as MeteringSetup from "./internal/metering.ts"
@@ -98,6 +107,29 @@ export interface Options {
    * other provider.
    */
   readonly providers?: ReadonlyArray<ProviderKind.Any> | undefined
+  /**
+   * Middleware around every call (`Middleware`): `all` around the router as a whole (it sees the
+   * request as the caller sent it, and the answer after failover), `providers` around one provider
+   * by name (inside the router: it sees the request that provider is sent). The first of a list
+   * is the outermost. A failing middleware fails the call with its own error (see `Middleware`).
+   */
+  readonly middleware?: {
+    readonly all?: ReadonlyArray<Middleware.Middleware<ChatError>> | undefined
+    readonly providers?: Readonly<Record<string, ReadonlyArray<Middleware.Middleware<ChatError>>>> | undefined
+  } | undefined
+  /** The event hub's options (`RouterEvents.Options`: how far a subscriber may fall behind). */
+  readonly events?: RouterEvents.Options | undefined
+  /**
+   * Effects run for every router event (`RouterEvent`), each on a fiber of its own: a failing
+   * one is logged (Warn) and keeps receiving events, a slow one loses the oldest events it has
+   * not read yet; neither fails nor slows a call.
+   */
+  readonly observers?: ReadonlyArray<(event: RouterEvent) => Effect.Effect<void, unknown>> | undefined
+  /**
+   * Feeds `RouterMetrics` (Effect `Metric`s: export them with `PrometheusMetrics` or `OtlpMetrics`)
+   * into the `Metric.MetricRegistry` of the context the layer is built in. Default off.
+   */
+  readonly metrics?: boolean | RouterMetrics.Options | undefined
 }
 
 
@@ -234,6 +266,12 @@ export class FlexiAI extends Context.Service<FlexiAI, {
    * Fails with `InvalidRequest` for a request that does not decode.
    */
   readonly estimateCost: (input: ChatRequest.ChatInput) => Effect.Effect<Metering.CostEstimate, ProviderError>
+  /**
+   * Every router event (`RouterEvent`, order documented there) from the moment the stream runs
+   * until it stops; events are built only while some stream, observer or metric listens. A reader
+   * that falls behind by more than `events.capacity` loses the oldest.
+   */
+  readonly events: Stream.Stream<RouterEvent>
 }>()("flexiai/FlexiAI") {}
 
 // ---------------------------------------------------------------------------
@@ -253,6 +291,8 @@ const build = (config: FlexiConfig.ResolvedConfig, label: Label, options: Option
 
     const scope = yield* Scope.Scope
     const debug = debugLevels.has(config.logging.level)
+    const hub = yield* Observability.make(options, scope)
+    const providerMiddleware = options.middleware?.providers ?? {}
     const built: Array<Built> = []
     for (const provider of config.providers) {
       const chatLayer = ProviderLayers.chatLayer(provider, registry)!
@@ -268,7 +308,11 @@ const build = (config: FlexiConfig.ResolvedConfig, label: Label, options: Option
       providers: built.map(({ config: entry, provider: service }) => ({
         layer: Layer.succeed(
           ChatProvider.ChatProvider,
-          (metering === undefined ? (inner: typeof service) => inner : metering.wrap)(debug ? withDebugLines(service) : service)
+          Observability.withMiddleware(
+            // metering inside the middleware: it prices the request as the provider gets it
+            (metering === undefined ? (inner: typeof service) => inner : metering.wrap)(debug ? withDebugLines(service) : service),
+            providerMiddleware[service.name]
+          )
         ),
         priority: entry.priority,
         policy: { retry: entry.retry },
@@ -276,11 +320,14 @@ const build = (config: FlexiConfig.ResolvedConfig, label: Label, options: Option
         models: entry.models ?? {}
       })),
       policy: config.policy
-    }).pipe(Effect.provideService(CircuitBreaker.CircuitBreaker, breaker))
+    }).pipe(Effect.provideService(CircuitBreaker.CircuitBreaker, breaker), Observability.provideHub(hub))
 
-    const flexi = FlexiAI.of(yield* makeControl(built, control, breaker, options, metering))
+    const flexi = FlexiAI.of({ ...(yield* makeControl(built, control, breaker, options, metering)), events: hub.events })
     // Router.Router too: `Router.withCallOptions` checks provider names against it
-    return Context.make(ChatProvider.ChatProvider, provider).pipe(Context.add(FlexiAI, flexi), Context.add(Router.Router, control))
+    return Context.make(ChatProvider.ChatProvider, Observability.withMiddleware(provider, options.middleware?.all)).pipe(
+      Context.add(FlexiAI, flexi),
+      Context.add(Router.Router, control)
+    )
   })
 
 // FlexiAI's own effects run in its log scope (`internal/logScope.ts`): the config's level and
@@ -404,6 +451,9 @@ export const stats: Effect.Effect<Stats, never, FlexiAI> = FlexiAI.use((flexi) =
 
 /** @category accessors */
 export const health: Effect.Effect<HealthReport, never, FlexiAI> = FlexiAI.use((flexi) => flexi.health)
+
+/** Every router event from the moment the stream runs (see `FlexiAI.events`). @category accessors */
+export const events: Stream.Stream<RouterEvent, never, FlexiAI> = Stream.unwrap(FlexiAI.use((flexi) => Effect.succeed(flexi.events)))
 
 /** @category accessors */
 export const costs: Effect.Effect<Costs, never, FlexiAI> = FlexiAI.use((flexi) => flexi.costs)

@@ -277,7 +277,7 @@ export const makeControl = (
       })
     )
 
-    const service: FlexiAI["Service"] = {
+    const service: Omit<FlexiAI["Service"], "events"> = {
       status,
       stats,
       order: router.order,

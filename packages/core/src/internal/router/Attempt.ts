@@ -26,6 +26,7 @@ import * as RetryPolicy from "../../RetryPolicy.ts"
 import type * as RouterPolicy from "../../RouterPolicy.ts"
 import * as TimeLimit from "../../TimeLimit.ts"
 import { attemptLine, logAttempt } from "./CallLog.ts"
+import type { Observer } from "./Observe.ts"
 import {
   deadlineHit,
   failSkipped,
@@ -72,7 +73,13 @@ const unservedModel = (slots: ReadonlyArray<Slot>, request: ChatRequest): Provid
   })
 }
 
-export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], totals: Totals) => {
+// `observer` is there only when the router was built with `RouterEvents`; each site below is one
+// `undefined` check without it (see `Observe.ts`).
+export const makeAttempts = (
+  breaker: CircuitBreaker.CircuitBreaker["Service"],
+  totals: Totals,
+  observer?: Observer | undefined
+) => {
 
   /**
    * Records a skipped attempt and fails over. The `CircuitOpen` error is built only if someone
@@ -111,6 +118,7 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
     })
     attempts.push(skipped)
     const index = attempts.length
+    if (observer !== undefined) observer.skip(attempts, slot.name, model, state)
     return Effect.withFiber((fiber) =>
       LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
         ? failSkipped
@@ -144,6 +152,7 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
       latencyMillis: 0
     }
     attempts.push(skipped)
+    if (observer !== undefined) observer.skip(attempts, slot.name, model, "Unsupported")
     return Effect.andThen(logAttempt(skipped, attempts.length), failSkipped)
   }
 
@@ -229,6 +238,7 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
       if (outcome._tag === "Success" || failure !== undefined) recordLatency(slot, now - started)
       const settled: Attempt = { provider: slot.name, model, ...attempt, latencyMillis: now - started }
       attempts.push(settled)
+      if (observer !== undefined) observer.attemptFinish(attempts, settled)
       return Effect.andThen(breaker.record(permit, outcome), logAttempt(settled, attempts.length))
     })
 
@@ -249,6 +259,7 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
       recordLatency(slot, now - started)
       const settled: Attempt = { provider: slot.name, model, outcome: "success", tries, latencyMillis: now - started }
       attempts.push(settled)
+      if (observer !== undefined) observer.attemptFinish(attempts, settled)
       const recorded = breaker.record(permit, success)
       return LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
         ? Effect.as(recorded, value)
@@ -376,10 +387,20 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
   ): Effect.Effect<Tried<A>, ChatError> => {
     slot.requests++
     let tries = 0
-    const once = Effect.suspend(() => {
-      tries++
-      return run(slot)
-    })
+    // an observed call also reports each retry with the reason of the try before it
+    const observed = observer !== undefined && observer.observes(attempts)
+    let lastReason = ""
+    if (observed) observer.attemptStart(attempts, slot.name, model)
+    const once = observed
+      ? Effect.suspend(() => {
+        tries++
+        if (tries > 1) observer.retry(attempts, slot.name, model, tries, lastReason)
+        return Effect.tapError(run(slot), (error) => Effect.sync(() => { lastReason = reasonTag(error) }))
+      })
+      : Effect.suspend(() => {
+        tries++
+        return run(slot)
+      })
     // only the call (and its retries' waits) can be interrupted; the handler is in place before it starts
     return restore(
       slot.policy.retry.maxRetries > 0 ? Effect.catch(once, (first) => retrying(slot, once, first, deadlineAt)) : once
@@ -388,14 +409,16 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
         Effect.gen(function*() {
           const at = yield* Clock.currentTimeMillis
           yield* breaker.record(permit, { _tag: "Ignored" })
-          attempts.push({
+          const interrupted: Attempt = {
             provider: slot.name,
             model,
             outcome: "failure",
             reason: "Interrupted",
             tries,
             latencyMillis: at - now
-          })
+          }
+          attempts.push(interrupted)
+          if (observer !== undefined) observer.attemptFinish(attempts, interrupted)
         })
       ),
       Effect.matchEffect({
@@ -447,7 +470,10 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
         const next = index + 1 < slots.length ? () => from(index + 1) : allFailed
         const target = requestFor(slot, request)
         // a provider that does not serve the model is not a candidate: no attempt, no call
-        if (target === undefined) return next()
+        if (target === undefined) {
+          if (observer !== undefined) observer.skip(attempts, slot.name, request.model ?? "", "ModelNotServed")
+          return next()
+        }
         served = true
         const model = modelOf(slot, target)
         // one boolean for a provider that takes every request; the check itself only for the rest
@@ -462,10 +488,14 @@ export const makeAttempts = (breaker: CircuitBreaker.CircuitBreaker["Service"], 
               : error === deadlineHit
               ? deadlineExceeded()
               : failsOver(error, slot.policy)
-              ? next()
+              ? (observer !== undefined && index + 1 < slots.length ? failoverFrom(slot, error, next) : next())
               : Effect.succeed(Result.fail(error))
         })
       })
+    const failoverFrom = (slot: Slot, error: ChatError, next: () => ReturnType<typeof from>) => {
+      observer!.failover(attempts, slot.name, reasonTag(error))
+      return next()
+    }
     return from(0)
   }
 
@@ -485,4 +515,5 @@ export interface Deps {
   readonly routerPolicy: RouterPolicy.Resolved
   readonly totals: Totals
   readonly attempts: Attempts
+  readonly observer: Observer | undefined
 }

@@ -8,6 +8,7 @@
 import { Effect, LogLevel, References } from "effect"
 import type { ChatRequest } from "../../ChatRequest.ts"
 import type { Attempt } from "../../ProviderError.ts"
+import * as GenAiSpans from "../../GenAiSpans.ts"
 import * as Spans from "../../Spans.ts"
 // One correlation id per call, on every log line and the span of that call. A process prefix and
 // a counter: unique enough to grep for, and far cheaper than a UUID on the hot path.
@@ -44,15 +45,31 @@ export const attemptLine = (attempt: Attempt, index: number): Effect.Effect<void
 }
 
 /**
- * Annotates every log line of one call with its correlation id and runs it in a span. The id is
- * drawn each time the effect runs, not when it is built: the same effect run twice
- * (`Effect.retry`, `Effect.repeat`) is two calls.
+ * Annotates every log line of one call with its correlation id and runs it in a span (with the
+ * GenAI attributes of its request, and of its answer or error: `GenAiSpans`) when a tracer is
+ * installed. The id is drawn each time the effect runs, not when it is built: the same effect run
+ * twice (`Effect.retry`, `Effect.repeat`) is two calls; `body` gets it, and whether a tracer is
+ * installed (read once here, for the spans `body` may open).
  */
-export const traced = (name: string, request: ChatRequest) => <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.suspend(() => {
+export const traced = <A, E>(
+  name: string,
+  request: ChatRequest,
+  body: (callId: string, tracing: boolean) => Effect.Effect<A, E>,
+  answerOf: (value: A) => GenAiSpans.Answer,
+  reasonOf: (error: E) => string
+): Effect.Effect<A, E> =>
+  Effect.withFiber((fiber) => {
     const callId = nextCallId()
-    return Spans.withSpan(Effect.annotateLogs(effect, "callId", callId), name, {
-      "flexiai.call_id": callId,
-      "flexiai.model": request.model ?? "default"
+    const tracing = Spans.tracingIn(fiber)
+    const effect = Effect.annotateLogs(body(callId, tracing), "callId", callId)
+    if (!tracing) return effect
+    return Effect.useSpan(name, {
+      attributes: { "flexiai.call_id": callId, "flexiai.model": request.model ?? "default" }
+    }, (span) => {
+      GenAiSpans.annotateRequest(span, request)
+      return Effect.withParentSpan(effect, span, { captureStackTrace: false }).pipe(
+        Effect.tap((value) => Effect.sync(() => GenAiSpans.annotateAnswer(span, answerOf(value)))),
+        Effect.tapError((error) => Effect.sync(() => GenAiSpans.annotateError(span, reasonOf(error))))
+      )
     })
   })

@@ -22,9 +22,10 @@ import {
   StreamInterrupted,
   Timeout
 } from "../../ProviderError.ts"
+import * as GenAiSpans from "../../GenAiSpans.ts"
 import * as Reasoning from "../../Reasoning.ts"
 import * as RouterPolicy from "../../RouterPolicy.ts"
-import type { ReasoningDelta, StreamPart } from "../../StreamPart.ts"
+import type { Finish, ReasoningDelta, StreamPart } from "../../StreamPart.ts"
 import * as Spans from "../../Spans.ts"
 import * as TimeLimit from "../../TimeLimit.ts"
 import type { Deps, OnOpened } from "./Attempt.ts"
@@ -45,6 +46,7 @@ export const makeStream = (
   {
     attempts: { countOutcome, failover, settleDeadline, settleFailure, settleSuccess, within },
     breaker,
+    observer,
     order,
     routerPolicy,
     totals
@@ -118,6 +120,24 @@ export const makeStream = (
         })).pipe(Effect.onError(() => Scope.close(streamScope, Exit.void)))
     })
 
+  // the opening of a provider's stream (to its first content part) in its own GenAI span
+  // (`GenAiSpans`), for a call traced at all; the call's span covers the whole stream
+  const openInSpan = (
+    slot: Slot,
+    request: ChatRequest,
+    deadlineAt: number,
+    callerScope: Scope.Scope,
+    options: Resolved | undefined
+  ): Effect.Effect<Opened, ChatError> =>
+    GenAiSpans.inAttemptSpan(
+      open(slot, request, deadlineAt, callerScope, options),
+      slot.name,
+      request,
+      modelOf(slot, request),
+      () => undefined,
+      reasonTag
+    )
+
   // Built from a channel transform rather than `Stream.unwrap`, and set up with combinators rather
   // than a generator: this is on the way to the first token. (`unwrap` runs its setup under a
   // provided scope and puts an extra step in front of every pull.)
@@ -154,6 +174,12 @@ export const makeStream = (
     const attempts: Array<Attempt> = []
     let remaining = options === undefined ? slots : candidates(slots, options)
     totals.requests++
+    if (observer !== undefined) observer.begin(attempts, callId, "stream", clock, started, request.model)
+    // whether this call's first token is still to be told (false for a call nobody observes)
+    let awaitingFirstToken = observer !== undefined && observer.observes(attempts)
+    if (span !== undefined) GenAiSpans.annotateRequest(span, request)
+    // the finish part the consumer got, for the call's span and its `call-finish` event
+    let finished: Finish | undefined
     const inCall = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
       const annotated = Effect.annotateLogs(effect, "callId", callId)
       return span === undefined ? annotated : Effect.withParentSpan(annotated, span, { captureStackTrace: false })
@@ -177,6 +203,15 @@ export const makeStream = (
 
     const track = (parts: ReadonlyArray<StreamPart>): Array<StreamPart> => {
       const out: Array<StreamPart> = []
+      if (awaitingFirstToken && current !== undefined) {
+        for (const part of parts) {
+          if (part.type !== "finish" && part.type !== "restart" && part.type !== "resume") {
+            observer!.firstToken(attempts, current.slot.name, current.model)
+            awaitingFirstToken = false
+            break
+          }
+        }
+      }
       for (const part of parts) {
         switch (part.type) {
           case "text-delta":
@@ -195,6 +230,8 @@ export const makeStream = (
             break
           case "finish":
             done = true
+            finished = part
+            if (span !== undefined) GenAiSpans.annotateAnswer(span, part)
             out.push({ ...part, attempts: [...attempts] })
             continue
         }
@@ -210,10 +247,20 @@ export const makeStream = (
     })
 
     let failed = false
+    let failedReason: string | undefined
     const settleOnClose = Scope.addFinalizer(
       outerScope,
       Effect.suspend(() => {
         countOutcome(attempts, failed)
+        if (observer !== undefined && observer.observes(attempts)) {
+          observer.finish(
+            attempts,
+            finished === undefined
+              // no finish and no error: the consumer stopped reading (or was interrupted) first
+              ? { outcome: "failure", reason: failedReason ?? "Cancelled" }
+              : { outcome: "success", ...finished }
+          )
+        }
         const active = current
         if (active === undefined) return Effect.void
         if (active.settled) return closeCurrent
@@ -229,6 +276,11 @@ export const makeStream = (
       current = { slot, model, opened: tried.value, tried, settled: false }
     }
 
+    // a provider's opening in its own span when the call has one (a tracer was installed)
+    const openSlot = span === undefined
+      ? (slot: Slot, sent: ChatRequest) => open(slot, sent, deadlineAt, outerScope, options)
+      : (slot: Slot, sent: ChatRequest) => openInSpan(slot, sent, deadlineAt, outerScope, options)
+
     // the candidates are read when the effect runs: `remaining` shrinks as providers are used up
     const openNext = (target: ChatRequest, requirePrefill: boolean) =>
       inCall(Effect.suspend(() => {
@@ -236,7 +288,7 @@ export const makeStream = (
           ? remaining.filter((slot) => slot.provider.capabilities.assistantPrefill)
           : remaining
         return Effect.flatMap(
-          failover(usable, target, (slot, sent) => open(slot, sent, deadlineAt, outerScope, options), attempts, take, deadlineAt),
+          failover(usable, target, openSlot, attempts, take, deadlineAt),
           (outcome) => {
             if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
             const { slot, tried } = outcome.success
@@ -326,6 +378,7 @@ export const makeStream = (
           const resumed = yield* Effect.result(openNext(withPrefill(request, text()), true))
           if (Result.isSuccess(resumed)) {
             const resume: StreamPart = { type: "resume", provider: resumed.success.provider, reason: reasonTag(error) }
+            if (observer !== undefined) observer.switched(attempts, "stream-resume", resume.provider, resume.reason)
             return [resume, ...track(resumed.success.parts)]
           }
         }
@@ -337,6 +390,7 @@ export const makeStream = (
         reasoningDelivered = false
         reasoningDeltas = []
         const restart: StreamPart = { type: "restart", provider: restarted.success.provider, reason: reasonTag(error) }
+        if (observer !== undefined) observer.switched(attempts, "stream-restart", restart.provider, restart.reason)
         return [restart, ...track(restarted.success.parts)]
       }))
 
@@ -396,7 +450,14 @@ export const makeStream = (
       return Effect.flatMap(nextParts, (parts) => {
         queue = parts
         return pull
-      }).pipe(Effect.tapError(() => Effect.sync(() => { failed = true })))
+      }).pipe(Effect.tapError((error) =>
+        Effect.sync(() => {
+          failed = true
+          if (Cause.isDone(error)) return
+          failedReason = reasonTag(error)
+          if (span !== undefined) GenAiSpans.annotateError(span, failedReason)
+        })
+      ))
     })
     return Effect.as(settleOnClose, pull)
   }
