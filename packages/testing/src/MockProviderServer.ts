@@ -24,10 +24,10 @@ import { type Options, type RecordedCall, start } from "./MockServer.ts"
 import type { Script } from "./MockReply.ts"
 
 export * from "./MockReply.ts"
-export type { Answer, Encoder, Frame, IncomingRequest, StreamFrames } from "./MockEncoder.ts"
+export type { Answer, Encoder, Frame, IncomingRequest, Refusal, StreamFrames } from "./MockEncoder.ts"
 export { encoders, type Handle, type Options, type RecordedCall, start } from "./MockServer.ts"
 export { anthropicEncoder } from "./encoders/AnthropicEncoder.ts"
-export { bedrockEncoder, eventStreamFrame } from "./encoders/BedrockEncoder.ts"
+export { bedrockEncoder, bedrockEncoderVerifying, eventStreamFrame, exceptionFor, type SigningKeys, verifySignature } from "./encoders/BedrockEncoder.ts"
 export { ollamaEncoder } from "./encoders/OllamaEncoder.ts"
 export { openAiEncoder } from "./encoders/OpenAiEncoder.ts"
 
