@@ -50,7 +50,7 @@ describe("the bundled kinds in config", () => {
   it("the JSON Schema names exactly the bundled kinds, and validates the example configs", () => {
     const schema = JSON.stringify(FlexiConfig.jsonSchema({ providers }))
     for (const kind of kinds) assert.include(schema, `"enum":["${kind}"]`)
-    for (const planned of ["anthropic", "gemini", "vertex", "bedrock", "flow"]) assert.notInclude(schema, `"enum":["${planned}"]`)
+    for (const planned of ["anthropic", "gemini", "vertex", "flow"]) assert.notInclude(schema, `"enum":["${planned}"]`)
     const validate = validator()
     const yamlText = readFileSync(at("../../../examples/flexiai.config.yaml"), "utf8")
     assert.isTrue(yamlText.startsWith("# yaml-language-server: $schema=../packages/flexiai/flexiai.schema.json"))
@@ -77,7 +77,8 @@ describe("the bundled kinds in config", () => {
           { kind: "foundry", model: "phi-4", endpoint: "https://f.services.ai.azure.com", apiKey: "k2" },
           { kind: "openrouter", model: "openai/gpt-4o-mini", apiKey: "k3", appUrl: "https://app.example", appTitle: "App" },
           { kind: "ollama", model: "llama3.2", host: "http://localhost:11434" },
-          { kind: "openai-compatible", model: "qwen", baseUrl: "http://localhost:8000/v1" }
+          { kind: "openai-compatible", model: "qwen", baseUrl: "http://localhost:8000/v1" },
+          { kind: "bedrock", model: "us.amazon.nova-micro-v1:0", region: "eu-west-1", accessKeyId: "AKIA1", secretAccessKey: "s1" }
         ]
       }, { providers })
       assert.deepStrictEqual(config.providers.map((provider) => provider.kind), kinds)
@@ -113,7 +114,8 @@ describe("the bundled kinds in config", () => {
         { KIND: "foundry", MODEL: "phi-4", ENDPOINT: "https://f", API_KEY: "k2" },
         { KIND: "openrouter", MODEL: "x/y", API_KEY: "k3", APP_TITLE: "App" },
         { KIND: "ollama", MODEL: "llama3.2", HOST: "http://h:11434" },
-        { KIND: "openai-compatible", MODEL: "qwen", BASE_URL: "http://localhost:8000/v1", CAPABILITIES_ASSISTANT_PREFILL: "true" }
+        { KIND: "openai-compatible", MODEL: "qwen", BASE_URL: "http://localhost:8000/v1", CAPABILITIES_ASSISTANT_PREFILL: "true" },
+        { KIND: "bedrock", MODEL: "us.amazon.nova-micro-v1:0", REGION: "eu-west-1", PROFILE: "dev" }
       ]
       const env = Object.fromEntries(entries.flatMap((entry, index) =>
         Object.entries(entry).map(([name, value]) => [`FLEXIAI_PROVIDERS_${index}_${name}`, value])
