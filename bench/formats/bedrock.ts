@@ -56,7 +56,7 @@ const format: Format = {
   }),
   read: async (body) => {
     let text = ""
-    let buffer = new Uint8Array(0)
+    let buffer: Uint8Array = new Uint8Array(0)
     for await (const chunk of body) {
       if (buffer.length === 0) buffer = chunk
       else {
