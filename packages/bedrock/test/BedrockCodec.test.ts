@@ -1,6 +1,7 @@
 // The request and response mapping as pure functions: prompt-caching checkpoints, images, the
 // typed provider option, what Converse cannot take, stop reasons (raw kept) and usage.
 import { assert, describe, it } from "@effect/vitest"
+import type * as ChatRequest from "@flexiai/core/ChatRequest"
 import { MalformedResponse } from "@flexiai/core/ProviderError"
 import { BedrockOptions, finishReason, fromWire, toWire, usage } from "../src/BedrockCodec.ts"
 
@@ -29,7 +30,7 @@ describe("toWire", () => {
   })
 
   it("images as bytes: base64 parts and data: URLs; an http URL and an unknown format are Unsupported", () => {
-    const image = (source: any) => toWire({ messages: [{ role: "user", content: [{ type: "image", source }] }] })
+    const image = (source: ChatRequest.ImagePart["source"]) => toWire({ messages: [{ role: "user", content: [{ type: "image", source }] }] })
     assert.deepStrictEqual(image({ type: "base64", mediaType: "image/jpeg", data: "AAAA" }).body.messages[0]?.content, [{ image: { format: "jpeg", source: { bytes: "AAAA" } } }])
     assert.deepStrictEqual(image({ type: "url", url: "data:image/webp;base64,BBBB" }).body.messages[0]?.content, [{ image: { format: "webp", source: { bytes: "BBBB" } } }])
     assert.strictEqual(image({ type: "url", url: "https://example.com/cat.png" }).unsupported?._tag, "Unsupported")

@@ -2,6 +2,7 @@
 // the wire: real ConverseStream event-stream captures byte for byte, Converse answers, decoded
 // chunk files re-framed by the mock. Expected values are read from the same files independently
 // (with @smithy/eventstream-codec), not typed in.
+/* oxlint-disable typescript/no-explicit-any -- recorded JSON, read field by field as the files have it */
 import { assert, describe, it } from "@effect/vitest"
 import * as Reasoning from "@flexiai/core/Reasoning"
 import type * as StreamPart from "@flexiai/core/StreamPart"

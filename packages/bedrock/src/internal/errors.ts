@@ -29,7 +29,8 @@ import * as StatusReasons from "@flexiai/provider/StatusReasons"
 type Reason = ProviderError.ProviderErrorReason
 
 /** The headers Bedrock puts its request id in (lower case), for the transport. */
-export const requestIdHeaders: ReadonlyArray<string> = ["x-amzn-requestid", "x-amz-request-id"]
+// (`x-request-id` last: what proxies in front of Bedrock, and the mock server, send)
+export const requestIdHeaders: ReadonlyArray<string> = ["x-amzn-requestid", "x-amz-request-id", "x-request-id"]
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
 
