@@ -1,10 +1,13 @@
 // Cross-provider failover through FlexiAI.layer: an OpenAI-compatible provider and a Bedrock
 // provider (SigV4-signed, the mock checking every signature), chat and streams, both ways.
 import { assert, describe, it } from "@effect/vitest"
+import { NodeServices } from "@effect/platform-node"
+import { FlexiConfig } from "@flexiai/config"
 import { ChatProvider } from "@flexiai/core"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import { Effect, Stream } from "effect"
+import { ConfigProvider, Effect, Redacted, Stream } from "effect"
 import * as FlexiAI from "../src/FlexiAI.ts"
+import * as Providers from "../src/Providers.ts"
 
 const keys = { accessKeyId: "AKIAFAILOVEREXAMPLE1", secretAccessKey: "failover/secret/key/0123456789abcdefghij", region: "eu-west-1" }
 
@@ -84,5 +87,26 @@ describe("failover between Bedrock and an OpenAI-compatible provider", () => {
       const second = yield* streamed("hi").pipe(Effect.provide(FlexiAI.layer(config(openAi.url, bedrock.url, "openai"))))
       assert.deepStrictEqual(second, { text: "bedrock streams this", provider: "bedrock" })
       assert.isTrue((yield* bedrock.calls).every((call) => call.path.endsWith("/converse-stream")))
+    }))
+})
+
+describe("Bedrock from the standard AWS variables", () => {
+  const loadWith = (env: Record<string, string>) =>
+    FlexiConfig.load({ providers: Providers.bundled, file: false }).pipe(
+      Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env })),
+      Effect.provide(NodeServices.layer)
+    )
+
+  it.effect("AWS_REGION and the keys detect a bedrock entry, its secrets read as references", () =>
+    Effect.gen(function*() {
+      const config = yield* loadWith({ AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "AKIADETECT", AWS_SECRET_ACCESS_KEY: "detect-secret", AWS_SESSION_TOKEN: "detect-token" })
+      const [entry] = config.providers as ReadonlyArray<Record<string, unknown>>
+      assert.strictEqual(entry?.kind, "bedrock")
+      assert.strictEqual(entry?.region, "eu-west-1")
+      assert.strictEqual(Redacted.value(entry?.secretAccessKey as Redacted.Redacted<string>), "detect-secret")
+      assert.strictEqual(Redacted.value(entry?.sessionToken as Redacted.Redacted<string>), "detect-token")
+      // without keys (an API key or a profile only) Bedrock is not guessed into a config
+      const error = yield* Effect.flip(loadWith({ AWS_REGION: "eu-west-1" }))
+      assert.include(error.message, "AWS_ACCESS_KEY_ID")
     }))
 })
