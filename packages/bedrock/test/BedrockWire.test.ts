@@ -104,4 +104,52 @@ describe("Converse over the wire", () => {
       assert.isUndefined(call.headers["x-amz-date"])
       assert.match(call.headers.authorization ?? "", /^Bearer \*{4}/)
     }))
+
+  it.effect("every stop reason over the wire, chat and stream, the raw value kept", () =>
+    Effect.gen(function*() {
+      const reasons: ReadonlyArray<readonly [string, string]> = [
+        ["end_turn", "stop"],
+        ["stop_sequence", "stop"],
+        ["max_tokens", "length"],
+        ["content_filtered", "content_filter"],
+        ["guardrail_intervened", "content_filter"]
+      ]
+      const { provider } = yield* setup({
+        replies: reasons.flatMap(([raw]) => [MockProviderServer.text("some text", { finishReason: raw }), MockProviderServer.text("some text", { finishReason: raw })])
+      })
+      for (const [raw, unified] of reasons) {
+        const chat = yield* provider.chat(request())
+        assert.deepStrictEqual([chat.finishReason, chat.rawFinishReason], [unified, raw])
+        const finish = Array.from(yield* Stream.runCollect(provider.stream(request()))).at(-1)
+        assert.deepStrictEqual(finish?.type === "finish" ? [finish.finishReason, finish.rawFinishReason] : [], [unified, raw])
+      }
+    }))
+
+  it.effect("prompt caching: cachePoint blocks on the wire, cache reads and writes in the streamed usage", () =>
+    Effect.gen(function*() {
+      const frame = (type: string, payload: unknown) =>
+        MockProviderServer.eventStreamFrame({ ":event-type": type, ":content-type": "application/json", ":message-type": "event" }, JSON.stringify(payload))
+      const { provider, server } = yield* setup({
+        replies: [MockProviderServer.raw([
+          frame("messageStart", { role: "assistant" }),
+          frame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: "cached" } }),
+          frame("messageStop", { stopReason: "end_turn" }),
+          frame("metadata", { usage: { inputTokens: 4, outputTokens: 1, totalTokens: 1030, cacheReadInputTokens: 1000, cacheWriteInputTokens: 25 }, metrics: { latencyMs: 3 } })
+        ], { headers: { "content-type": "application/vnd.amazon.eventstream" } })]
+      })
+      const parts = Array.from(yield* Stream.runCollect(provider.stream({
+        messages: [{ role: "system", content: "a long system prompt" }, { role: "user", content: "q" }],
+        providerOptions: { bedrock: { cache: { system: true } } }
+      })))
+      const finish = parts.at(-1)
+      assert.deepStrictEqual(finish?.type === "finish" ? finish.usage : undefined, {
+        promptTokens: 1029,
+        completionTokens: 1,
+        totalTokens: 1030,
+        cachedTokens: 1000,
+        cacheWriteTokens: 25
+      })
+      const sent = (yield* server.calls).at(-1)!.body as Record<string, unknown>
+      assert.deepStrictEqual(sent.system, [{ text: "a long system prompt" }, { cachePoint: { type: "default" } }])
+    }))
 })
