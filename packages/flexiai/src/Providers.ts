@@ -6,6 +6,7 @@
  */
 import { AnthropicKind } from "@flexiai/anthropic"
 import { ConfigExample, FlexiConfig } from "@flexiai/config"
+import { BedrockKind } from "@flexiai/bedrock"
 import { GoogleKind } from "@flexiai/google"
 import { OpenAiKind } from "@flexiai/openai"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
@@ -15,7 +16,8 @@ import type * as JsonSchema from "effect/JsonSchema"
 export const bundled = [
   ...OpenAiKind.kinds,
   ...AnthropicKind.kinds,
-  ...GoogleKind.kinds
+  ...GoogleKind.kinds,
+  ...BedrockKind.kinds
 ] as const
 
 /** Any bundled descriptor, with its kind literal and options typed. @category models */

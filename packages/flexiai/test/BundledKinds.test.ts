@@ -50,7 +50,7 @@ describe("the bundled kinds in config", () => {
   it("the JSON Schema names exactly the bundled kinds, and validates the example configs", () => {
     const schema = JSON.stringify(FlexiConfig.jsonSchema({ providers }))
     for (const kind of kinds) assert.include(schema, `"enum":["${kind}"]`)
-    for (const planned of ["bedrock", "flow"]) assert.notInclude(schema, `"enum":["${planned}"]`)
+    for (const planned of ["flow"]) assert.notInclude(schema, `"enum":["${planned}"]`)
     const validate = validator()
     const yamlText = readFileSync(at("../../../examples/flexiai.config.yaml"), "utf8")
     assert.isTrue(yamlText.startsWith("# yaml-language-server: $schema=../packages/flexiai/flexiai.schema.json"))
@@ -80,7 +80,8 @@ describe("the bundled kinds in config", () => {
           { kind: "openai-compatible", model: "qwen", baseUrl: "http://localhost:8000/v1" },
           { kind: "anthropic", model: "claude-haiku-4-5", apiKey: "k4", maxTokens: 1000, cache: { system: true, ttl: "1h" } },
           { kind: "gemini", model: "gemini-2.5-flash", apiKey: "k4", schemaField: "json", includeThoughts: true },
-          { kind: "vertex", model: "gemini-2.5-flash", project: "p", location: "global", tokenCommand: "gcloud auth print-access-token" }
+          { kind: "vertex", model: "gemini-2.5-flash", project: "p", location: "global", tokenCommand: "gcloud auth print-access-token" },
+          { kind: "bedrock", model: "us.amazon.nova-micro-v1:0", region: "eu-west-1", accessKeyId: "AKIA1", secretAccessKey: "s1" }
         ]
       }, { providers })
       assert.deepStrictEqual(config.providers.map((provider) => provider.kind), kinds)
@@ -124,7 +125,8 @@ describe("the bundled kinds in config", () => {
         { KIND: "openai-compatible", MODEL: "qwen", BASE_URL: "http://localhost:8000/v1", CAPABILITIES_ASSISTANT_PREFILL: "true" },
         { KIND: "anthropic", MODEL: "claude-haiku-4-5", API_KEY: "k4", MAX_TOKENS: "1000", CACHE_SYSTEM: "true" },
         { KIND: "gemini", MODEL: "gemini-2.5-flash", API_KEY: "k4" },
-        { KIND: "vertex", MODEL: "gemini-2.5-flash", PROJECT: "p", CREDENTIALS_FILE: "/keys/sa.json" }
+        { KIND: "vertex", MODEL: "gemini-2.5-flash", PROJECT: "p", CREDENTIALS_FILE: "/keys/sa.json" },
+        { KIND: "bedrock", MODEL: "us.amazon.nova-micro-v1:0", REGION: "eu-west-1", PROFILE: "dev" }
       ]
       const env = Object.fromEntries(entries.flatMap((entry, index) =>
         Object.entries(entry).map(([name, value]) => [`FLEXIAI_PROVIDERS_${index}_${name}`, value])

@@ -43,6 +43,12 @@ export type Auth =
     readonly sign: Signer
     /** Secrets the signer holds (a secret access key, a session token), masked out of provider messages. */
     readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
+    /**
+     * Secrets that change while it runs (renewed temporary keys): the latest ones, newest first,
+     * masked like a token source's `recent` (the same array until they change, so the transport
+     * rebuilds its mask only then).
+     */
+    readonly recentSecrets?: (() => ReadonlyArray<Redacted.Redacted<string>>) | undefined
     /** Headers it adds that carry secrets, redacted where Effect prints headers. `authorization` always is. */
     readonly redactedNames: ReadonlyArray<string>
   }
@@ -68,8 +74,18 @@ export const token = (source: TokenSource<ProviderError.ProviderErrorReason>): A
 /** Headers computed per request from its final method, URL, headers and body bytes. @category constructors */
 export const signer = (
   sign: Signer,
-  options: { readonly secrets?: ReadonlyArray<Redacted.Redacted<string>>; readonly redactedNames?: ReadonlyArray<string> } = {}
-): Auth => ({ _tag: "Signer", sign, secrets: options.secrets ?? [], redactedNames: options.redactedNames ?? [] })
+  options: {
+    readonly secrets?: ReadonlyArray<Redacted.Redacted<string>>
+    readonly recentSecrets?: (() => ReadonlyArray<Redacted.Redacted<string>>) | undefined
+    readonly redactedNames?: ReadonlyArray<string>
+  } = {}
+): Auth => ({
+  _tag: "Signer",
+  sign,
+  secrets: options.secrets ?? [],
+  ...(options.recentSecrets === undefined ? {} : { recentSecrets: options.recentSecrets }),
+  redactedNames: options.redactedNames ?? []
+})
 
 /** The secrets an auth holds that are known up front (a token source's are masked as they arrive). @category utils */
 export const secretsOf = (auth: Auth): ReadonlyArray<Redacted.Redacted<string>> => {

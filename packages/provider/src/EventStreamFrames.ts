@@ -5,14 +5,21 @@
  *   headers · payload · message CRC (4, CRC-32 of everything before it)
  *
  * all integers big-endian. A header is a name (1-byte length, UTF-8), a type byte and a value.
- * Both CRCs are checked: a frame that fails either is a framing error, never a guess at where the
- * next one starts. Payloads stay bytes (they are not always text); nothing here decodes UTF-8
- * except header names and string values.
+ * Each frame is decoded (both CRCs checked, headers parsed) and encoded by the AWS SDK's own
+ * codec, `@smithy/eventstream-codec`, not by code of ours. What is ours is only the buffering its
+ * `decode` needs (it takes one whole frame): bytes are gathered until the length the prelude
+ * announces has arrived, and that length is trusted only once the prelude's CRC matches (a
+ * corrupt length must not make us wait for gigabytes). Smithy's own stream decoder works on async
+ * iterables, a Promise per frame; the kit's framers are synchronous, one pass per network read.
+ *
+ * A frame that fails either CRC is a framing error, never a guess at where the next one starts.
+ * Payloads stay bytes (they are not always text).
  *
  * `encode` writes the same layout, for mock servers and tests.
  *
  * @since 0.2.0
  */
+import { EventStreamCodec, type Message, type MessageHeaders } from "@smithy/eventstream-codec"
 import { crc32 as zlibCrc32 } from "node:zlib"
 import type * as Framing from "./Framing.ts"
 
@@ -33,76 +40,67 @@ const MINIMUM = PRELUDE + 4
 
 /**
  * CRC-32 (IEEE 802.3): the checksum of the event-stream layout. Node's own `zlib.crc32` (native,
- * Node ≥ 22.2), over a view of the range, so no bytes are copied.
+ * Node ≥ 22.2), over a view of the range, so no bytes are copied. Used for the early prelude check
+ * (and by tests that build frames by hand); the codec checks both CRCs again itself.
  *
  * @category utils
  */
 export const crc32 = (bytes: Uint8Array, start = 0, end = bytes.length): number =>
   zlibCrc32(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end))
 
-const utf8 = new TextDecoder("utf-8", { fatal: true })
-const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")
+// fatal: a header name or string that is not UTF-8 is a corrupt frame, not replacement characters
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
+const utf8Encoder = new TextEncoder()
 
-/** Decodes a frame's headers; a message when they are corrupt. */
-const decodeHeaders = (view: DataView, bytes: Uint8Array, start: number, end: number): Record<string, HeaderValue> | string => {
-  const headers: Record<string, HeaderValue> = {}
-  let at = start
-  const need = (count: number) => at + count <= end
-  while (at < end) {
-    const nameLength = bytes[at]!
-    at += 1
-    if (!need(nameLength + 1)) return "a frame header runs past its headers"
-    const name = utf8.decode(bytes.subarray(at, at + nameLength))
-    at += nameLength
-    const type = bytes[at]!
-    at += 1
-    switch (type) {
-      case 0:
-      case 1:
-        headers[name] = type === 0
+/** The AWS SDK's event-stream codec, with the platform's UTF-8. @category constants */
+export const codec: EventStreamCodec = new EventStreamCodec(
+  (bytes) => utf8Decoder.decode(bytes),
+  (text) => utf8Encoder.encode(text)
+)
+
+const hexOfUuid = (uuid: string) => uuid.replace(/-/g, "").toLowerCase()
+
+/** The codec's typed headers as plain values (64-bit integers as `bigint`, UUIDs as hex). */
+const plainHeaders = (headers: MessageHeaders): Record<string, HeaderValue> => {
+  const plain: Record<string, HeaderValue> = {}
+  for (const name in headers) {
+    const header = headers[name]!
+    switch (header.type) {
+      case "long":
+        plain[name] = BigInt(header.value.toString())
         break
-      case 2:
-        if (!need(1)) return "a frame header runs past its headers"
-        headers[name] = view.getInt8(at)
-        at += 1
-        break
-      case 3:
-        if (!need(2)) return "a frame header runs past its headers"
-        headers[name] = view.getInt16(at)
-        at += 2
-        break
-      case 4:
-        if (!need(4)) return "a frame header runs past its headers"
-        headers[name] = view.getInt32(at)
-        at += 4
-        break
-      case 5:
-      case 8:
-        if (!need(8)) return "a frame header runs past its headers"
-        headers[name] = type === 5 ? view.getBigInt64(at) : new Date(Number(view.getBigInt64(at)))
-        at += 8
-        break
-      case 6:
-      case 7: {
-        if (!need(2)) return "a frame header runs past its headers"
-        const length = view.getUint16(at)
-        at += 2
-        if (!need(length)) return "a frame header runs past its headers"
-        const value = bytes.slice(at, at + length)
-        headers[name] = type === 6 ? value : utf8.decode(value)
-        at += length
-        break
-      }
-      case 9:
-        if (!need(16)) return "a frame header runs past its headers"
-        headers[name] = hex(bytes.subarray(at, at + 16))
-        at += 16
+      case "uuid":
+        plain[name] = hexOfUuid(header.value)
         break
       default:
-        return `a frame header has an unknown type ${type}`
+        plain[name] = header.value
     }
   }
-  return headers
+  return plain
+}
+
+/** The codec's error, in the kit's words (the tests and the stream decoder's messages name the CRC). */
+const decodeProblem = (error: unknown): string => {
+  const message = error instanceof Error ? error.message : String(error)
+  if (/prelude checksum/i.test(message)) return "a binary frame's prelude CRC does not match"
+  if (/message checksum/i.test(message)) return "a binary frame's message CRC does not match"
+  return `a binary frame is corrupt: ${message}`
+}
+
+/**
+ * One whole frame through the codec: its headers and a copy of its payload, or what is wrong.
+ *
+ * @category utils
+ */
+export const decodeFrame = (bytes: Uint8Array): Frame | string => {
+  let message: Message
+  try {
+    message = codec.decode(bytes)
+  } catch (error) {
+    return decodeProblem(error)
+  }
+  // copied: the codec's body is a view into the caller's buffer, which may be reused
+  return { headers: plainHeaders(message.headers), payload: message.body.slice() }
 }
 
 /** @category constructors */
@@ -136,12 +134,9 @@ export const framing = (maxFrameSize: number = defaultMaxFrameSize): Framing.Fra
         if (total < MINIMUM || headersLength > total - MINIMUM) return fail(`a binary frame announces an impossible length ${total}`)
         if (total > maxFrameSize) return fail(`a binary frame is larger than ${maxFrameSize} bytes`)
         if (buffer.length - at < total) break
-        if (crc32(buffer, at, at + total - 4) !== view.getUint32(total - 4)) return fail("a binary frame's message CRC does not match")
-        const frame = buffer.subarray(at, at + total)
-        const headers = decodeHeaders(view, frame, PRELUDE, PRELUDE + headersLength)
-        if (typeof headers === "string") return fail(headers)
-        // copied: the caller may reuse its buffer
-        onEvent({ headers, payload: frame.slice(PRELUDE + headersLength, total - 4) })
+        const frame = decodeFrame(buffer.subarray(at, at + total))
+        if (typeof frame === "string") return fail(frame)
+        onEvent(frame)
         at += total
       }
       buffer = at === buffer.length ? new Uint8Array(0) : buffer.slice(at)
@@ -155,35 +150,14 @@ export const framing = (maxFrameSize: number = defaultMaxFrameSize): Framing.Fra
   }
 })
 
-const encoder = new TextEncoder()
-
 /**
  * One frame in the event-stream layout, with string headers (type 7), as AWS sends
- * `:event-type`, `:content-type` and `:message-type`.
+ * `:event-type`, `:content-type` and `:message-type`; written by the codec.
  *
  * @category constructors
  */
 export const encode = (headers: Readonly<Record<string, string>>, payload: Uint8Array | string): Uint8Array => {
-  const body = typeof payload === "string" ? encoder.encode(payload) : payload
-  const encodedHeaders = Object.entries(headers).map(([name, value]) => [encoder.encode(name), encoder.encode(value)] as const)
-  const headersLength = encodedHeaders.reduce((sum, [name, value]) => sum + 1 + name.length + 1 + 2 + value.length, 0)
-  const total = PRELUDE + headersLength + body.length + 4
-  const frame = new Uint8Array(total)
-  const view = new DataView(frame.buffer)
-  view.setUint32(0, total)
-  view.setUint32(4, headersLength)
-  view.setUint32(8, crc32(frame, 0, 8))
-  let at = PRELUDE
-  for (const [name, value] of encodedHeaders) {
-    frame[at] = name.length
-    frame.set(name, at + 1)
-    at += 1 + name.length
-    frame[at] = 7
-    view.setUint16(at + 1, value.length)
-    frame.set(value, at + 3)
-    at += 3 + value.length
-  }
-  frame.set(body, at)
-  view.setUint32(total - 4, crc32(frame, 0, total - 4))
-  return frame
+  const typed: MessageHeaders = {}
+  for (const name in headers) typed[name] = { type: "string", value: headers[name]! }
+  return codec.encode({ headers: typed, body: typeof payload === "string" ? utf8Encoder.encode(payload) : payload })
 }

@@ -205,14 +205,19 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
   ])
   // a token source's tokens are masked, the replaced ones too (a late error of a request sent
   // with one): the source keeps the latest it handed out, and the mask is rebuilt when that changes
+  // (a signer's renewed keys likewise, through its `recentSecrets`)
   let tokenMask: { readonly recent: ReadonlyArray<Redacted.Redacted<string>>; readonly mask: Mask.Mask } | undefined
-  const tokenMaskOf = (source: TokenSource.TokenSource<Reason>): Mask.Mask => {
-    const recent = source.recent()
+  const tokenMaskOf = (recentOf: () => ReadonlyArray<Redacted.Redacted<string>>): Mask.Mask => {
+    const recent = recentOf()
     if (tokenMask?.recent !== recent) tokenMask = { recent, mask: Mask.make(recent) }
     return tokenMask.mask
   }
-  const tokenSource = auth._tag === "Token" ? auth.source : undefined
-  const mask: Mask.Mask = tokenSource === undefined ? staticMask : (text: string) => tokenMaskOf(tokenSource)(staticMask(text))
+  const recentSecrets = auth._tag === "Token"
+    ? (auth.source as TokenSource.TokenSource<Reason>).recent
+    : auth._tag === "Signer"
+    ? auth.recentSecrets
+    : undefined
+  const mask: Mask.Mask = recentSecrets === undefined ? staticMask : (text: string) => tokenMaskOf(recentSecrets)(staticMask(text))
   const bearerOf = (token: Redacted.Redacted<string>): string => `Bearer ${Redacted.value(token)}`
 
   const idNames = options.requestIdHeaders ?? defaultRequestIdHeaders

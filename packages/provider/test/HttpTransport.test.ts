@@ -214,6 +214,23 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       assert.strictEqual(unsent.mask(`echo ${key}`), "echo [REDACTED]")
     }))
 
+  it.effect("a signer's recentSecrets (renewed keys) are masked as they change, the old ones too", () =>
+    Effect.gen(function*() {
+      const server = yield* serve(ok)
+      let recent: ReadonlyArray<Redacted.Redacted<string>> = [Redacted.make("first-renewed-secret-0123456789")]
+      const client = yield* transport(
+        server.url,
+        Auth.signer(() => Effect.succeed({ authorization: "SIG" }), { recentSecrets: () => recent })
+      )
+      assert.strictEqual(client.mask("a first-renewed-secret-0123456789"), "a [REDACTED]")
+      // a renewal: a new array with the new key first, the old one kept
+      recent = [Redacted.make("second-renewed-secret-9876543210"), ...recent]
+      assert.strictEqual(client.mask("b second-renewed-secret-9876543210 first-renewed-secret-0123456789"), "b [REDACTED] [REDACTED]")
+      // without recentSecrets nothing of the kind is masked (the control)
+      const plain = yield* transport(server.url, Auth.signer(() => Effect.succeed({ authorization: "SIG" })))
+      assert.include(plain.mask("c second-renewed-secret-9876543210"), "second-renewed-secret")
+    }))
+
   it.effect("a signer's failure fails the request with its reason, before anything is sent", () =>
     Effect.gen(function*() {
       const server = yield* serve(ok)

@@ -22,6 +22,17 @@ export interface IncomingRequest {
   readonly path: string
   readonly query: Readonly<Record<string, string>>
   readonly body: unknown
+  /** The request's headers as received (unmasked), for encoders that check them (`verify`). */
+  readonly rawHeaders?: Readonly<Record<string, string | ReadonlyArray<string> | undefined>> | undefined
+  /** The request's body as received (UTF-8). */
+  readonly rawBody?: string | undefined
+}
+
+/** What `verify` answers for a request it refuses: status, JSON body, headers. @category models */
+export interface Refusal {
+  readonly status: number
+  readonly body: unknown
+  readonly headers?: Readonly<Record<string, string>> | undefined
 }
 
 /** The content of one answer, independent of wire format. @category models */
@@ -50,6 +61,7 @@ export interface StreamFrames {
  * - `chat` recognises the format's chat route; `models` its model-list route.
  * - `frames` returns the stream (see `StreamFrames`); `malformedFrame` is an undecodable event of
  *   this format, `errorFrame` an in-band error event.
+ * - `verify`, optional, refuses requests before the script answers (Bedrock's SigV4 check).
  * - `fixtureFrame` re-frames one line of a `.chunks.txt` fixture (a payload stripped of its
  *   framing); `fixtureEnd` ends such a replay (OpenAI's `data: [DONE]`). Default: SSE `data:` lines.
  *
@@ -72,6 +84,11 @@ export interface Encoder {
   readonly modelList: (models: ReadonlyArray<string>) => unknown
   readonly fixtureFrame?: ((line: string) => Frame) | undefined
   readonly fixtureEnd?: Frame | undefined
+  /**
+   * Checks a request before any reply is picked (a signature): a `Refusal` is served instead of
+   * the script, and recorded as an `Error`. Default: every request is accepted.
+   */
+  readonly verify?: ((request: IncomingRequest) => Promise<Refusal | undefined>) | undefined
 }
 
 /** Narrows `unknown` to an object with string keys. @category helpers */

@@ -135,7 +135,9 @@ export const start = (initial: Script, options: Options = {}): Promise<Handle> =
         method: request.method ?? "GET",
         path: url.pathname,
         query: Object.fromEntries(url.searchParams),
-        body
+        body,
+        rawHeaders: request.headers,
+        rawBody
       }
       const headers: Record<string, string> = {}
       for (const [name, value] of Object.entries(request.headers)) {
@@ -177,13 +179,26 @@ export const start = (initial: Script, options: Options = {}): Promise<Handle> =
         response.end(JSON.stringify(encoder.modelList(models.length === 0 ? ["mock-model"] : models)))
         return
       }
-      const reply = pick(incoming.path, encoder.modelOf(incoming))
-      record(reply._tag)
-      serve(encoder, incoming, reply, secret, request, response).catch(() => {
-        if (!response.destroyed) {
-          closedByServer.add(response)
-          response.destroy()
-        }
+      const answer = () => {
+        const reply = pick(incoming.path, encoder.modelOf(incoming))
+        record(reply._tag)
+        serve(encoder, incoming, reply, secret, request, response).catch(() => {
+          if (!response.destroyed) {
+            closedByServer.add(response)
+            response.destroy()
+          }
+        })
+      }
+      if (encoder.verify === undefined) return answer()
+      // an encoder that checks requests (a signature) answers a refused one itself
+      void encoder.verify(incoming).then((refusal) => {
+        if (refusal === undefined) return answer()
+        record("Error")
+        response.writeHead(refusal.status, { "content-type": "application/json", ...refusal.headers })
+        response.end(JSON.stringify(refusal.body))
+      }, () => {
+        closedByServer.add(response)
+        response.destroy()
       })
     })
   })

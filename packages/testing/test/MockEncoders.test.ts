@@ -4,6 +4,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { EventStreamCodec } from "@smithy/eventstream-codec"
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8"
+import { Hash } from "@smithy/hash-node"
+import { HttpRequest } from "@smithy/protocol-http"
+import { SignatureV4 } from "@smithy/signature-v4"
 import { Effect } from "effect"
 import * as MockProviderServer from "../src/MockProviderServer.ts"
 
@@ -171,6 +174,39 @@ describe("Bedrock encoder (AWS event-stream binary frames)", () => {
       assert.strictEqual(frames.slice(1, 3).map((frame) => JSON.parse(frame.body).delta.text).join(""), "one two")
       assert.strictEqual(JSON.parse(frames[4]!.body).stopReason, "end_turn")
       assert.strictEqual((yield* server.calls)[0]?.format, "bedrock")
+    }))
+
+  it.effect("bedrockEncoderVerifying refuses unsigned and wrongly signed requests as Bedrock does, and serves signed ones", () =>
+    Effect.gen(function*() {
+      const keys = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", region: "us-east-1" }
+      const server = yield* MockProviderServer.make({ fallback: MockProviderServer.text("signed ok") }, {
+        encoders: [MockProviderServer.bedrockEncoderVerifying(keys), ...MockProviderServer.encoders]
+      })
+      const body = JSON.stringify({ messages: [{ role: "user", content: [{ text: "hi" }] }] })
+      const url = new URL(`${server.url}/model/us.amazon.nova-micro-v1%3A0/converse`)
+      const signedFetch = (secretAccessKey: string) =>
+        Effect.promise(async () => {
+          const signer = new SignatureV4({ service: "bedrock", region: keys.region, sha256: Hash.bind(null, "sha256"), credentials: { ...keys, secretAccessKey } })
+          const signed = await signer.sign(new HttpRequest({
+            method: "POST",
+            protocol: "http:",
+            hostname: url.hostname,
+            port: Number(url.port),
+            path: url.pathname,
+            headers: { host: url.host, "content-type": "application/json" },
+            body
+          }))
+          const response = await fetch(url, { method: "POST", headers: signed.headers, body })
+          return { status: response.status, type: response.headers.get("x-amzn-errortype"), json: await response.json() as Record<string, unknown> }
+        })
+      const unsigned = yield* Effect.promise(() => fetch(url, { method: "POST", body }).then((response) => ({ status: response.status, type: response.headers.get("x-amzn-errortype") })))
+      assert.deepStrictEqual([unsigned.status, unsigned.type?.split(":")[0]], [403, "MissingAuthenticationTokenException"])
+      const wrong = yield* signedFetch("not-the-key")
+      assert.deepStrictEqual([wrong.status, wrong.type?.split(":")[0]], [403, "InvalidSignatureException"])
+      const good = yield* signedFetch(keys.secretAccessKey)
+      assert.strictEqual(good.status, 200)
+      assert.deepStrictEqual((good.json.output as { message: { content: unknown } }).message.content, [{ text: "signed ok" }])
+      assert.deepStrictEqual((yield* server.calls).map((call) => call.reply), ["Error", "Error", "Answer"])
     }))
 
   it.effect("converse answers JSON; an in-band error is an exception frame; a cut ends the body mid-stream", () =>
