@@ -5,13 +5,15 @@
  * @since 0.2.0
  */
 import { ConfigExample, FlexiConfig } from "@flexiai/config"
+import { OllamaKind } from "@flexiai/ollama"
 import { OpenAiKind } from "@flexiai/openai"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import type * as JsonSchema from "effect/JsonSchema"
 
 /** @category descriptors */
 export const bundled = [
-  ...OpenAiKind.kinds
+  ...OpenAiKind.kinds,
+  ...OllamaKind.kinds
 ] as const
 
 /** Any bundled descriptor, with its kind literal and options typed. @category models */

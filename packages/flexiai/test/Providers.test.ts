@@ -19,7 +19,7 @@ const chatCalls = (server: MockProviderServer.MockProviderServer["Service"]) =>
 describe("Providers", () => {
   it("the bundled descriptors are the available kinds, each listed once", () => {
     const kinds = ProviderLayers.availableKinds()
-    assert.deepStrictEqual([...kinds].sort(), ["azure-openai", "foundry", "ollama", "openai", "openai-compatible", "openrouter"])
+    assert.deepStrictEqual([...kinds].sort(), ["azure-openai", "foundry", "ollama", "ollama-native", "ollama-openai", "openai", "openai-compatible", "openrouter"])
     assert.strictEqual(new Set(Providers.bundled.map((descriptor) => descriptor.kind)).size, Providers.bundled.length)
     assert.isFalse(ProviderLayers.isAvailable("anthropic"))
     // a registry with one more descriptor knows one more kind
