@@ -28,7 +28,7 @@ export type { Answer, Encoder, Frame, IncomingRequest, StreamFrames } from "./Mo
 export { encoders, type Handle, type Options, type RecordedCall, start } from "./MockServer.ts"
 export { anthropicEncoder } from "./encoders/AnthropicEncoder.ts"
 export { bedrockEncoder, eventStreamFrame } from "./encoders/BedrockEncoder.ts"
-export { ollamaEncoder } from "./encoders/OllamaEncoder.ts"
+export { ollamaEncoder, ollamaLines, ollamaNotPulled, ollamaShow, ollamaShowReply } from "./encoders/OllamaEncoder.ts"
 export { openAiEncoder } from "./encoders/OpenAiEncoder.ts"
 
 /**
