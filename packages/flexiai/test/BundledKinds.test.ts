@@ -64,7 +64,7 @@ describe("the bundled kinds in config", () => {
   it.effect("the example JSON config loads", () =>
     Effect.gen(function*() {
       const config = yield* loadWith({ OPENAI_API_KEY: "sk-a", OPENROUTER_API_KEY: "or-b" }, { file: at("../../../examples/flexiai.config.json") })
-      assert.deepStrictEqual(config.providers.map((provider) => provider.name), ["openai", "openrouter", "ollama"])
+      assert.deepStrictEqual(config.providers.map((provider) => provider.name), ["openai", "openrouter", "ollama-native"])
       assert.strictEqual(config.preset, "fast")
     }))
 
