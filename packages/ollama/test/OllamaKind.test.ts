@@ -54,7 +54,7 @@ describe("ollama-native descriptor", () => {
       yield* provider.chat(request())
       const [call] = yield* server.calls
       assert.strictEqual(call?.headers.authorization, "Bearer ****1234")
-      assert.strictEqual((call?.body as { keep_alive?: unknown }).keep_alive, "5m")
+      assert.strictEqual((call?.body as { keep_alive?: unknown } | undefined)?.keep_alive, "5m")
     }))
 
   it("is found in a registry by its kind, with its standard variables and detection", () => {
