@@ -82,9 +82,11 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const prepare = (request: ChatRequest.ChatRequest, stream: boolean) => {
     const model = request.model ?? defaultModel
     const wire = OllamaCodec.toWire(request, model, { stream, defaults, providerName: name })
-    return wire.unsupported === undefined
-      ? Effect.succeed({ body: wire.body, model })
-      : Effect.fail(ProviderError.make(name, wire.unsupported, { model }))
+    if (wire.unsupported !== undefined) return Effect.fail(ProviderError.make(name, wire.unsupported, { model }))
+    const prepared = { body: wire.body, model }
+    return wire.dropped.length === 0
+      ? Effect.succeed(prepared)
+      : Effect.as(Effect.logWarning("request fields this provider does not accept were left out", { provider: name, fields: wire.dropped }), prepared)
   }
 
   const chat = (request: ChatRequest.ChatRequest) => {

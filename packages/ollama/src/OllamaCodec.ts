@@ -43,6 +43,8 @@ export interface Defaults {
 /** What `toWire` made of a request; `unsupported` when the API cannot take it at all. @category models */
 export interface WireResult {
   readonly body: OllamaSchema.ChatRequest
+  /** Request fields the API has no place for, left out (the provider logs them as a warning). */
+  readonly dropped: ReadonlyArray<string>
   readonly unsupported?: Unsupported | undefined
 }
 
@@ -172,7 +174,13 @@ export const toWire = (
     }
   }
   if (Object.keys(modelOptions).length > 0) body.options = modelOptions
-  const result = { body: body as OllamaSchema.ChatRequest }
+  // Ollama has no tool_choice, user or metadata: "none" is kept above by sending no tools, "auto"
+  // is the default; "required" or a named tool cannot be asked for (the model may answer in text)
+  const dropped: Array<string> = []
+  if (request.toolChoice !== undefined && request.toolChoice !== "auto" && request.toolChoice !== "none") dropped.push("toolChoice")
+  if (request.user !== undefined) dropped.push("user")
+  if (request.metadata !== undefined) dropped.push("metadata")
+  const result = { body: body as OllamaSchema.ChatRequest, dropped }
   return unsupported === undefined ? result : { ...result, unsupported }
 }
 

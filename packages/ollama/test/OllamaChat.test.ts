@@ -5,7 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import { ollamaLines } from "@flexiai/testing/MockProviderServer"
 import type * as StreamPart from "@flexiai/core/StreamPart"
-import { Duration, Effect, Redacted, Stream } from "effect"
+import { Duration, Effect, Logger, Redacted, Stream } from "effect"
 import { join } from "node:path"
 import * as OllamaCodec from "../src/OllamaCodec.ts"
 import { lastBody, reasonOf, request, setup, testDataDir } from "./helpers.ts"
@@ -109,6 +109,16 @@ describe("OllamaChat: requests", () => {
       // tool choice none: no tools offered (Ollama has no tool_choice)
       yield* provider.chat({ ...request("x"), tools: [{ name: "t", parameters: {} }], toolChoice: "none" })
       assert.isUndefined((yield* lastBody(server))?.tools)
+      // required: the tools go, the choice cannot (a warning says so), and no tool_choice field is sent
+      const warnings: Array<unknown> = []
+      yield* provider.chat({ ...request("x"), tools: [{ name: "t", parameters: {} }], toolChoice: "required", user: "u1" }).pipe(
+        Effect.provide(Logger.layer([Logger.make((options) => warnings.push(options.message))]))
+      )
+      const required = yield* lastBody(server)
+      assert.isDefined(required?.tools)
+      assert.isUndefined(required?.tool_choice)
+      assert.isUndefined(required?.user)
+      assert.include(JSON.stringify(warnings), "\"toolChoice\",\"user\"")
     }))
 
   it.effect("a tool call whose arguments are not a JSON object is Unsupported, not sent", () =>
