@@ -271,6 +271,22 @@ describe("OllamaChat: answers", () => {
       assert.deepStrictEqual(Duration.toMillis(timings.load!), 763.833084)
       assert.deepStrictEqual(OllamaCodec.timingAttributes(timings)["ollama.total_duration_ms"], 1060.152334)
     }))
+
+  it.effect("recorded from a real server: a qwen3 answer with inline <think> text (kept as text: no think option was sent), and /api/tags", () =>
+    Effect.gen(function*() {
+      const { client, provider } = yield* setup({
+        replies: [fixture("libinruan__qwen3-api-chat.json")],
+        byPath: { "/api/tags": [fixture("libinruan__api-tags.json")] }
+      })
+      const response = yield* provider.chat(request("Hello, how are you?", { model: "qwen3:0.6b" }))
+      assert.isTrue(response.text.startsWith("<think>\nOkay, the user just asked"))
+      assert.isTrue(response.text.endsWith("Let me know if there's anything you need!"))
+      assert.isUndefined(response.reasoning)
+      assert.strictEqual(response.finishReason, "stop")
+      assert.deepStrictEqual(response.usage, { promptTokens: 25, completionTokens: 127, totalTokens: 152 })
+      const models = yield* client.listModels
+      assert.deepStrictEqual(models, [{ id: "qwen3:0.6b", family: "qwen3", parameterSize: "751.63M", sizeBytes: 522653767 }])
+    }))
 })
 
 describe("OllamaChat: errors", () => {
