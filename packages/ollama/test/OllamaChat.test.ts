@@ -362,6 +362,17 @@ describe("OllamaChat: errors", () => {
       assert.strictEqual(textOf(parts), "a b c")
     }))
 
+  it.live("a stream that stalls after content fails on the idle limit (Timeout, phase idle), never ends as complete", () =>
+    Effect.gen(function*() {
+      const { provider } = yield* setup({ replies: [MockProviderServer.stallAfter(1)] }, { client: { timeouts: { idle: "200 millis" } } })
+      const seen: Array<StreamPart.StreamPart> = []
+      const error = yield* Effect.flip(Stream.runForEach(provider.stream(request()), (part) => Effect.sync(() => seen.push(part))))
+      assert.strictEqual(textOf(seen), "one ")
+      assert.isUndefined(seen.find((part) => part.type === "finish"))
+      assert.strictEqual(error.reason._tag, "Timeout")
+      assert.strictEqual(error.reason._tag === "Timeout" ? error.reason.phase : undefined, "idle")
+    }))
+
   it.effect("a connection refused is Connection", () =>
     Effect.gen(function*() {
       const { provider } = yield* setup({}, { client: { host: "127.0.0.1:1" } })
