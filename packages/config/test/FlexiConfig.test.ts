@@ -50,10 +50,10 @@ describe("precedence: code > environment > file > defaults", () => {
   it.effect("FLEXIAI_CONFIG_FILE names the file", () =>
     Effect.gen(function*() {
       const directory = yield* tempFiles({
-        "custom.json": JSON.stringify({ providers: [{ kind: "ollama", model: "llama3.2", host: "http://box:11434" }] })
+        "custom.json": JSON.stringify({ providers: [{ kind: "ollama-native", model: "llama3.2", host: "http://box:11434" }] })
       })
       const config = yield* loadWith({ FLEXIAI_CONFIG_FILE: `${directory}/custom.json` }, {})
-      assert.strictEqual(config.providers[0]?.kind, "ollama")
+      assert.strictEqual(config.providers[0]?.kind, "ollama-native")
       assert.strictEqual(config.file, `${directory}/custom.json`)
     }))
 
@@ -88,7 +88,7 @@ const everyKindYaml = [
   "  - { kind: azure-openai, model: gpt-4o, endpoint: https://r.openai.azure.com, deployment: d1, apiVersion: '2024-10-21', bearerToken: t1 }",
   "  - { kind: foundry, model: phi-4, endpoint: https://f.services.ai.azure.com, apiVersion: '2024-05-01-preview', apiKey: k2 }",
   "  - { kind: openrouter, model: openai/gpt-4o-mini, apiKey: k3, appUrl: https://app.example, appTitle: App }",
-  "  - { kind: ollama, model: llama3.2, host: http://localhost:11434 }",
+  "  - { kind: ollama-native, model: llama3.2, host: http://localhost:11434 }",
   "  - { kind: openai-compatible, model: qwen, baseUrl: http://localhost:8000/v1 }",
   "  - { kind: anthropic, model: claude-haiku-4-5, apiKey: k4, apiVersion: '2023-06-01' }",
   "  - { kind: gemini, model: gemini-2.5-flash, apiKey: k5 }",
@@ -102,7 +102,7 @@ const expectedKinds = [
   "azure-openai",
   "foundry",
   "openrouter",
-  "ollama",
+  "ollama-native",
   "openai-compatible",
   "anthropic",
   "gemini",
@@ -136,7 +136,7 @@ describe("every provider kind", () => {
         { KIND: "azure-openai", MODEL: "gpt-4o", ENDPOINT: "https://r", DEPLOYMENT: "d1", API_KEY: "k" },
         { KIND: "foundry", MODEL: "phi-4", ENDPOINT: "https://f", API_KEY: "k2" },
         { KIND: "openrouter", MODEL: "x/y", API_KEY: "k3", APP_TITLE: "App" },
-        { KIND: "ollama", MODEL: "llama3.2", HOST: "http://h:11434" },
+        { KIND: "ollama-native", MODEL: "llama3.2", HOST: "http://h:11434" },
         { KIND: "openai-compatible", MODEL: "qwen", BASE_URL: "http://localhost:8000/v1" },
         { KIND: "anthropic", MODEL: "claude", API_KEY: "k4" },
         { KIND: "gemini", MODEL: "gemini", API_KEY: "k5" },
@@ -184,7 +184,7 @@ describe("every provider kind", () => {
         "bedrock",
         "openrouter",
         "flow",
-        "ollama"
+        "ollama-native"
       ])
       assert.deepStrictEqual(config.providers.map((provider) => provider.priority), [10, 20, 30, 40, 50, 60, 70, 80, 90])
       const azure = config.providers[3]
@@ -250,7 +250,7 @@ describe("presets", () => {
   it.effect("any field overrides the preset; the rest stays the preset's", () =>
     Effect.gen(function*() {
       const config = yield* fromObject({
-        providers: [{ kind: "ollama", model: "llama3.2" }],
+        providers: [{ kind: "ollama-native", model: "llama3.2" }],
         policy: { preset: "reliable", deadline: 60_000, retry: { maxRetries: 9 } }
       })
       assert.strictEqual(millis(config.policy.deadline), 60_000)
@@ -263,8 +263,8 @@ describe("presets", () => {
     Effect.gen(function*() {
       const config = yield* fromObject({
         providers: [
-          { kind: "ollama", model: "a", retry: { maxRetries: 0 }, breaker: { failureThreshold: 2 } },
-          { kind: "ollama", name: "b", model: "b", timeouts: { total: "1 minute" } }
+          { kind: "ollama-native", model: "a", retry: { maxRetries: 0 }, breaker: { failureThreshold: 2 } },
+          { kind: "ollama-native", name: "b", model: "b", timeouts: { total: "1 minute" } }
         ],
         policy: { preset: "fast" },
         breaker: { openDuration: "5 seconds" }
@@ -285,11 +285,11 @@ describe("resolution", () => {
     Effect.gen(function*() {
       const config = yield* fromObject({
         providers: [
-          { kind: "ollama", name: "c", model: "m" },
-          { kind: "ollama", name: "a", model: "m", priority: 1 },
-          { kind: "ollama", name: "d", model: "m" },
-          { kind: "ollama", name: "off", model: "m", priority: 0, enabled: false },
-          { kind: "ollama", name: "b", model: "m", priority: 1 }
+          { kind: "ollama-native", name: "c", model: "m" },
+          { kind: "ollama-native", name: "a", model: "m", priority: 1 },
+          { kind: "ollama-native", name: "d", model: "m" },
+          { kind: "ollama-native", name: "off", model: "m", priority: 0, enabled: false },
+          { kind: "ollama-native", name: "b", model: "m", priority: 1 }
         ]
       })
       assert.deepStrictEqual(config.providers.map((provider) => provider.name), ["a", "b", "c", "d"])
@@ -298,7 +298,7 @@ describe("resolution", () => {
   it.effect("duplicate names are an error", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(fromObject({
-        providers: [{ kind: "ollama", model: "m" }, { kind: "ollama", model: "n" }]
+        providers: [{ kind: "ollama-native", model: "m" }, { kind: "ollama-native", model: "n" }]
       }))
       assert.deepStrictEqual(error.problems.map((problem) => problem.path), ["providers[1].name"])
     }))

@@ -25,7 +25,7 @@ describe("JSON Schema", () => {
       providers: [
         { kind: "openai", priority: 10, model: "gpt-4o-mini", apiKey: "env:OPENAI_API_KEY" },
         { kind: "bedrock", model: "m", region: "eu-west-1", accessKeyId: "env:A", secretAccessKey: "env:B" },
-        { kind: "ollama", model: "llama3.2", host: "http://localhost:11434", capabilities: { assistantPrefill: true } }
+        { kind: "ollama-native", model: "llama3.2", host: "http://localhost:11434", capabilities: { assistantPrefill: true } }
       ]
     }
     assert.isTrue(validate(config), JSON.stringify(validate.errors))
@@ -36,7 +36,7 @@ describe("JSON Schema", () => {
     const broken = [
       { providers: [{ kind: "openai", model: "m" }] }, // openai needs apiKey
       { providers: [{ kind: "nope", model: "m" }] },
-      { providers: [{ kind: "ollama", model: "m", modle: "typo" }] },
+      { providers: [{ kind: "ollama-native", model: "m", modle: "typo" }] },
       { providers: [{ kind: "bedrock", model: "m", region: "r", accessKeyId: "a" }] }, // secretAccessKey missing
       { policy: { deadline: "soon" } },
       { policy: { preset: "fastest" } },

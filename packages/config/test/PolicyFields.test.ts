@@ -53,7 +53,7 @@ const otherValue = (leaf: Leaf, json: Record<string, unknown>): { readonly text:
 
 const comparable = (value: unknown): unknown => Duration.isDuration(value) ? Duration.toMillis(value) : value
 
-const provider = { FLEXIAI_PROVIDERS_0_KIND: "ollama", FLEXIAI_PROVIDERS_0_MODEL: "m" }
+const provider = { FLEXIAI_PROVIDERS_0_KIND: "ollama-native", FLEXIAI_PROVIDERS_0_MODEL: "m" }
 
 describe("policy and breaker fields come from core's schemas", () => {
   it("every leaf has a FLEXIAI_ variable of the schema's type, a documented JSON Schema property, and a provider-level variable for retry and breaker", () => {

@@ -4,14 +4,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Redacted } from "effect"
 import { captureLogs, fromObject, loadWith, printed, tempFiles } from "./helpers.ts"
 
-const provider = { FLEXIAI_PROVIDERS_0_KIND: "ollama", FLEXIAI_PROVIDERS_0_MODEL: "m" }
+const provider = { FLEXIAI_PROVIDERS_0_KIND: "ollama-native", FLEXIAI_PROVIDERS_0_MODEL: "m" }
 const secretUrl = "redis://app:s3cr3t-redis-pw@10.0.0.5:6380/2"
 
 describe("redis section", () => {
   it.effect("absent: no shared circuits; present: defaults filled in", () =>
     Effect.gen(function*() {
       assert.isUndefined((yield* loadWith(provider)).redis)
-      const config = yield* fromObject({ providers: [{ kind: "ollama", model: "m" }], redis: { url: "redis://127.0.0.1:6380" } })
+      const config = yield* fromObject({ providers: [{ kind: "ollama-native", model: "m" }], redis: { url: "redis://127.0.0.1:6380" } })
       assert.strictEqual(Redacted.value(config.redis!.url), "redis://127.0.0.1:6380")
       assert.strictEqual(config.redis!.prefix, "flexiai:")
       assert.strictEqual(Duration.toMillis(config.redis!.storeTimeout), 150)
@@ -39,10 +39,10 @@ describe("redis section", () => {
   it.effect("url and password as references; an inline url with a password in a file is warned about, one without is not", () =>
     Effect.gen(function*() {
       const directory = yield* tempFiles({
-        "with.json": JSON.stringify({ providers: [{ kind: "ollama", model: "m" }], redis: { url: secretUrl } }),
-        "plain.json": JSON.stringify({ providers: [{ kind: "ollama", model: "m" }], redis: { url: "redis://127.0.0.1:6380" } }),
+        "with.json": JSON.stringify({ providers: [{ kind: "ollama-native", model: "m" }], redis: { url: secretUrl } }),
+        "plain.json": JSON.stringify({ providers: [{ kind: "ollama-native", model: "m" }], redis: { url: "redis://127.0.0.1:6380" } }),
         "refs.json": JSON.stringify({
-          providers: [{ kind: "ollama", model: "m" }],
+          providers: [{ kind: "ollama-native", model: "m" }],
           redis: { url: "env:MY_REDIS_URL", password: "env:MY_REDIS_PASSWORD" }
         })
       })
@@ -64,7 +64,7 @@ describe("redis section", () => {
   it.effect("a bad section is a config error that does not print the url", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(fromObject({
-        providers: [{ kind: "ollama", model: "m" }],
+        providers: [{ kind: "ollama-native", model: "m" }],
         redis: { url: secretUrl, storeTimeout: "soon" } as never
       }))
       assert.include(error.message, "redis.storeTimeout")

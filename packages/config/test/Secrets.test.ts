@@ -60,8 +60,8 @@ describe("secret references", () => {
           "  - { kind: openai, model: m, apiKey: env:NOT_SET }",
           "  - { kind: anthropic, model: m, apiKey: file:missing.key }",
           "  - { kind: gemini, model: m, apiKey: 'keychain:broken' }",
-          "  - { kind: ollama, model: m, apiKey: env:ALSO_NOT_SET, enabled: false }",
-          "  - { kind: ollama, name: two }"
+          "  - { kind: ollama-native, model: m, apiKey: env:ALSO_NOT_SET, enabled: false }",
+          "  - { kind: ollama-native, name: two }"
         )
       })
       const error = yield* Effect.flip(loadWith({}, { file: `${directory}/flexiai.config.yaml` }))

@@ -81,8 +81,8 @@ export const openRouter = ProviderKind.make({
 
 export const ollama = ProviderKind.make({
   ...common,
-  kind: "ollama",
-  description: "stand-in: a local server without a key",
+  kind: "ollama-native",
+  description: "stand-in: Ollama's native API, a local server without a key",
   options: Schema.Struct({ host: optional(NonEmpty) }),
   requiresApiKey: false,
   secretFields: [],

@@ -391,7 +391,7 @@ export const isResolved = <C extends object>(config: C | FlexiConfig.ResolvedCon
  * const FlexiLive = FlexiAI.layer({
  *   providers: [
  *     { kind: "openai", model: "gpt-4o-mini", apiKey: Redacted.make(key) },
- *     { kind: "ollama", model: "llama3.2", priority: 200 }
+ *     { kind: "ollama-native", model: "llama3.2", priority: 200 }
  *   ],
  *   policy: { preset: "reliable" }
  * })

@@ -8,6 +8,7 @@ import { AnthropicKind } from "@flexiai/anthropic"
 import { ConfigExample, FlexiConfig } from "@flexiai/config"
 import { BedrockKind } from "@flexiai/bedrock"
 import { GoogleKind } from "@flexiai/google"
+import { OllamaKind } from "@flexiai/ollama"
 import { OpenAiKind } from "@flexiai/openai"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import type * as JsonSchema from "effect/JsonSchema"
@@ -17,7 +18,8 @@ export const bundled = [
   ...OpenAiKind.kinds,
   ...AnthropicKind.kinds,
   ...GoogleKind.kinds,
-  ...BedrockKind.kinds
+  ...BedrockKind.kinds,
+  ...OllamaKind.kinds
 ] as const
 
 /** Any bundled descriptor, with its kind literal and options typed. @category models */

@@ -64,7 +64,7 @@ describe("the bundled kinds in config", () => {
   it.effect("the example JSON config loads", () =>
     Effect.gen(function*() {
       const config = yield* loadWith({ OPENAI_API_KEY: "sk-a", OPENROUTER_API_KEY: "or-b" }, { file: at("../../../examples/flexiai.config.json") })
-      assert.deepStrictEqual(config.providers.map((provider) => provider.name), ["openai", "openrouter", "ollama"])
+      assert.deepStrictEqual(config.providers.map((provider) => provider.name), ["openai", "openrouter", "ollama-native"])
       assert.strictEqual(config.preset, "fast")
     }))
 
@@ -76,25 +76,32 @@ describe("the bundled kinds in config", () => {
           { kind: "azure-openai", model: "gpt-4o", endpoint: "https://r.openai.azure.com", deployment: "d1", apiVersion: "2024-10-21", bearerToken: "t1" },
           { kind: "foundry", model: "phi-4", endpoint: "https://f.services.ai.azure.com", apiKey: "k2" },
           { kind: "openrouter", model: "openai/gpt-4o-mini", apiKey: "k3", appUrl: "https://app.example", appTitle: "App" },
-          { kind: "ollama", model: "llama3.2", host: "http://localhost:11434" },
+          { kind: "ollama-openai", model: "llama3.2", host: "http://localhost:11434" },
+          // the old name of ollama-openai, as old config files write it
+          { kind: "ollama", model: "llama3.2", host: "http://old:11434" },
           { kind: "openai-compatible", model: "qwen", baseUrl: "http://localhost:8000/v1" },
           { kind: "anthropic", model: "claude-haiku-4-5", apiKey: "k4", maxTokens: 1000, cache: { system: true, ttl: "1h" } },
           { kind: "gemini", model: "gemini-2.5-flash", apiKey: "k4", schemaField: "json", includeThoughts: true },
           { kind: "vertex", model: "gemini-2.5-flash", project: "p", location: "global", tokenCommand: "gcloud auth print-access-token" },
-          { kind: "bedrock", model: "us.amazon.nova-micro-v1:0", region: "eu-west-1", accessKeyId: "AKIA1", secretAccessKey: "s1" }
+          { kind: "bedrock", model: "us.amazon.nova-micro-v1:0", region: "eu-west-1", accessKeyId: "AKIA1", secretAccessKey: "s1" },
+          { kind: "ollama-native", model: "qwen3", host: "127.0.0.1:11434", keepAlive: "10m", thinkLevel: "high", numCtx: 8192, topK: 40 }
         ]
       }, { providers })
       assert.deepStrictEqual(config.providers.map((provider) => provider.kind), kinds)
-      const [, azure, , openRouter, ollama, , , gemini, vertex] = config.providers
+      const [, azure, , openRouter, ollama, old, , , gemini, vertex, , native] = config.providers
       assert.strictEqual(gemini?.schemaField, "json")
       assert.strictEqual(vertex?.tokenCommand, "gcloud auth print-access-token")
       assert.strictEqual(secret(azure?.bearerToken), "t1")
       assert.strictEqual(azure?.deployment, "d1")
       assert.strictEqual(openRouter?.appTitle, "App")
       assert.strictEqual(ollama?.host, "http://localhost:11434")
-      const anthropic = config.providers[6] as { maxTokens?: number; cache?: unknown } | undefined
+      const anthropic = config.providers[7] as { maxTokens?: number; cache?: unknown } | undefined
       assert.strictEqual(anthropic?.maxTokens, 1000)
       assert.deepStrictEqual(anthropic?.cache, { system: true, ttl: "1h" })
+      assert.strictEqual(old?.host, "http://old:11434")
+      assert.strictEqual(native?.keepAlive, "10m")
+      assert.strictEqual(native?.thinkLevel, "high")
+      assert.strictEqual(native?.numCtx, 8192)
     }))
 
   it.effect("the descriptors' own checks and requirements apply", () =>
@@ -121,12 +128,14 @@ describe("the bundled kinds in config", () => {
         { KIND: "azure-openai", MODEL: "gpt-4o", ENDPOINT: "https://r", DEPLOYMENT: "d1", BEARER_TOKEN: "t" },
         { KIND: "foundry", MODEL: "phi-4", ENDPOINT: "https://f", API_KEY: "k2" },
         { KIND: "openrouter", MODEL: "x/y", API_KEY: "k3", APP_TITLE: "App" },
+        { KIND: "ollama-openai", MODEL: "llama3.2", HOST: "http://h:11434" },
         { KIND: "ollama", MODEL: "llama3.2", HOST: "http://h:11434" },
         { KIND: "openai-compatible", MODEL: "qwen", BASE_URL: "http://localhost:8000/v1", CAPABILITIES_ASSISTANT_PREFILL: "true" },
         { KIND: "anthropic", MODEL: "claude-haiku-4-5", API_KEY: "k4", MAX_TOKENS: "1000", CACHE_SYSTEM: "true" },
         { KIND: "gemini", MODEL: "gemini-2.5-flash", API_KEY: "k4" },
         { KIND: "vertex", MODEL: "gemini-2.5-flash", PROJECT: "p", CREDENTIALS_FILE: "/keys/sa.json" },
-        { KIND: "bedrock", MODEL: "us.amazon.nova-micro-v1:0", REGION: "eu-west-1", PROFILE: "dev" }
+        { KIND: "bedrock", MODEL: "us.amazon.nova-micro-v1:0", REGION: "eu-west-1", PROFILE: "dev" },
+        { KIND: "ollama-native", MODEL: "qwen3", HOST: "h:11434", THINK: "true", NUM_CTX: "4096" }
       ]
       const env = Object.fromEntries(entries.flatMap((entry, index) =>
         Object.entries(entry).map(([name, value]) => [`FLEXIAI_PROVIDERS_${index}_${name}`, value])
@@ -135,9 +144,11 @@ describe("the bundled kinds in config", () => {
       assert.deepStrictEqual(config.providers.map((provider) => provider.kind), kinds)
       assert.strictEqual(secret(config.providers[1]?.bearerToken), "t")
       assert.strictEqual(config.providers[3]?.appTitle, "App")
-      assert.deepStrictEqual(config.providers[5]?.capabilities, { assistantPrefill: true })
-      assert.deepStrictEqual((config.providers[6] as { cache?: unknown } | undefined)?.cache, { system: true })
-      assert.strictEqual(config.providers[8]?.credentialsFile, "/keys/sa.json")
+      assert.deepStrictEqual(config.providers[6]?.capabilities, { assistantPrefill: true })
+      assert.deepStrictEqual((config.providers[7] as { cache?: unknown } | undefined)?.cache, { system: true })
+      assert.strictEqual(config.providers[9]?.credentialsFile, "/keys/sa.json")
+      assert.strictEqual(config.providers[11]?.think, true)
+      assert.strictEqual(config.providers[11]?.numCtx, 4096)
     }))
 
   it.effect("detected from the standard variables the descriptors declare, in their priority order", () =>
@@ -152,7 +163,8 @@ describe("the bundled kinds in config", () => {
         ANTHROPIC_API_KEY: "an",
         MISTRAL_API_KEY: "mi" // no bundled kind reads it
       })
-      assert.deepStrictEqual(config.providers.map((provider) => provider.kind), ["openai", "anthropic", "azure-openai", "openrouter", "ollama"])
+      // OLLAMA_HOST detects the native API (ollama-openai and its old name ollama are not detected)
+      assert.deepStrictEqual(config.providers.map((provider) => provider.kind), ["openai", "anthropic", "azure-openai", "openrouter", "ollama-native"])
       assert.deepStrictEqual(
         config.providers.map((provider) => provider.priority),
         config.providers.map((provider) => providers.find((descriptor) => descriptor.kind === provider.kind)?.environment?.detection?.priority)

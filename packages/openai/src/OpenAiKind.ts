@@ -1,11 +1,11 @@
 /**
  * The descriptors of the OpenAI family: `openai`, `azure-openai`, `foundry`, `openrouter`,
- * `ollama` and `openai-compatible`. Each says which config fields its kind takes, which of them
+ * `ollama-openai` (with `ollama`, its old name) and `openai-compatible`. Each says which config fields its kind takes, which of them
  * are secrets, which standard variables fill them in, and how a resolved entry becomes an
  * `OpenAiChat`/`OpenAiCompatible` layer. Config and `flexiai` know the family only through these.
  *
  * Mapping notes that are not obvious from the names:
- * - `ollama.host` is the server root (`http://localhost:11434`); the OpenAI-compatible API is
+ * - `ollama-openai.host` is the server root (`http://localhost:11434`); the OpenAI-compatible API is
  *   under `/v1`. An explicit `baseUrl` is taken as the `/v1` URL itself.
  * - `azure-openai.deployment` (default: `model`) is what goes into the request URL, so it is the
  *   provider's default model.
@@ -192,21 +192,24 @@ export const openRouter = ProviderKind.make({
     })
 })
 
-/** Ollama through its OpenAI-compatible /v1; `host` defaults to http://localhost:11434. @category descriptors */
-export const ollama = ProviderKind.make({
-  kind: "ollama",
-  description: "Ollama through its OpenAI-compatible /v1; host defaults to http://localhost:11434.",
+/**
+ * Ollama through its OpenAI-compatible /v1; `host` defaults to http://localhost:11434. Not
+ * detected from `OLLAMA_HOST` (that picks `ollama-native`, `@flexiai/ollama`); an entry that names
+ * this kind still takes its `host` from `OLLAMA_HOST` when it leaves it out.
+ *
+ * @category descriptors
+ */
+export const ollamaOpenAi = ProviderKind.make({
+  kind: "ollama-openai",
+  description: "Ollama through its OpenAI-compatible /v1; host defaults to http://localhost:11434. (Native /api/chat: ollama-native.)",
   options: Schema.Struct({
     host: optional(NonEmpty.annotate({ description: "The server root (the API is under /v1). Default: http://localhost:11434." })),
     strictSchemas
   }),
-  example: { host: "http://localhost:11434" },
+  example: { model: "llama3.2", host: "http://localhost:11434" },
   requiresApiKey: false,
   secretFields: [],
-  environment: {
-    fields: [{ field: "host", variables: ["OLLAMA_HOST"] }],
-    detection: { requires: ["host"], model: "llama3.2", priority: 90 }
-  },
+  environment: { fields: [{ field: "host", variables: ["OLLAMA_HOST"] }] },
   capabilities,
   listsModels: true,
   layer: (entry) =>
@@ -219,6 +222,19 @@ export const ollama = ProviderKind.make({
       quirks: strictQuirks(entry.strictSchemas),
       timeouts: clientTimeouts(entry)
     })
+})
+
+/**
+ * `ollama`: the old name of `ollama-openai` (deprecated, still accepted). The same descriptor under
+ * the old `kind`, so config files that say `kind: ollama` keep decoding to the same provider; an
+ * entry's default name stays `ollama`.
+ *
+ * @category descriptors
+ */
+export const ollama = ProviderKind.make({
+  ...ollamaOpenAi,
+  kind: "ollama",
+  description: "Deprecated: the old name of ollama-openai (Ollama's OpenAI-compatible /v1). Use ollama-openai, or ollama-native for /api/chat."
 })
 
 /** Any server that speaks OpenAI Chat Completions (vLLM, LM Studio, a proxy). @category descriptors */
@@ -246,4 +262,4 @@ export const openAiCompatible = ProviderKind.make({
 })
 
 /** The whole family, in the order `flexiai` registers it. @category descriptors */
-export const kinds = [openai, azureOpenAi, foundry, openRouter, ollama, openAiCompatible] as const
+export const kinds = [openai, azureOpenAi, foundry, openRouter, ollamaOpenAi, ollama, openAiCompatible] as const

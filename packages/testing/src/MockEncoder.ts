@@ -81,7 +81,8 @@ export interface Encoder {
   readonly malformedFrame: Frame
   readonly errorBody: (status: number, error: ErrorSpec) => unknown
   readonly errorFrame: (error: ErrorSpec) => Frame
-  readonly modelList: (models: ReadonlyArray<string>) => unknown
+  /** The model-list body; `request` tells a format with several model routes apart (Ollama's `/api/tags` and `/api/show`). */
+  readonly modelList: (models: ReadonlyArray<string>, request: IncomingRequest) => unknown
   readonly fixtureFrame?: ((line: string) => Frame) | undefined
   readonly fixtureEnd?: Frame | undefined
   /**

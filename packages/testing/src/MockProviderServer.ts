@@ -29,7 +29,7 @@ export { encoders, type Handle, type Options, type RecordedCall, start } from ".
 export { anthropicEncoder } from "./encoders/AnthropicEncoder.ts"
 export { bedrockEncoder, bedrockEncoderVerifying, eventStreamFrame, exceptionFor, type SigningKeys, verifySignature } from "./encoders/BedrockEncoder.ts"
 export { googleEncoder } from "./encoders/GoogleEncoder.ts"
-export { ollamaEncoder } from "./encoders/OllamaEncoder.ts"
+export { ollamaEncoder, ollamaLines, ollamaNotPulled, ollamaShow, ollamaShowReply } from "./encoders/OllamaEncoder.ts"
 export { openAiEncoder } from "./encoders/OpenAiEncoder.ts"
 
 /**

@@ -176,7 +176,7 @@ export const start = (initial: Script, options: Options = {}): Promise<Handle> =
         record("Models")
         const models = script.models ?? Object.keys(script.byModel ?? {})
         response.writeHead(200, { "content-type": "application/json", "x-request-id": `req_mock_${++idCounter}` })
-        response.end(JSON.stringify(encoder.modelList(models.length === 0 ? ["mock-model"] : models)))
+        response.end(JSON.stringify(encoder.modelList(models.length === 0 ? ["mock-model"] : models, incoming)))
         return
       }
       const answer = () => {

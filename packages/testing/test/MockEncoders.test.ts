@@ -129,11 +129,15 @@ describe("Ollama encoder (NDJSON)", () => {
       assert.deepStrictEqual(lines.map((line) => line.done), [...lines.slice(0, -1).map(() => false), true])
       assert.strictEqual(lines.at(-1).done_reason, "stop")
       assert.isNumber(lines.at(-1).eval_count)
+      assert.isNumber(lines.at(-1).eval_duration)
       const whole = JSON.parse(utf8((yield* request(url, { model: "llama3.2", stream: false, messages })).bytes))
       assert.strictEqual(whole.message.content, "echo: ping pong")
       assert.isTrue(whole.done)
       const tags = JSON.parse(utf8((yield* request(`${server.url}/api/tags`, undefined, "GET")).bytes))
       assert.deepStrictEqual(tags.models.map((model: { name: string }) => model.name), ["llama3.2"])
+      const show = JSON.parse(utf8((yield* request(`${server.url}/api/show`, { model: "llama3.2" })).bytes))
+      assert.strictEqual(show.model_info["llama.context_length"], 131072)
+      assert.deepStrictEqual(show.capabilities, ["completion", "tools"])
     }))
 
   it.effect("tool calls arrive whole with object arguments; withoutDone drops the done line; malformed is a broken line", () =>
@@ -143,7 +147,7 @@ describe("Ollama encoder (NDJSON)", () => {
       })
       const url = `${server.url}/api/chat`
       const tool = utf8((yield* request(url, { model: "m", messages })).bytes).trimEnd().split("\n").map((line) => JSON.parse(line))
-      assert.deepStrictEqual(tool[0].message.tool_calls, [{ function: { name: "get_weather", arguments: { city: "Paris" } } }])
+      assert.deepStrictEqual(tool[0].message.tool_calls, [{ function: { index: 0, name: "get_weather", arguments: { city: "Paris" } } }])
       const noDone = utf8((yield* request(url, { model: "m", messages })).bytes).trimEnd().split("\n").map((line) => JSON.parse(line))
       assert.isTrue(noDone.every((line) => line.done === false))
       assert.deepStrictEqual(utf8((yield* request(url, { model: "m", messages })).bytes).split("\n").slice(0, 3).map((line) => line.startsWith("{not json")), [false, true, false])
