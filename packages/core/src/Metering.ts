@@ -19,7 +19,8 @@
  *
  * @since 0.2.0
  */
-import { Effect, Exit, Stream } from "effect"
+import { Cause, Effect, Exit, Scope, Stream } from "effect"
+import type * as Arr from "effect/Array"
 import type * as Budget from "./Budget.ts"
 import type * as ChatProvider from "./ChatProvider.ts"
 import type { ChatRequest } from "./ChatRequest.ts"
@@ -147,6 +148,13 @@ export const wrap = (provider: ChatProvider.ChatProvider["Service"], options: Op
   const chat = (request: ChatRequest) => {
     const model = request.model ?? provider.defaultModel
     const tag = request.metadata?.[tagKey]
+    if (budgets === undefined) {
+      return Effect.map(provider.chat(request), (response) => {
+        const cost = costFor(pricing, response.usage, response.model, model)
+        ledger.record({ provider: provider.name, model: response.model, tag, outcome: "success", usage: response.usage, cost })
+        return cost === undefined ? response : { ...response, cost }
+      })
+    }
     return admitted(request, model, tag, (ticket) => {
       let billed = 0
       return provider.chat(request).pipe(
@@ -161,68 +169,116 @@ export const wrap = (provider: ChatProvider.ChatProvider["Service"], options: Op
     })
   }
 
+  // One pull transform per stream rather than map + mapError + onExit (+ unwrap), and one object
+  // for its state: each stream layer costs a pull per chunk and its own setup, and each closure
+  // heap for every open stream, which the per-chunk, time-to-first-token and heap benchmarks showed
+  // (1.40×, +0.23 ms and 2.38× with four layers against 1.12×, +0.09 ms and 2.13× unmetered).
+  const metered = (request: ChatRequest, model: string, tag: string | undefined, ticket: Budget.Ticket | undefined) =>
+    Stream.transformPull(provider.stream(request), (pull, scope) => {
+      const meter = new StreamMeter(provider.name, request, model, tag, options, estimator)
+      return Effect.as(
+        Scope.addFinalizerExit(scope, (exit) => {
+          // a consumer that stopped early still pays for what was generated
+          if (Exit.isSuccess(exit) || exit.cause.reasons.every((reason) => reason._tag === "Interrupt")) meter.billPartial()
+          return settle(ticket, meter.billed)
+        }),
+        Effect.mapBoth(pull, {
+          onSuccess: (parts) => meter.all(parts),
+          onFailure: (error) => {
+            if (Cause.isDone(error) || error._tag !== "ProviderError") return error
+            const cost = meter.billPartial()
+            return cost === undefined ? error : withCost(error, cost)
+          }
+        })
+      )
+    })
+
   const stream = (request: ChatRequest): Stream.Stream<StreamPart, ChatError> => {
     const model = request.model ?? provider.defaultModel
     const tag = request.metadata?.[tagKey]
-    return Stream.unwrap(admitted(request, model, tag, (ticket) =>
-      Effect.sync(() => {
-        // what arrived, for the cost of a stream cut short (the provider bills what it generated)
-        let arrived = 0
-        const pieces: Array<string> = []
-        let billed = 0
-        let finished = false
-        const billPartial = (): Pricing.Cost | undefined => {
-          if (finished || arrived === 0) return undefined
-          const price = Pricing.lookup(pricing, model)
-          if (price === undefined) return undefined
-          const promptTokens = estimator.prompt(request, model).tokens
-          const completionTokens = estimator.text(pieces.join(""), model)
-          const usage = { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens }
-          const cost = Pricing.costOf(price, usage, true)
-          ledger.record({ provider: provider.name, model, tag, outcome: "billed-failure", usage, cost })
-          billed = cost.totalUsd
-          finished = true
-          return cost
-        }
-        return provider.stream(request).pipe(
-          Stream.map((part): StreamPart => {
-            switch (part.type) {
-              case "text-delta":
-                arrived++
-                pieces.push(part.text)
-                return part
-              case "reasoning-delta":
-                arrived++
-                if (part.text !== undefined) pieces.push(part.text)
-                return part
-              case "tool-call-delta":
-                arrived++
-                pieces.push(part.argumentsDelta)
-                return part
-              case "finish": {
-                finished = true
-                const cost = costFor(pricing, part.usage, part.model, model)
-                ledger.record({ provider: provider.name, model: part.model, tag, outcome: "success", usage: part.usage, cost })
-                billed = cost?.totalUsd ?? 0
-                return cost === undefined ? part : { ...part, cost }
-              }
-              default:
-                return part
-            }
-          }),
-          Stream.mapError((error) => {
-            if (error._tag !== "ProviderError") return error
-            const cost = billPartial()
-            return cost === undefined ? error : withCost(error, cost)
-          }),
-          Stream.onExit((exit) => {
-            // a consumer that stopped early still pays for what was generated
-            if (Exit.isSuccess(exit) || exit.cause.reasons.every((reason) => reason._tag === "Interrupt")) billPartial()
-            return settle(ticket, billed)
-          })
-        )
-      })))
+    if (budgets === undefined) return metered(request, model, tag, undefined)
+    return Stream.unwrap(admitted(request, model, tag, (ticket) => Effect.succeed(metered(request, model, tag, ticket))))
   }
 
   return { ...provider, chat, stream }
+}
+
+/**
+ * One metered stream's state: what arrived (for the cost of a stream cut short, which the
+ * provider bills), whether it finished, and what it cost.
+ */
+class StreamMeter {
+  arrived = 0
+  readonly pieces: Array<string> = []
+  billed = 0
+  finished = false
+  readonly provider: string
+  readonly request: ChatRequest
+  readonly model: string
+  readonly tag: string | undefined
+  readonly options: Options
+  readonly estimator: Estimate.Estimator
+  constructor(provider: string, request: ChatRequest, model: string, tag: string | undefined, options: Options, estimator: Estimate.Estimator) {
+    this.provider = provider
+    this.request = request
+    this.model = model
+    this.tag = tag
+    this.options = options
+    this.estimator = estimator
+  }
+
+  /** The cost of what arrived, recorded once, for a stream that did not finish. */
+  billPartial(): Pricing.Cost | undefined {
+    if (this.finished || this.arrived === 0) return undefined
+    const price = Pricing.lookup(this.options.pricing, this.model)
+    if (price === undefined) return undefined
+    const promptTokens = this.estimator.prompt(this.request, this.model).tokens
+    const completionTokens = this.estimator.text(this.pieces.join(""), this.model)
+    const usage = { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens }
+    const cost = Pricing.costOf(price, usage, true)
+    this.options.ledger.record({ provider: this.provider, model: this.model, tag: this.tag, outcome: "billed-failure", usage, cost })
+    this.billed = cost.totalUsd
+    this.finished = true
+    return cost
+  }
+
+  one(part: StreamPart): StreamPart {
+    switch (part.type) {
+      case "text-delta":
+        this.arrived++
+        this.pieces.push(part.text)
+        return part
+      case "reasoning-delta":
+        this.arrived++
+        if (part.text !== undefined) this.pieces.push(part.text)
+        return part
+      case "tool-call-delta":
+        this.arrived++
+        this.pieces.push(part.argumentsDelta)
+        return part
+      case "finish": {
+        this.finished = true
+        const cost = costFor(this.options.pricing, part.usage, part.model, this.model)
+        this.options.ledger.record({ provider: this.provider, model: part.model, tag: this.tag, outcome: "success", usage: part.usage, cost })
+        this.billed = cost?.totalUsd ?? 0
+        return cost === undefined ? part : { ...part, cost }
+      }
+      default:
+        return part
+    }
+  }
+
+  /** The parts of one pull, metered; the same array when no part changed (only a finish does). */
+  all(parts: Arr.NonEmptyReadonlyArray<StreamPart>): Arr.NonEmptyReadonlyArray<StreamPart> {
+    let changed: Array<StreamPart> | undefined
+    for (let index = 0; index < parts.length; index++) {
+      const part = parts[index]!
+      const out = this.one(part)
+      if (out !== part) {
+        changed ??= parts.slice()
+        changed[index] = out
+      }
+    }
+    return changed === undefined ? parts : (changed as unknown as Arr.NonEmptyReadonlyArray<StreamPart>)
+  }
 }
