@@ -3,9 +3,9 @@
  * `converse` call, `stream` one `converse-stream` call decoded by the kit's `StreamDecoder` with
  * `BedrockStream`'s machine.
  *
- * Latency: Bedrock reports its own `metrics.latencyMs` (model time, without the network); core's
- * `ChatResponse` has no field for it, so it is kept on the call's span as `bedrock.latency_ms`
- * (and in `BedrockClient.converse`'s decoded answer for those who call the client directly).
+ * Latency: Bedrock reports its own `metrics.latencyMs` (model time, without the network); it is
+ * kept as it came in `providerMetadata.bedrock.metrics` (on the response, and on a stream's finish
+ * part) and on the call's span as `bedrock.latency_ms`.
  *
  * @since 0.2.0
  */
@@ -84,8 +84,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           const latencyMillis = clock.currentTimeMillisUnsafe() - started
           const response = fromWire(sent.parsed, { provider: name, model, latencyMillis, id: sent.requestId })
           if (response instanceof MalformedResponse) return Effect.fail(ProviderError.make(name, response, { model, requestId: sent.requestId }))
-          const latencyMs = sent.parsed.metrics?.latencyMs
-          return latencyMs == null ? Effect.succeed(response) : Effect.as(Effect.annotateCurrentSpan("bedrock.latency_ms", latencyMs), response)
+          const metrics = sent.parsed.metrics
+          const latencyMs = metrics?.latencyMs
+          const kept = metrics == null ? response : { ...response, providerMetadata: { ...response.providerMetadata, bedrock: { metrics } } }
+          return latencyMs == null ? Effect.succeed(kept) : Effect.as(Effect.annotateCurrentSpan("bedrock.latency_ms", latencyMs), kept)
         }))
     })
     return Spans.withSpan(renamed ? Effect.mapError(answer, relabel) : answer, "BedrockChat.chat", { provider: name })

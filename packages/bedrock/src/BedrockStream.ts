@@ -179,7 +179,9 @@ export const step = (state: StreamState, frame: EventStreamFrames.Frame, context
       const event = parseMetadata(frame.payload)
       if (event === undefined) return malformed(eventType)
       if (state.stopReason === undefined) return { _tag: "Malformed", message: "a ConverseStream metadata event before messageStop" }
-      return parts(state, [finish(state.stopReason, event.usage, context)])
+      const done = finish(state.stopReason, event.usage, context)
+      // Bedrock's own timing (model time, without the network), kept as it came
+      return parts(state, [event.metrics === undefined || done.type !== "finish" ? done : { ...done, providerMetadata: { bedrock: { metrics: event.metrics } } }])
     }
     default:
       // messageStart, contentBlockStop, and events added later carry nothing we need

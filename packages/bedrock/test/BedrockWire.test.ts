@@ -149,6 +149,8 @@ describe("Converse over the wire", () => {
         cachedTokens: 1000,
         cacheWriteTokens: 25
       })
+      // Bedrock's own timing rides on the finish part as it came
+      assert.deepStrictEqual(finish?.type === "finish" ? finish.providerMetadata : undefined, { bedrock: { metrics: { latencyMs: 3 } } })
       const sent = (yield* server.calls).at(-1)!.body as Record<string, unknown>
       assert.deepStrictEqual(sent.system, [{ text: "a long system prompt" }, { cachePoint: { type: "default" } }])
     }))

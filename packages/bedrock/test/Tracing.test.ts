@@ -1,5 +1,5 @@
-// Bedrock's own latency (metrics.latencyMs) is kept on the provider's span, since core's
-// ChatResponse has no field for it; the id of the answer is Bedrock's request id.
+// Bedrock's own latency (metrics.latencyMs) is kept on the provider's span and in the answer's
+// providerMetadata.bedrock.metrics; the id of the answer is Bedrock's request id.
 import { assert, describe, it } from "@effect/vitest"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import * as RecordingTracer from "@flexiai/testing/RecordingTracer"
@@ -17,6 +17,7 @@ describe("latency metrics", () => {
       const response = yield* provider.chat(request()).pipe(Effect.withTracer(tracer))
       const span = spans.find((candidate) => candidate.name === "BedrockChat.chat")
       assert.strictEqual(span?.attributes.get("bedrock.latency_ms"), recorded)
+      assert.deepStrictEqual(response.providerMetadata, { bedrock: { metrics: { latencyMs: recorded } } })
       assert.match(response.id, /^req_mock_/)
     }))
 })
