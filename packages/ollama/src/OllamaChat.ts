@@ -7,9 +7,9 @@
  * (reasoning output as `reasoning-delta` parts), `numCtx`, `topK`. A request can still set any
  * wire field through `providerOptions[<provider name>]` (its `options` merge into `options`).
  *
- * Ollama's durations (load, prompt evaluation, generation) have no field in `ChatResponse`: a
- * `chat` call puts them on its span (`ollama.*_duration_ms` attributes); `OllamaClient.chat`
- * returns the whole answer for code that wants them (`OllamaCodec.timings`).
+ * Ollama's durations (load, prompt evaluation, generation) are kept as it sent them (nanoseconds)
+ * in `providerMetadata.ollama` of the response and of a stream's finish part, and a `chat` call
+ * also puts them on its span (`ollama.*_duration_ms` attributes; `OllamaCodec.timings`).
  *
  * @since 0.1.0
  */
@@ -97,7 +97,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           const response = OllamaCodec.fromWire(sent.parsed, { provider: name, model, latencyMillis: clock.currentTimeMillisUnsafe() - started })
           return response instanceof MalformedResponse
             ? Effect.fail(ProviderError.make(name, response, { model, requestId: sent.requestId }))
-            : Effect.as(Effect.annotateCurrentSpan(OllamaCodec.timingAttributes(OllamaCodec.timings(sent.parsed))), response)
+            : Effect.as(Effect.annotateCurrentSpan(OllamaCodec.timingAttributes(OllamaCodec.timings(sent.parsed))), withDurations(response, sent.parsed))
         }))
     })
     return Spans.withSpan(renamed ? Effect.mapError(answer, relabel) : answer, "OllamaChat.chat", { provider: name })
@@ -129,3 +129,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
 /** A `ChatProvider` over the `OllamaClient` in context. @category layers */
 export const layer = (options: Options = {}): Layer.Layer<ChatProvider.ChatProvider, never, OllamaClient> =>
   Layer.effect(ChatProvider.ChatProvider, make(options))
+
+const withDurations = <A extends { readonly providerMetadata?: Readonly<Record<string, unknown>> | undefined }>(answer: A, chunk: OllamaSchema.ChatChunk): A => {
+  const durations = OllamaCodec.durationsMetadata(chunk)
+  return durations === undefined ? answer : { ...answer, providerMetadata: { ...answer.providerMetadata, ollama: durations } }
+}

@@ -245,6 +245,22 @@ export const timings = (chunk: OllamaSchema.ChatChunk): Timings => {
 }
 
 /**
+ * The durations as Ollama sent them (nanoseconds, its own field names), for
+ * `providerMetadata.ollama` on the response and the stream's finish part; `undefined` when the
+ * answer carries none.
+ *
+ * @category mapping
+ */
+export const durationsMetadata = (chunk: OllamaSchema.ChatChunk): Readonly<Record<string, number>> | undefined => {
+  const out: Record<string, number> = {}
+  for (const key of ["total_duration", "load_duration", "prompt_eval_duration", "eval_duration"] as const) {
+    const value = chunk[key]
+    if (typeof value === "number") out[key] = value
+  }
+  return Object.keys(out).length === 0 ? undefined : out
+}
+
+/**
  * The timings as span attributes (milliseconds), for `Effect.annotateCurrentSpan`.
  *
  * @category mapping

@@ -21,7 +21,7 @@ import * as Ndjson from "@flexiai/provider/Ndjson"
 import type * as StreamDecoder from "@flexiai/provider/StreamDecoder"
 import { parseChunk } from "./internal/decode.ts"
 import * as Errors from "./internal/errors.ts"
-import { finishReason, toolCall, usage } from "./OllamaCodec.ts"
+import { durationsMetadata, finishReason, toolCall, usage } from "./OllamaCodec.ts"
 import type * as OllamaSchema from "./OllamaSchema.ts"
 
 /** Where a stream is; `done` once the finish part went out. @category models */
@@ -78,7 +78,9 @@ export const step = (state: StreamState, chunk: OllamaSchema.ChatChunk, provider
   if (chunk.done === true) {
     const [toolCalls, toolParts] = Accumulators.completeToolCalls(next.toolCalls)
     parts.push(...toolParts)
-    parts.push(Accumulators.finishPart(finishReason(chunk.done_reason, toolCalls.size > 0), usage(chunk), provider, next.model))
+    const finish = Accumulators.finishPart(finishReason(chunk.done_reason, toolCalls.size > 0), usage(chunk), provider, next.model)
+    const durations = durationsMetadata(chunk)
+    parts.push(durations === undefined || finish.type !== "finish" ? finish : { ...finish, providerMetadata: { ollama: durations } })
     next = { ...next, toolCalls, done: true }
   }
   return { state: next, parts }

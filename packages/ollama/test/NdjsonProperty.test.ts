@@ -34,6 +34,14 @@ const decode = (chunks: ReadonlyArray<Uint8Array>) =>
     onMalformedEvent: "fail"
   })))
 
+describe("the done line's durations", () => {
+  it("ride on the finish part as Ollama sent them", () => {
+    const parts = decode([streams[0]![1]])
+    const finish = parts.find((part) => part.type === "finish")
+    assert.deepStrictEqual(finish?.type === "finish" ? finish.providerMetadata : undefined, { ollama: { total_duration: 12345 } })
+  })
+})
+
 describe("NDJSON decoding is independent of read boundaries", () => {
   for (const [name, bytes] of streams) {
     it(name, () => {

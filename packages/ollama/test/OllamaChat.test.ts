@@ -263,6 +263,10 @@ describe("OllamaChat: answers", () => {
       assert.strictEqual(first.text, "Yes.")
       assert.strictEqual(first.model, "llama3.2:1b")
       assert.deepStrictEqual(first.usage, { promptTokens: 33, completionTokens: 3, totalTokens: 36 })
+      // the durations, in nanoseconds as the server sent them
+      assert.deepStrictEqual(first.providerMetadata, {
+        ollama: { total_duration: 1060152334, load_duration: 763833084, prompt_eval_duration: 185414666, eval_duration: 108885167 }
+      })
       const second = yield* provider.chat(request("x", { model: "gemma3" }))
       assert.strictEqual(second.text, "OK.")
       assert.deepStrictEqual(second.usage, { promptTokens: 24, completionTokens: 3, totalTokens: 27 })
