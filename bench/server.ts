@@ -8,6 +8,7 @@
  * content chunks), `stall` (one chunk, then the socket stays open).
  */
 import { createServer } from "node:http"
+import openAi, { chunk } from "./formats/openai.ts"
 
 const completion = JSON.stringify({
   id: "chatcmpl-bench",
@@ -18,36 +19,12 @@ const completion = JSON.stringify({
   usage: { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 }
 })
 
-const chunk = (delta: object, finish: string | null) =>
-  `data: ${
-    JSON.stringify({
-      id: "chatcmpl-bench",
-      object: "chat.completion.chunk",
-      created: 1,
-      model: "bench",
-      choices: [{ index: 0, delta, finish_reason: finish }]
-    })
-  }\n\n`
-
-const streams = new Map<number, Buffer>()
-const streamOf = (count: number): Buffer => {
+// the same bytes as the per-format benchmark's OpenAI row (one definition of the stream)
+const streams = new Map<number, Uint8Array>()
+const streamOf = (count: number): Uint8Array => {
   let bytes = streams.get(count)
   if (bytes === undefined) {
-    let body = chunk({ role: "assistant", content: "" }, null)
-    for (let index = 0; index < count; index++) body += chunk({ content: `tok${index} ` }, null)
-    body += chunk({}, "stop")
-    body += `data: ${
-      JSON.stringify({
-        id: "chatcmpl-bench",
-        object: "chat.completion.chunk",
-        created: 1,
-        model: "bench",
-        choices: [],
-        usage: { prompt_tokens: 5, completion_tokens: count, total_tokens: 5 + count }
-      })
-    }\n\n`
-    body += "data: [DONE]\n\n"
-    bytes = Buffer.from(body)
+    bytes = openAi.body(count)
     streams.set(count, bytes)
   }
   return bytes

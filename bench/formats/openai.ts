@@ -6,7 +6,8 @@
  */
 import type { Format } from "./Format.ts"
 
-const chunk = (delta: object, finish: string | null): string =>
+/** One Chat Completions chunk event (also the bench server's `stall` opening). */
+export const chunk = (delta: object, finish: string | null): string =>
   `data: ${
     JSON.stringify({
       id: "chatcmpl-bench",

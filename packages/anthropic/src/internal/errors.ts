@@ -10,6 +10,7 @@
  * `overloaded_error` 529. A prompt over the context window is a 400 whose message says so
  * (`prompt is too long: 211000 tokens > 200000 maximum`): `ContextLengthExceeded`.
  */
+import type * as HttpTransport from "@flexiai/provider/HttpTransport"
 import type * as ProviderError from "@flexiai/core/ProviderError"
 import { ContextLengthExceeded } from "@flexiai/core/ProviderError"
 import * as StatusReasons from "@flexiai/provider/StatusReasons"
@@ -85,14 +86,7 @@ export const reasonFromError = (input: {
 }
 
 /** The pure mapping of a non-2xx response (the transport's `reasonFromResponse`). */
-export const reasonFromResponse = (input: {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string | undefined>>
-  readonly body: string
-  readonly nowMillis: number
-  readonly mask: (text: string) => string
-  readonly model?: string | undefined
-}): Reason =>
+export const reasonFromResponse = (input: HttpTransport.ErrorResponse): Reason =>
   reasonFromError({
     status: input.status,
     headers: input.headers,

@@ -14,6 +14,7 @@
  *
  * The same mapping reads an error object sent inside a 200 stream (its `code` is the status).
  */
+import type * as HttpTransport from "@flexiai/provider/HttpTransport"
 import { Duration } from "effect"
 import { Authentication, ContextLengthExceeded, QuotaExceeded, RateLimited } from "@flexiai/core/ProviderError"
 import type * as ProviderError from "@flexiai/core/ProviderError"
@@ -114,14 +115,7 @@ export const reasonFromStatus = (input: {
 }
 
 /** The mapping of a non-2xx response (the transport's `reasonFromResponse`). */
-export const reasonFromResponse = (input: {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string | undefined>>
-  readonly body: string
-  readonly nowMillis: number
-  readonly mask: (text: string) => string
-  readonly model?: string | undefined
-}): Reason =>
+export const reasonFromResponse = (input: HttpTransport.ErrorResponse): Reason =>
   reasonFromStatus({
     httpStatus: input.status,
     headers: input.headers,

@@ -6,6 +6,7 @@
  * (`Incorrect API key provided: sk-proj-****wxyz`): every provider message goes through `mask`
  * before it lands in an error.
  */
+import type * as HttpTransport from "@flexiai/provider/HttpTransport"
 import * as Mask from "@flexiai/provider/Mask"
 import * as StatusReasons from "@flexiai/provider/StatusReasons"
 import type * as ProviderError from "@flexiai/core/ProviderError"
@@ -121,14 +122,7 @@ export const reasonFromError = (input: {
 }
 
 /** The pure mapping of a non-2xx response. */
-export const reasonFromResponse = (input: {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string | undefined>>
-  readonly body: string
-  readonly nowMillis: number
-  readonly mask: (text: string) => string
-  readonly model?: string | undefined
-}): Reason =>
+export const reasonFromResponse = (input: HttpTransport.ErrorResponse): Reason =>
   reasonFromError({
     status: input.status,
     headers: input.headers,
