@@ -5,9 +5,8 @@
 // since the key travels in the x-api-key header.
 import { assert, describe, it } from "@effect/vitest"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import * as RecordingTracer from "@flexiai/testing/RecordingTracer"
-import { Cause, Effect, Logger, Redacted, References, Stream } from "effect"
-import { HttpClient } from "effect/http"
+import * as SecretCanary from "@flexiai/testing/SecretCanary"
+import { Effect, Redacted, Stream } from "effect"
 import { request, setup } from "./helpers.ts"
 
 const canary = "sk-ant-api03-canary-7f3a9c51d2e84b06a9f1c3d5e7b9a2c4"
@@ -29,52 +28,25 @@ const faults: ReadonlyArray<MockProviderServer.Reply> = [
 ]
 
 const assertClean = (label: string, text: string) => {
-  for (const fragment of [...fragments, shortened]) assert.notInclude(text, fragment, `${label} leaks the key`)
+  assert.deepStrictEqual(SecretCanary.leaks([...fragments, shortened], [{ label, text }]), [])
 }
 
 describe("secret canary (Anthropic key)", () => {
   it.live("the key appears in no error, log line or span across the fault suite", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const { spans, tracer } = RecordingTracer.make()
-      const logger = Logger.make((options) => {
-        lines.push(JSON.stringify(options.message), String(options.message), Cause.pretty(options.cause))
-      })
+      const recorder = SecretCanary.recorder()
       const { provider, server } = yield* setup({ replies: faults }, {
         client: { apiKey: Redacted.make(canary), timeouts: { firstByte: "150 millis", idle: "150 millis" }, httpSpans: true }
       })
-      let failures = 0
       for (let index = 0; index < faults.length; index++) {
-        const call = index % 2 === 0 ? provider.chat(request("hi")) : Stream.runCollect(provider.stream(request("hi")))
-        const exit = yield* Effect.exit(call as Effect.Effect<unknown, unknown>).pipe(
-          Effect.tapCause((cause) => Effect.logError("call failed", cause)),
-          Effect.provide(Logger.layer([logger])),
-          Effect.provideService(References.MinimumLogLevel, "All"),
-          Effect.withTracer(tracer),
-          Effect.provideService(HttpClient.TracerHeaderFilter, () => true)
-        )
-        if (exit._tag === "Failure") {
-          failures++
-          const error = Cause.squash(exit.cause)
-          assertClean(`fault ${index} message`, error instanceof Error ? error.message : "")
-          assertClean(`fault ${index} String`, String(error))
-          assertClean(`fault ${index} JSON`, JSON.stringify(error))
-          assertClean(`fault ${index} cause`, Cause.pretty(exit.cause))
-        }
+        yield* recorder.run(index % 2 === 0 ? provider.chat(request("hi")) : Stream.runCollect(provider.stream(request("hi"))))
       }
       // the cut (index 7) is a stream and fails; the malformed event (8) sent as a chat succeeds, the
       // in-band error (9) is a stream and fails: every fault but the chat-served malformed one fails
-      assert.strictEqual(failures, faults.length - 1)
-      assert.isAbove(lines.length, 0)
-      for (const line of lines) assertClean("log line", line)
-      assert.isTrue(spans.some((span) => [...span.attributes.keys()].some((key) => key.startsWith("http.request.header."))))
-      for (const span of spans) {
-        assertClean(
-          `span ${span.name}`,
-          JSON.stringify({ name: span.name, attributes: [...span.attributes], events: span.events, status: String(span.status._tag) })
-        )
-        for (const value of span.attributes.values()) assertClean(`span ${span.name} attribute`, String(value))
-      }
+      assert.strictEqual(recorder.failures.length, faults.length - 1)
+      assert.isAbove(recorder.lines.length, 0)
+      assert.isTrue(SecretCanary.recordedHeaders(recorder.spans))
+      assert.deepStrictEqual(SecretCanary.leaks([...fragments, shortened], recorder.texts()), [])
       // the server did receive the real key (masked in its own records): the canary was in play
       assert.strictEqual((yield* server.calls)[0]?.headers["x-api-key"], `****${canary.slice(-4)}`)
     }))

@@ -5,9 +5,8 @@
 // or a confused server might, in HTTP error bodies and in exception frames.
 import { assert, describe, it } from "@effect/vitest"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import * as RecordingTracer from "@flexiai/testing/RecordingTracer"
-import { Cause, Effect, Logger, Redacted, References, Stream } from "effect"
-import { HttpClient } from "effect/http"
+import * as SecretCanary from "@flexiai/testing/SecretCanary"
+import { Effect, Redacted, Stream } from "effect"
 import * as Credentials from "../src/BedrockCredentials.ts"
 import { request, setup } from "./helpers.ts"
 
@@ -34,10 +33,6 @@ const faults = (echo: string): ReadonlyArray<MockProviderServer.Reply> => [
   MockProviderServer.inBandError({ message: `in-band before content ${echo}`, type: "ModelStreamErrorException" }, { afterChunks: 0 })
 ]
 
-const assertClean = (label: string, text: string) => {
-  for (const fragment of fragments) assert.notInclude(text, fragment, `${label} leaks a secret`)
-}
-
 describe("secret canary (AWS keys, session tokens, Bedrock API keys)", () => {
   const cases = [
     { name: "SigV4 with a session token", echo: `${secretAccessKey} ${sessionToken} ${accessKeyId}`, client: { credentials: { accessKeyId: Redacted.make(accessKeyId), secretAccessKey: Redacted.make(secretAccessKey), sessionToken: Redacted.make(sessionToken) } } },
@@ -54,42 +49,18 @@ describe("secret canary (AWS keys, session tokens, Bedrock API keys)", () => {
     it.live(`no secret in any error, log line or span: ${testCase.name}`, () =>
       Effect.gen(function*() {
         const replies = faults(testCase.echo)
-        const lines: Array<string> = []
-        const { spans, tracer } = RecordingTracer.make()
-        const logger = Logger.make((options) => {
-          lines.push(JSON.stringify(options.message), String(options.message), Cause.pretty(options.cause))
-        })
+        const recorder = SecretCanary.recorder()
         const { provider, server } = yield* setup({ replies }, {
           verify: false,
           client: { ...testCase.client, timeouts: { firstByte: "2 seconds", idle: "2 seconds" }, httpSpans: true }
         })
-        let failures = 0
         for (let index = 0; index < replies.length; index++) {
-          const call = index < 5 && index % 2 === 0 ? provider.chat(request("hi")) : Stream.runCollect(provider.stream(request("hi")))
-          const exit = yield* Effect.exit(call as Effect.Effect<unknown, unknown>).pipe(
-            Effect.tapCause((cause) => Effect.logError("call failed", cause)),
-            Effect.provide(Logger.layer([logger])),
-            Effect.provideService(References.MinimumLogLevel, "All"),
-            Effect.withTracer(tracer),
-            Effect.provideService(HttpClient.TracerHeaderFilter, () => true)
-          )
-          if (exit._tag === "Failure") {
-            failures++
-            const error = Cause.squash(exit.cause)
-            assertClean(`fault ${index} message`, error instanceof Error ? error.message : "")
-            assertClean(`fault ${index} String`, String(error))
-            assertClean(`fault ${index} JSON`, JSON.stringify(error))
-            assertClean(`fault ${index} cause`, Cause.pretty(exit.cause))
-          }
+          yield* recorder.run(index < 5 && index % 2 === 0 ? provider.chat(request("hi")) : Stream.runCollect(provider.stream(request("hi"))))
         }
-        assert.strictEqual(failures, replies.length)
-        assert.isAbove(lines.length, 0)
-        for (const line of lines) assertClean("log line", line)
-        assert.isTrue(spans.some((span) => [...span.attributes.keys()].some((key) => key.startsWith("http.request.header."))))
-        for (const span of spans) {
-          for (const [key, attribute] of span.attributes) assertClean(`span ${span.name} ${key}`, String(attribute))
-          assertClean(`span ${span.name}`, JSON.stringify({ name: span.name, attributes: [...span.attributes], events: span.events, status: String(span.status._tag) }))
-        }
+        assert.strictEqual(recorder.failures.length, replies.length)
+        assert.isAbove(recorder.lines.length, 0)
+        assert.isTrue(SecretCanary.recordedHeaders(recorder.spans))
+        assert.deepStrictEqual(SecretCanary.leaks(fragments, recorder.texts()), [])
         // the secrets were in play: the server received a signature or the bearer key
         const sent = (yield* server.calls)[0]?.headers ?? {}
         assert.isTrue((sent.authorization ?? "").startsWith("Bearer ****") || /^\d{8}T\d{6}Z$/.test(sent["x-amz-date"] ?? ""))

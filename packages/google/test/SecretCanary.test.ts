@@ -5,9 +5,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Loopback from "@flexiai/testing/Loopback"
 import * as Mock from "@flexiai/testing/MockProviderServer"
-import * as RecordingTracer from "@flexiai/testing/RecordingTracer"
-import { Cause, Effect, Logger, Redacted, References, Stream } from "effect"
-import { HttpClient } from "effect/http"
+import * as SecretCanary from "@flexiai/testing/SecretCanary"
+import { Effect, Redacted, Stream } from "effect"
 import * as GoogleProvider from "../src/GoogleProvider.ts"
 import { request, setup, setupVertex, throwawayKey } from "./helpers.ts"
 import type { Provider } from "./helpers.ts"
@@ -32,11 +31,14 @@ const secrets = [
 // JWTs signed during the run: their signature part is a secret too
 const jwts: Array<string> = []
 
+// a JWT is a credential as a whole: its claims and its signature must not show
+const allSecrets = (): ReadonlyArray<string> => [
+  ...secrets,
+  ...jwts.flatMap((jwt) => [jwt.split(".")[1]!.slice(0, 24), jwt.split(".")[2]!.slice(0, 24)])
+]
+
 const assertClean = (label: string, text: string) => {
-  // a JWT is a credential as a whole: its claims and its signature must not show
-  for (const fragment of [...secrets, ...jwts.flatMap((jwt) => [jwt.split(".")[1]!.slice(0, 24), jwt.split(".")[2]!.slice(0, 24)])]) {
-    assert.notInclude(text, fragment, `${label} leaks a secret`)
-  }
+  assert.deepStrictEqual(SecretCanary.leaks(allSecrets(), [{ label, text }]), [])
 }
 
 const faults = (echo: string): ReadonlyArray<Mock.Reply> => [
@@ -60,53 +62,30 @@ const faults = (echo: string): ReadonlyArray<Mock.Reply> => [
   Mock.hang()
 ]
 
-const runFaults = (provider: Provider, count: number, lines: Array<string>, tracer: ReturnType<typeof RecordingTracer.make>["tracer"]) =>
+const runFaults = (provider: Provider, count: number, recorder: SecretCanary.Recorder) =>
   Effect.gen(function*() {
-    const logger = Logger.make((options) => {
-      lines.push(JSON.stringify(options.message), String(options.message), Cause.pretty(options.cause))
-    })
-    let failures = 0
     for (let index = 0; index < count; index++) {
-      const call = index % 2 === 0 ? provider.chat(request("hi")) : Stream.runCollect(provider.stream(request("hi")))
-      const exit = yield* Effect.exit(call as Effect.Effect<unknown, unknown>).pipe(
-        Effect.tapCause((cause) => Effect.logError("call failed", cause)),
-        Effect.provide(Logger.layer([logger])),
-        Effect.provideService(References.MinimumLogLevel, "All"),
-        Effect.withTracer(tracer),
-        Effect.provideService(HttpClient.TracerHeaderFilter, () => true)
-      )
-      if (exit._tag === "Failure") {
-        failures++
-        const error = Cause.squash(exit.cause)
-        assertClean(`fault ${index} message`, error instanceof Error ? error.message : "")
-        assertClean(`fault ${index} String`, String(error))
-        assertClean(`fault ${index} JSON`, JSON.stringify(error))
-        assertClean(`fault ${index} cause`, Cause.pretty(exit.cause))
-      }
+      yield* recorder.run(index % 2 === 0 ? provider.chat(request("hi")) : Stream.runCollect(provider.stream(request("hi"))))
     }
-    return failures
+    return recorder.failures.length
   })
 
 describe("secret canary", () => {
   it.live("the Gemini API key appears in no error, log line or span across the fault suite", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const { spans, tracer } = RecordingTracer.make()
+      const recorder = SecretCanary.recorder()
       const suite = faults(canary)
       const { provider, server } = yield* setup({ replies: suite }, {
         apiKey: Redacted.make(canary),
         timeouts: { firstByte: "150 millis", idle: "150 millis" },
         httpSpans: true
       })
-      const failures = yield* runFaults(provider, suite.length, lines, tracer)
+      const failures = yield* runFaults(provider, suite.length, recorder)
       // a chat of the stream-only faults (a cut, an in-band error) succeeds
       assert.strictEqual(failures, suite.length - 1)
-      assert.isAbove(lines.length, 0)
-      for (const line of lines) assertClean("log line", line)
-      assert.isTrue(spans.some((span) => [...span.attributes.keys()].some((name) => name.startsWith("http.request.header."))))
-      for (const span of spans) {
-        assertClean(`span ${span.name}`, JSON.stringify({ name: span.name, attributes: [...span.attributes], events: span.events }))
-      }
+      assert.isAbove(recorder.lines.length, 0)
+      assert.isTrue(SecretCanary.recordedHeaders(recorder.spans))
+      assert.deepStrictEqual(SecretCanary.leaks(allSecrets(), recorder.texts()), [])
       // the server did receive the key, in its header (masked in its own records)
       assert.strictEqual((yield* server.calls)[0]?.headers["x-goog-api-key"], `****${canary.slice(-4)}`)
     }))
@@ -136,8 +115,7 @@ describe("secret canary", () => {
             : { access_token: issuedToken, expires_in: 3600 }
         ))
       }))
-      const lines: Array<string> = []
-      const { spans, tracer } = RecordingTracer.make()
+      const recorder = SecretCanary.recorder()
       const suite = faults(issuedToken)
       const { provider } = yield* setupVertex({ replies: suite }, {
         serviceAccount: GoogleProvider.serviceAccountKey({ clientEmail: "sa@p.iam.gserviceaccount.com", privateKey: key.privateKeyPem }),
@@ -146,16 +124,14 @@ describe("secret canary", () => {
         httpSpans: true
       })
       // the first call fails at the token endpoint; then the fault suite runs with the token
-      const failures = yield* runFaults(provider, suite.length + 1, lines, tracer)
+      const failures = yield* runFaults(provider, suite.length + 1, recorder)
       // the token failure, then the suite shifted by one: two of its chats succeed
       assert.strictEqual(failures, suite.length - 1)
       assert.strictEqual(tokenCalls, 2)
       assert.strictEqual(jwts.length, 2)
-      assert.isAbove(lines.length, 0)
-      for (const line of lines) assertClean("log line", line)
-      for (const span of spans) {
-        assertClean(`span ${span.name}`, JSON.stringify({ name: span.name, attributes: [...span.attributes], events: span.events }))
-      }
+      assert.isAbove(recorder.lines.length, 0)
+      assert.isTrue(SecretCanary.recordedHeaders(recorder.spans))
+      assert.deepStrictEqual(SecretCanary.leaks(allSecrets(), recorder.texts()), [])
       // the key itself prints as redacted wherever the options are printed
       const options = GoogleProvider.serviceAccountKey({ clientEmail: "sa@p", privateKey: key.privateKeyPem })
       assertClean("String(options)", `${String(options.privateKey)} ${JSON.stringify(options)}`)

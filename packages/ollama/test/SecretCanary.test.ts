@@ -4,9 +4,8 @@
 // included.
 import { assert, describe, it } from "@effect/vitest"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import * as RecordingTracer from "@flexiai/testing/RecordingTracer"
-import { Cause, Effect, Logger, Redacted, References, Stream } from "effect"
-import { HttpClient } from "effect/http"
+import * as SecretCanary from "@flexiai/testing/SecretCanary"
+import { Cause, Effect, Redacted, Stream } from "effect"
 import { request, setup } from "./helpers.ts"
 
 const canary = "olk-canary-3b8e1f07c5d94a26b1e0f9d7c3a5e8b2"
@@ -24,49 +23,21 @@ const faults: ReadonlyArray<MockProviderServer.Reply> = [
   MockProviderServer.hang()
 ]
 
-const assertClean = (label: string, text: string) => {
-  for (const fragment of fragments) assert.notInclude(text, fragment, `${label} leaks the key`)
-}
-
 describe("secret canary", () => {
   it.live("the bearer key appears in no error, log line or span across the fault suite", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const { spans, tracer } = RecordingTracer.make()
-      const logger = Logger.make((options) => {
-        lines.push(JSON.stringify(options.message), String(options.message), Cause.pretty(options.cause))
-      })
+      const recorder = SecretCanary.recorder()
       const { provider, server } = yield* setup({ replies: faults }, {
         client: { apiKey: Redacted.make(canary), timeouts: { firstByte: "150 millis", idle: "150 millis" }, httpSpans: true }
       })
-      let failures = 0
       for (let index = 0; index < faults.length; index++) {
-        const call = index % 2 === 0 ? provider.chat(request("hi")) : Stream.runCollect(provider.stream(request("hi")))
-        const exit = yield* Effect.exit(call as Effect.Effect<unknown, unknown>).pipe(
-          Effect.tapCause((cause) => Effect.logError("call failed", cause)),
-          Effect.provide(Logger.layer([logger])),
-          Effect.provideService(References.MinimumLogLevel, "All"),
-          Effect.withTracer(tracer),
-          Effect.provideService(HttpClient.TracerHeaderFilter, () => true)
-        )
-        if (exit._tag === "Failure") {
-          failures++
-          const error = Cause.squash(exit.cause)
-          assertClean(`fault ${index} message`, error instanceof Error ? error.message : "")
-          assertClean(`fault ${index} String`, String(error))
-          assertClean(`fault ${index} JSON`, JSON.stringify(error))
-          assertClean(`fault ${index} cause`, Cause.pretty(exit.cause))
-        }
+        yield* recorder.run(index % 2 === 0 ? provider.chat(request("hi")) : Stream.runCollect(provider.stream(request("hi"))))
       }
       // fault 7 (an error line) goes to a chat, which gets a plain answer: every other call fails
-      assert.strictEqual(failures, faults.length - 1)
-      assert.isAbove(lines.length, 0)
-      for (const line of lines) assertClean("log line", line)
-      assert.isTrue(spans.some((span) => [...span.attributes.keys()].some((key) => key.startsWith("http.request.header."))))
-      for (const span of spans) {
-        assertClean(`span ${span.name}`, JSON.stringify({ name: span.name, attributes: [...span.attributes], events: span.events, status: String(span.status._tag) }))
-        for (const value of span.attributes.values()) assertClean(`span ${span.name} attribute`, String(value))
-      }
+      assert.strictEqual(recorder.failures.length, faults.length - 1)
+      assert.isAbove(recorder.lines.length, 0)
+      assert.isTrue(SecretCanary.recordedHeaders(recorder.spans))
+      assert.deepStrictEqual(SecretCanary.leaks(fragments, recorder.texts()), [])
       // the server did receive the real key (masked in its own records): the canary was in play
       assert.strictEqual((yield* server.calls)[0]?.headers.authorization, `Bearer ****${canary.slice(-4)}`)
     }))
@@ -75,24 +46,14 @@ describe("secret canary", () => {
   // package README), so a server that echoes the key into one is checked on the default path.
   it.live("a key echoed into the request-id header and the message comes back masked", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const logger = Logger.make((options) => {
-        lines.push(JSON.stringify(options.message), String(options.message), Cause.pretty(options.cause))
-      })
+      const recorder = SecretCanary.recorder()
       const { provider } = yield* setup({
         replies: [MockProviderServer.error(400, { message: `bad key ${canary}` }, { headers: { "x-request-id": canary } })]
       }, { client: { apiKey: Redacted.make(canary) } })
-      const exit = yield* Effect.exit(provider.chat(request("hi"))).pipe(
-        Effect.tapCause((cause) => Effect.logError("call failed", cause)),
-        Effect.provide(Logger.layer([logger])),
-        Effect.provideService(References.MinimumLogLevel, "All")
-      )
-      assert.strictEqual(exit._tag, "Failure")
-      if (exit._tag === "Failure") {
-        const error = Cause.squash(exit.cause) as { readonly requestId?: string }
-        assert.strictEqual(error.requestId, "[REDACTED]")
-        assertClean("echo", [String(error), JSON.stringify(error), Cause.pretty(exit.cause)].join("\n"))
-      }
-      for (const line of lines) assertClean("log line", line)
+      yield* recorder.run(provider.chat(request("hi")))
+      assert.strictEqual(recorder.failures.length, 1)
+      const error = Cause.squash(recorder.failures[0]!) as { readonly requestId?: string }
+      assert.strictEqual(error.requestId, "[REDACTED]")
+      assert.deepStrictEqual(SecretCanary.leaks(fragments, recorder.texts()), [])
     }))
 })

@@ -3,10 +3,9 @@
 // (names, attributes, events, status) — HttpClient's own spans carry request headers.
 import { assert, describe, it } from "@effect/vitest"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import * as RecordingTracer from "@flexiai/testing/RecordingTracer"
-import { Cause, Effect, Logger, Redacted, References, Stream } from "effect"
+import * as SecretCanary from "@flexiai/testing/SecretCanary"
+import { Cause, Effect, Redacted, Stream } from "effect"
 import { NodeHttpClient } from "@effect/platform-node"
-import { HttpClient } from "effect/http"
 import { Layer } from "effect"
 import * as OpenAiChat from "../src/OpenAiChat.ts"
 import * as OpenAiClient from "../src/OpenAiClient.ts"
@@ -29,18 +28,10 @@ const faults: ReadonlyArray<MockProviderServer.Reply> = [
   MockProviderServer.hang()
 ]
 
-const assertClean = (label: string, text: string) => {
-  for (const fragment of fragments) assert.notInclude(text, fragment, `${label} leaks the key`)
-}
-
 describe("secret canary", () => {
   it.live("the key appears in no error and no log line across the fault suite (bearer and api-key auth)", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const { spans, tracer } = RecordingTracer.make()
-      const logger = Logger.make((options) => {
-        lines.push(JSON.stringify(options.message), String(options.message), Cause.pretty(options.cause))
-      })
+      const recorder = SecretCanary.recorder()
       const openAi = yield* setup({ replies: faults }, {
         // with effect's HTTP spans (off by default) and their header attributes: the worst case for a leak
         client: { apiKey: Redacted.make(canary), timeouts: { firstByte: "150 millis", idle: "150 millis" }, httpSpans: true }
@@ -58,43 +49,21 @@ describe("secret canary", () => {
           Layer.provide(NodeHttpClient.layerUndici)
         )
       )
-      let failures = 0
       for (const provider of [openAi.provider, azure.provider]) {
         for (let index = 0; index < faults.length; index++) {
-          const call = index % 2 === 0
-            ? provider.chat(request("hi", { model: "deploy" }))
-            : Stream.runCollect(provider.stream(request("hi", { model: "deploy" })))
-          const exit = yield* Effect.exit(call as Effect.Effect<unknown, unknown>).pipe(
-            Effect.tapCause((cause) => Effect.logError("call failed", cause)),
-            Effect.provide(Logger.layer([logger])),
-            Effect.provideService(References.MinimumLogLevel, "All"),
-            Effect.withTracer(tracer),
-            // record every header on the client spans: the worst case for a leak
-            Effect.provideService(HttpClient.TracerHeaderFilter, () => true)
+          yield* recorder.run(
+            index % 2 === 0
+              ? provider.chat(request("hi", { model: "deploy" }))
+              : Stream.runCollect(provider.stream(request("hi", { model: "deploy" })))
           )
-          if (exit._tag === "Failure") {
-            failures++
-            const error = Cause.squash(exit.cause)
-            assertClean(`fault ${index} message`, error instanceof Error ? error.message : "")
-            assertClean(`fault ${index} String`, String(error))
-            assertClean(`fault ${index} JSON`, JSON.stringify(error))
-            assertClean(`fault ${index} cause`, Cause.pretty(exit.cause))
-          }
         }
       }
       // stream-only faults sent as a chat (cut, in-band error) succeed; a malformed event fails the stream
-      assert.strictEqual(failures, (faults.length - 2) * 2)
-      assert.isAbove(lines.length, 0)
-      for (const line of lines) assertClean("log line", line)
+      assert.strictEqual(recorder.failures.length, (faults.length - 2) * 2)
+      assert.isAbove(recorder.lines.length, 0)
       // HttpClient's client spans were recorded, with their request header attributes
-      assert.isTrue(spans.some((span) => [...span.attributes.keys()].some((key) => key.startsWith("http.request.header."))))
-      for (const span of spans) {
-        assertClean(
-          `span ${span.name}`,
-          JSON.stringify({ name: span.name, attributes: [...span.attributes], events: span.events, status: String(span.status._tag) })
-        )
-        for (const value of span.attributes.values()) assertClean(`span ${span.name} attribute`, String(value))
-      }
+      assert.isTrue(SecretCanary.recordedHeaders(recorder.spans))
+      assert.deepStrictEqual(SecretCanary.leaks(fragments, recorder.texts()), [])
       // the server did receive the real key (masked in its own records): the canary was in play
       assert.strictEqual((yield* azureServer.calls)[0]?.headers["api-key"], `****${canary.slice(-4)}`)
     }))
@@ -120,39 +89,30 @@ describe("secret canary", () => {
     MockProviderServer.inBandError({ message: `in-band ${shortened[0]}`, type: "invalid_request_error", param: canary })
   ]
 
+  // every call fails; the errors and every log line are in the recorder (no spans: httpSpans is off)
   const runAll = (
     provider: { readonly chat: (r: ReturnType<typeof request>) => Effect.Effect<unknown, unknown>; readonly stream: (r: ReturnType<typeof request>) => Stream.Stream<unknown, unknown> },
     count: number,
-    lines: Array<string>
+    recorder: SecretCanary.Recorder
   ) =>
     Effect.gen(function*() {
-      const errors: Array<unknown> = []
-      const logger = Logger.make((options) => {
-        lines.push(JSON.stringify(options.message), String(options.message), Cause.pretty(options.cause))
-      })
+      const before = recorder.failures.length
       for (let index = 0; index < count; index++) {
-        const call = index === count - 1 ? Stream.runCollect(provider.stream(request("hi"))) : provider.chat(request("hi"))
-        const exit = yield* Effect.exit(call as Effect.Effect<unknown, unknown>).pipe(
-          Effect.tapCause((cause) => Effect.logError("call failed", cause)),
-          Effect.provide(Logger.layer([logger])),
-          Effect.provideService(References.MinimumLogLevel, "All")
-        )
+        const exit = yield* recorder.run(index === count - 1 ? Stream.runCollect(provider.stream(request("hi"))) : provider.chat(request("hi")))
         assert.strictEqual(exit._tag, "Failure", `call ${index}`)
-        if (exit._tag === "Failure") errors.push(Cause.squash(exit.cause))
       }
-      return errors
+      return recorder.failures.slice(before).map((cause) => Cause.squash(cause))
     })
 
   const assertNoForm = (label: string, text: string) => {
-    assertClean(label, text)
-    for (const form of shortened) assert.notInclude(text, form, `${label} leaks a shortened key`)
+    assert.deepStrictEqual(SecretCanary.leaks([...fragments, ...shortened], [{ label, text }]), [])
   }
 
   it.live("an echoed key in param, the request id and the message, whole or shortened, comes back masked", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
+      const recorder = SecretCanary.recorder()
       const { provider } = yield* setup({ replies: echoes }, { client: { apiKey: Redacted.make(canary) } })
-      const errors = yield* runAll(provider, echoes.length, lines)
+      const errors = yield* runAll(provider, echoes.length, recorder)
       for (const [index, error] of errors.entries()) {
         const text = [error instanceof Error ? error.message : "", String(error), JSON.stringify(error)].join("\n")
         assertNoForm(`echo ${index}`, text)
@@ -163,12 +123,13 @@ describe("secret canary", () => {
       assert.strictEqual(first.reason._tag, "InvalidRequest")
       assert.strictEqual(first.reason.param, "[REDACTED]")
       assert.strictEqual(first.requestId, "[REDACTED]")
-      for (const line of lines) assertNoForm("log line", line)
+      assert.isAbove(recorder.lines.length, 0)
+      assert.deepStrictEqual(SecretCanary.leaks([...fragments, ...shortened], recorder.texts()), [])
     }))
 
   it.live("a key in the base URL's query is sent as a query after the path and masked out of every error and log line", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
+      const recorder = SecretCanary.recorder()
       const server = yield* MockProviderServer.make({
         replies: [MockProviderServer.error(401, { message: `Incorrect API key provided: ${canary}`, type: "invalid_request_error" })]
       })
@@ -181,16 +142,13 @@ describe("secret canary", () => {
             Layer.provide(NodeHttpClient.layerUndici)
           )
         )
-        errors.push(...(yield* runAll(provider, 1, lines)))
+        errors.push(...(yield* runAll(provider, 1, recorder)))
       }
       const [call] = yield* server.calls
       assert.strictEqual(call?.path, "/v1/chat/completions")
       const reasons = errors.map((error) => (error as { readonly reason: { readonly _tag: string } }).reason._tag)
       assert.deepStrictEqual(reasons, ["Authentication", "Connection"])
-      for (const [index, error] of errors.entries()) {
-        assertClean(`url ${index}`, [error instanceof Error ? error.message : "", String(error), JSON.stringify(error)].join("\n"))
-      }
-      assert.isAbove(lines.length, 0)
-      for (const line of lines) assertClean("log line", line)
+      assert.isAbove(recorder.lines.length, 0)
+      assert.deepStrictEqual(SecretCanary.leaks(fragments, recorder.texts()), [])
     }))
 })
