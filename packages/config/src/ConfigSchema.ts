@@ -159,6 +159,27 @@ export const Budgets = Schema.Struct({
   ))
 }).annotate({ description: "Spending limits per provider (key), model, tag and period, reserved before each request and settled on its real cost." })
 
+/**
+ * The response cache (`@flexiai/core/ResponseCache`): exact-match answers around the router, in
+ * memory or (with a `redis` section) in Redis, shared by every process on its prefix. Off by default.
+ *
+ * @category schemas
+ */
+export const Cache = Schema.Struct({
+  enabled: optional(OptionSchema.option(Schema.Boolean, "Serve repeated requests from the response cache.", false)),
+  ttl: optional(OptionSchema.option(Duration, "How long an answer is kept.", "5 minutes")),
+  maxEntries: optional(OptionSchema.option(
+    Schema.Int.check(Schema.isGreaterThan(0)),
+    "Memory store: the most answers kept (least recently used go first).",
+    1000
+  )),
+  store: optional(OptionSchema.option(
+    Schema.Literals(["memory", "redis"]),
+    "Where answers live: this process (memory) or the redis section's Redis, shared by every process.",
+    "memory"
+  ))
+}).annotate({ description: "Response cache: repeated identical requests answered without a provider call." })
+
 // ---------------------------------------------------------------------------
 // Providers
 // ---------------------------------------------------------------------------
@@ -257,7 +278,8 @@ const configFields = {
   logging: optional(Logging),
   redis: optional(Redis),
   pricing: optional(Pricing),
-  budgets: optional(Budgets)
+  budgets: optional(Budgets),
+  cache: optional(Cache)
 }
 
 const configAnnotations = {

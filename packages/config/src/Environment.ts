@@ -9,7 +9,7 @@
  *    `policy.retry.maxRetries`, `FLEXIAI_PROVIDERS_0_BASE_URL` is `providers[0].baseUrl` (the
  *    index is the provider's position in the file, before sorting; an index past the file's
  *    list adds a provider). They override the file field by field. A misspelt variable in the
- *    `FLEXIAI_POLICY_`, `FLEXIAI_BREAKER_`, `FLEXIAI_LOGGING_`, `FLEXIAI_REDIS_` or `FLEXIAI_PROVIDERS_` families
+ *    `FLEXIAI_POLICY_`, `FLEXIAI_BREAKER_`, `FLEXIAI_LOGGING_`, `FLEXIAI_REDIS_`, `FLEXIAI_CACHE_` or `FLEXIAI_PROVIDERS_` families
  *    is an error; other `FLEXIAI_` variables belong to other tools (CLI, gateway) and are left alone.
  * 2. The providers' standard variables (`OPENAI_API_KEY`, `AWS_REGION`, …), as the registered
  *    descriptors declare them. They fill in fields a declared provider leaves out, and when no
@@ -86,7 +86,8 @@ export const settingsFields: ReadonlyArray<Field> = [
   ...fieldsOf(ConfigSchema.Policy, ["policy"]),
   ...fieldsOf(ConfigSchema.Breaker, ["breaker"]),
   ...fieldsOf(ConfigSchema.Logging, ["logging"]),
-  ...fieldsOf(ConfigSchema.Redis, ["redis"])
+  ...fieldsOf(ConfigSchema.Redis, ["redis"]),
+  ...fieldsOf(ConfigSchema.Cache, ["cache"])
 ]
 
 /**
@@ -193,7 +194,7 @@ const listVariables = (
     return [...here, ...below.flat()]
   })
 
-const checkedFamilies = ["POLICY", "BREAKER", "LOGGING", "REDIS", "PROVIDERS"]
+const checkedFamilies = ["POLICY", "BREAKER", "LOGGING", "REDIS", "PROVIDERS", "CACHE"]
 
 /**
  * Reads every `FLEXIAI_` setting and provider field (`providerFields`: `providerFieldsOf` the

@@ -158,6 +158,14 @@ export interface ResolvedBudgets {
   readonly whenUnavailable: "local" | "deny"
 }
 
+/** The response cache, defaults filled in (`ConfigSchema.Cache`). @category models */
+export interface ResolvedCache {
+  readonly enabled: boolean
+  readonly ttl: Duration.Duration
+  readonly maxEntries: number
+  readonly store: "memory" | "redis"
+}
+
 /** A loaded config. @category models */
 export interface ResolvedConfig {
   /** Enabled providers, by priority (lower first; equal priorities keep their declared order). */
@@ -171,6 +179,8 @@ export interface ResolvedConfig {
   readonly pricing: ResolvedPricing
   /** `undefined`: no budgets. */
   readonly budgets: ResolvedBudgets | undefined
+  /** The response cache (`enabled: false` by default). */
+  readonly cache: ResolvedCache
   /** The config file read, if any (absolute path). */
   readonly file: string | undefined
   /**
@@ -449,6 +459,12 @@ const finish = (
         limits: decoded.budgets.limits,
         outputCap: decoded.budgets.outputCap ?? 4096,
         whenUnavailable: decoded.budgets.whenUnavailable ?? "local"
+      },
+      cache: {
+        enabled: decoded.cache?.enabled ?? false,
+        ttl: decoded.cache?.ttl ?? Duration.minutes(5),
+        maxEntries: decoded.cache?.maxEntries ?? 1000,
+        store: decoded.cache?.store ?? "memory"
       },
       file,
       detected

@@ -11,7 +11,9 @@
  * `stream-restart` or `stream-resume` once its stream has opened (its `attempt-finish` comes when
  * its stream ends); last, `call-finish`. `circuit-transition` carries no `callId`: it comes
  * from the breaker's own stream on a fiber of its own, so it arrives after the attempt outcome
- * that caused it but not necessarily before that call's later events.
+ * that caused it but not necessarily before that call's later events. With the response cache
+ * (`ResponseCache`): a hit is one `cache-hit` and nothing else; a miss is `cache-miss`, then the
+ * call's events above, then `cache-store` when the answer was kept (their `callId` is the cache's).
  *
  * **Gotchas**: events hold names, models, counts, reasons and times, never message content,
  * headers or keys. An attempt's `model` is the model the provider is sent (after model routing).
@@ -155,6 +157,24 @@ export const CircuitTransition = Schema.Struct({
   openForMillis: Schema.optional(Schema.Number)
 })
 
+const cacheFields = {
+  ...call,
+  /** The request's model (`undefined`: the chain's defaults). */
+  model: Schema.optional(Schema.String)
+}
+
+/**
+ * The response cache (`ResponseCache`) answered: no provider was called, so this is the call's only
+ * event (its `callId` is the cache's own). @category schemas
+ */
+export const CacheHit = Schema.Struct({ type: Schema.Literal("cache-hit"), ...cacheFields })
+
+/** The response cache had no answer: the router's events for the call follow. @category schemas */
+export const CacheMiss = Schema.Struct({ type: Schema.Literal("cache-miss"), ...cacheFields })
+
+/** A missed call's answer was kept (a stream: once read to its finish), after the router's `call-finish`. @category schemas */
+export const CacheStore = Schema.Struct({ type: Schema.Literal("cache-store"), ...cacheFields })
+
 /** Every event the router publishes. @category schemas */
 export const RouterEvent = Schema.Union([
   CallStart,
@@ -167,7 +187,10 @@ export const RouterEvent = Schema.Union([
   FirstToken,
   StreamRestart,
   StreamResume,
-  CircuitTransition
+  CircuitTransition,
+  CacheHit,
+  CacheMiss,
+  CacheStore
 ])
 export type RouterEvent = typeof RouterEvent.Type
 export type CallStart = typeof CallStart.Type
@@ -181,6 +204,9 @@ export type FirstToken = typeof FirstToken.Type
 export type StreamRestart = typeof StreamRestart.Type
 export type StreamResume = typeof StreamResume.Type
 export type CircuitTransition = typeof CircuitTransition.Type
+export type CacheHit = typeof CacheHit.Type
+export type CacheMiss = typeof CacheMiss.Type
+export type CacheStore = typeof CacheStore.Type
 
 /** Every event `type`. @category models */
 export type Type = RouterEvent["type"]

@@ -38,7 +38,8 @@ export const names = {
   duration: "flexiai_request_duration_seconds",
   timeToFirstToken: "flexiai_time_to_first_token_seconds",
   tokens: "flexiai_tokens_total",
-  circuitState: "flexiai_circuit_state"
+  circuitState: "flexiai_circuit_state",
+  cacheHits: "flexiai_cache_hits_total"
 } as const
 
 /** The circuit gauge's values. @category models */
@@ -75,7 +76,11 @@ export const metrics = {
     description: "Tokens by kind: input, output, cached (input read from a prompt cache), cache_write, reasoning",
     incremental: true
   }),
-  circuitState: Metric.gauge(names.circuitState, { description: "Circuit state per provider and model: 0 closed, 1 half-open, 2 open" })
+  circuitState: Metric.gauge(names.circuitState, { description: "Circuit state per provider and model: 0 closed, 1 half-open, 2 open" }),
+  cacheHits: Metric.counter(names.cacheHits, {
+    description: "Response cache lookups by operation and result (hit, miss)",
+    incremental: true
+  })
 }
 
 type Labels = Record<string, string>
@@ -149,6 +154,10 @@ export const makeListener = (context: Context.Context<never>, options: Options =
         add(metrics.circuitState, base(provider, modelName), circuitStateValue[event.to])
         return
       }
+      case "cache-hit":
+      case "cache-miss":
+        add(metrics.cacheHits, { operation: event.operation, result: event.type === "cache-hit" ? "hit" : "miss" }, 1)
+        return
       default:
         return
     }

@@ -65,6 +65,8 @@ import * as Observability from "./internal/observability.ts"
 import { debugLevels, withDebugLines } from "./internal/debugLines.ts"
 import * as LogScope from "./internal/logScope.ts"
 import * as MeteringSetup from "./internal/metering.ts"
+import * as CacheSetup from "./internal/cache.ts"
+import * as ResponseCache from "@flexiai/core/ResponseCache"
 import * as Providers from "./Providers.ts"
 
 // ---------------------------------------------------------------------------
@@ -323,8 +325,13 @@ const build = (config: FlexiConfig.ResolvedConfig, label: Label, options: Option
     }).pipe(Effect.provideService(CircuitBreaker.CircuitBreaker, breaker), Observability.provideHub(hub))
 
     const flexi = FlexiAI.of({ ...(yield* makeControl(built, control, breaker, options, metering)), events: hub.events })
+    // the response cache is the innermost of `middleware.all`: the key sees the request as the router gets it
+    const cache = yield* CacheSetup.make(config, hub, scope)
+    const all = cache === undefined
+      ? options.middleware?.all
+      : [...(options.middleware?.all ?? []), ResponseCache.middleware(cache)]
     // Router.Router too: `Router.withCallOptions` checks provider names against it
-    return Context.make(ChatProvider.ChatProvider, Observability.withMiddleware(provider, options.middleware?.all)).pipe(
+    return Context.make(ChatProvider.ChatProvider, Observability.withMiddleware(provider, all)).pipe(
       Context.add(FlexiAI, flexi),
       Context.add(Router.Router, control)
     )

@@ -113,6 +113,16 @@ describe("OpenAiChat mapping (recorded request bodies)", () => {
       assert.strictEqual(merged?.top_logprobs, 2)
     }))
 
+  it.effect("OpenAI's own prompt caching: prompt_cache_key passes through providerOptions, on chat and stream", () =>
+    Effect.gen(function*() {
+      const { provider, server } = yield* setup({})
+      const cached = { messages: [{ role: "user" as const, content: "hi" }] as const, providerOptions: { openai: { prompt_cache_key: "tenant-a" } } }
+      yield* provider.chat(cached)
+      assert.strictEqual((yield* lastBody(server))?.prompt_cache_key, "tenant-a")
+      yield* Stream.runDrain(provider.stream(cached))
+      assert.strictEqual((yield* lastBody(server))?.prompt_cache_key, "tenant-a")
+    }))
+
   it.effect("a streamed request asks for usage", () =>
     Effect.gen(function*() {
       const { provider, server } = yield* setup({})

@@ -13,3 +13,6 @@ export * as RedisConnection from "./RedisConnection.ts"
 
 /** The budget `Store` in Redis: atomic reservations across processes (a Lua script). @since 0.2.0 */
 export * as RedisBudgetStore from "./RedisBudgetStore.ts"
+
+/** The response cache in Redis. */
+export * as RedisResponseCacheStore from "./RedisResponseCacheStore.ts"
