@@ -87,30 +87,28 @@ export const canonicalJson = (value: unknown): string => {
   return `{${members.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(",")}}`
 }
 
-/** What goes into a request's key (see the module header). @category keys */
+/**
+ * What goes into a request's key (see the module header): every field of the request but
+ * `metadata`, of which only the tenant counts. Taken whole rather than field by field, so a field
+ * added to `ChatRequest` later changes the key without anyone remembering to list it here.
+ *
+ * @category keys
+ */
 export const keyFields = (
   request: ChatRequest,
   operation: "chat" | "stream",
   options: { readonly tagKey: string; readonly identity: string }
-) => ({
-  v: 1,
-  operation,
-  model: request.model,
-  // only a request without a model is answered by the chain's default models
-  chain: request.model === undefined ? options.identity : undefined,
-  messages: request.messages,
-  temperature: request.temperature,
-  maxTokens: request.maxTokens,
-  topP: request.topP,
-  stop: request.stop,
-  seed: request.seed,
-  tools: request.tools,
-  toolChoice: request.toolChoice,
-  responseFormat: request.responseFormat,
-  user: request.user,
-  providerOptions: request.providerOptions,
-  tenant: request.metadata?.[options.tagKey]
-})
+) => {
+  const { metadata, ...answering } = request
+  return {
+    v: 2,
+    operation,
+    request: answering,
+    // only a request without a model is answered by the chain's default models
+    chain: request.model === undefined ? options.identity : undefined,
+    tenant: metadata?.[options.tagKey]
+  }
+}
 
 /** The hex SHA-256 of the request's canonical key fields (Web Crypto: Node and browsers). @category keys */
 export const key = (
