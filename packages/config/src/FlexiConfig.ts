@@ -414,6 +414,12 @@ const finish = (
         })
       }
     })
+    if (decoded.cache?.store === "redis" && decoded.redis === undefined) {
+      problems.push({
+        path: "cache.store",
+        message: "cache.store is redis but there is no redis section: add redis.url, or use store: memory"
+      })
+    }
     if (declared.length === 0) problems.push({ path: "providers", message: noProvidersMessage(registry) })
     else if (enabled.length === 0) problems.push({ path: "providers", message: "every provider is disabled" })
     if (problems.length > 0) return yield* fail(problems)

@@ -18,6 +18,19 @@ describe("redis section", () => {
       assert.isFalse(config.redis!.tls)
     }))
 
+  it.effect("cache.store redis without a redis section is a config error naming cache.store", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(fromObject({ providers: [{ kind: "ollama-native", model: "m" }], cache: { enabled: true, store: "redis" } }))
+      assert.strictEqual(error._tag, "FlexiConfigError")
+      assert.include(error.message, "cache.store is redis but there is no redis section")
+      const config = yield* fromObject({
+        providers: [{ kind: "ollama-native", model: "m" }],
+        cache: { enabled: true, store: "redis" },
+        redis: { url: "redis://127.0.0.1:6380" }
+      })
+      assert.strictEqual(config.cache.store, "redis")
+    }))
+
   it.effect("FLEXIAI_REDIS_URL and FLEXIAI_REDIS_PREFIX; the url stays Redacted", () =>
     Effect.gen(function*() {
       const config = yield* loadWith({

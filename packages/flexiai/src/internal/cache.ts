@@ -33,7 +33,7 @@ export const make = (
         { prefix: redis.prefix }
       ).pipe(Scope.provide(scope))
     } else {
-      if (cache.store === "redis") yield* Effect.logWarning("cache.store is redis but no redis section is configured: caching in memory")
+      // (config refuses store: redis without a redis section)
       store = ResponseCache.makeMemoryStore(cache.maxEntries)
     }
     const identity = ResponseCache.canonicalJson(
