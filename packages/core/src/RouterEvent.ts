@@ -155,6 +155,24 @@ export const CircuitTransition = Schema.Struct({
   openForMillis: Schema.optional(Schema.Number)
 })
 
+/**
+ * A provider's configured rate limit (`providers[].rateLimit`) decided about a request before it
+ * was sent: `wait` (it waits `waitMillis` for the limit to free, within `maxWait`) or `failover`
+ * (not sent; the router moves on and skips the provider for `waitMillis`). `limit` is which one:
+ * `requests`, `tokens` or `concurrency`. Published by FlexiAI's limiter inside the attempt, so
+ * it carries no `callId`: a `failover` comes before that attempt's `attempt-finish`.
+ *
+ * @category schemas
+ */
+export const RateLimitDecision = Schema.Struct({
+  type: Schema.Literal("rate-limit"),
+  provider: Schema.String,
+  decision: Schema.Literals(["wait", "failover"]),
+  limit: Schema.Literals(["requests", "tokens", "concurrency"]),
+  waitMillis: Schema.Number,
+  at: Schema.Number
+})
+
 /** Every event the router publishes. @category schemas */
 export const RouterEvent = Schema.Union([
   CallStart,
@@ -167,7 +185,8 @@ export const RouterEvent = Schema.Union([
   FirstToken,
   StreamRestart,
   StreamResume,
-  CircuitTransition
+  CircuitTransition,
+  RateLimitDecision
 ])
 export type RouterEvent = typeof RouterEvent.Type
 export type CallStart = typeof CallStart.Type
@@ -181,6 +200,7 @@ export type FirstToken = typeof FirstToken.Type
 export type StreamRestart = typeof StreamRestart.Type
 export type StreamResume = typeof StreamResume.Type
 export type CircuitTransition = typeof CircuitTransition.Type
+export type RateLimitDecision = typeof RateLimitDecision.Type
 
 /** Every event `type`. @category models */
 export type Type = RouterEvent["type"]

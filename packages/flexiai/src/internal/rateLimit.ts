@@ -1,0 +1,231 @@
+/**
+ * Per-provider rate limits as a config describes them (`providers[].rateLimit`): requests and
+ * tokens per minute on `effect/persistence`'s `RateLimiter` (its memory store, or its Redis store
+ * with a `redis` section, so every process on that Redis and prefix shares one count), and a
+ * concurrency cap on an Effect `Semaphore`. A provider without `rateLimit` is handed to the router
+ * unwrapped: nothing is added per call.
+ *
+ * Decisions:
+ * - Checked before the request is sent. A request over a limit waits while the limit frees within
+ *   `maxWait` (default 0), else fails with `RateLimited` *without being sent*: the router's own
+ *   Retry-After mechanism (`Slot.rateLimitedUntil`, skip reason `RateLimited`) then fails over and
+ *   skips the provider until the limit frees. The `retryAfter` reported is at least the policy's
+ *   `maxRetryAfter` plus 1 ms, because a shorter one would have the router *retry* the same
+ *   provider after waiting, which is a wait the caller did not ask for.
+ * - Tokens per minute: a request reserves its input estimate (the tokenizer where the model has
+ *   one, else chars/4) plus its `maxTokens` (or `outputReserve`, default 1024). `RateLimiter` has
+ *   no refund, so settling only ever adds: when the real usage is above the reservation the
+ *   difference is consumed (`onExceeded: "delay"`, which always records). A reservation above the
+ *   real usage stays counted until its window ends: the count errs high, never low, so the
+ *   provider is never sent more than its limit.
+ * - Fixed windows (one minute) rather than token buckets: they are what providers count in, and
+ *   a rejected consume records nothing (`onExceeded: "fail"` with a limit), so a failover costs no
+ *   share of the window.
+ *
+ * Gotcha: a request that passed the requests limit and then fails the tokens limit has used one
+ * request of its window (no refund); again the count errs high.
+ */
+import type { FlexiConfig } from "@flexiai/config"
+import type * as ChatProvider from "@flexiai/core/ChatProvider"
+import type { ChatRequest } from "@flexiai/core/ChatRequest"
+import type { Usage } from "@flexiai/core/ChatResponse"
+import { ProviderError, RateLimited } from "@flexiai/core/ProviderError"
+import { Duration, Effect, Layer, Option, Scope, Semaphore, Stream } from "effect"
+import * as Redis from "effect/persistence/Redis"
+import * as RateLimiter from "effect/persistence/RateLimiter"
+import * as Tokenizers from "../Tokenizers.ts"
+
+/** Output tokens reserved against `tokensPerMinute` for a request without `maxTokens`. */
+export const defaultOutputReserve = 1024
+
+const window = Duration.minutes(1)
+
+/** Which limit decided. */
+export type Limit = "requests" | "tokens" | "concurrency"
+
+/** One decision: the request waited `waitMillis` for `limit`, or failed over without being sent. */
+export interface Decision {
+  readonly provider: string
+  readonly decision: "wait" | "failover"
+  readonly limit: Limit
+  readonly waitMillis: number
+}
+
+export interface Built {
+  /** The provider with its entry's limits, or the provider itself when its entry has none. */
+  readonly wrap: (
+    entry: FlexiConfig.ResolvedProvider,
+    provider: ChatProvider.ChatProvider["Service"]
+  ) => ChatProvider.ChatProvider["Service"]
+}
+
+export const make = (
+  config: FlexiConfig.ResolvedConfig,
+  scope: Scope.Scope,
+  onDecision: (decision: Decision) => Effect.Effect<void>
+): Effect.Effect<Built | undefined> =>
+  Effect.gen(function*() {
+    const limited = config.providers.filter((entry) => entry.rateLimit !== undefined)
+    if (limited.length === 0) return undefined
+    const redis = config.redis
+    const store = redis === undefined
+      ? yield* Layer.build(RateLimiter.layerStoreMemory).pipe(Scope.provide(scope))
+      : yield* Effect.gen(function*() {
+        const { RedisConnection } = yield* Effect.promise(() => import("@flexiai/redis"))
+        const connection = yield* RedisConnection.make({
+          url: redis.url,
+          username: redis.username,
+          password: redis.password,
+          tls: redis.tls,
+          commandTimeoutMillis: Math.ceil(Duration.toMillis(redis.storeTimeout))
+        }).pipe(Scope.provide(scope))
+        return yield* Layer.build(Layer.provide(
+          RateLimiter.layerStoreRedis({ prefix: `${redis.prefix}ratelimit:` }),
+          Layer.succeed(Redis.Redis, connection)
+        )).pipe(Scope.provide(scope))
+      })
+    const limiter = yield* RateLimiter.make.pipe(Effect.provideContext(store))
+    const floor = Duration.toMillis(config.policy.maxRetryAfter) + 1
+    return {
+      wrap: (entry, provider) =>
+        entry.rateLimit === undefined ? provider : wrap(provider, entry.rateLimit, limiter, floor, onDecision)
+    }
+  })
+
+type Options = NonNullable<FlexiConfig.ResolvedProvider["rateLimit"]>
+
+const wrap = (
+  provider: ChatProvider.ChatProvider["Service"],
+  options: Options,
+  limiter: RateLimiter.RateLimiter,
+  floorMillis: number,
+  onDecision: (decision: Decision) => Effect.Effect<void>
+): ChatProvider.ChatProvider["Service"] => {
+  const name = provider.name
+  const maxWaitMillis = options.maxWait === undefined ? 0 : Duration.toMillis(options.maxWait)
+  const semaphore = options.concurrency === undefined ? undefined : Semaphore.makeUnsafe(options.concurrency)
+  const outputReserve = options.outputReserve ?? defaultOutputReserve
+  const requestsKey = `${name}:requests`
+  const tokensKey = `${name}:tokens`
+
+  const refuse = (limit: Limit, waitMillis: number) =>
+    Effect.andThen(
+      onDecision({ provider: name, decision: "failover", limit, waitMillis }),
+      Effect.fail(
+        new ProviderError({
+          provider: name,
+          reason: new RateLimited({
+            message: `FlexiAI's ${limit} limit for ${name} is reached; not sent`,
+            retryAfter: Duration.millis(Math.max(Math.ceil(waitMillis), floorMillis))
+          })
+        })
+      )
+    )
+
+  // Consumes `tokens` against one limit, waiting while the window frees within what is left of
+  // `maxWait`. A store failure (Redis away) lets the request through: a limiter that cannot be
+  // asked must not stop every call (the provider's own 429 still protects it).
+  const consume = (
+    limit: Limit,
+    key: string,
+    perMinute: number,
+    tokens: number,
+    deadline: number
+  ): Effect.Effect<void, ProviderError> =>
+    Effect.catch(
+      Effect.asVoid(limiter.consume({ algorithm: "fixed-window", onExceeded: "fail", window, limit: perMinute, key, tokens })),
+      (error): Effect.Effect<void, ProviderError> => {
+        if (error.reason._tag !== "RateLimitExceeded") return Effect.void
+        const waitMillis = Duration.toMillis(error.reason.retryAfter)
+        return Effect.clockWith((clock) => {
+          const now = clock.currentTimeMillisUnsafe()
+          // more tokens than a whole window holds never fit: fail over at once
+          if (tokens > perMinute || now + waitMillis > deadline) return refuse(limit, waitMillis)
+          return onDecision({ provider: name, decision: "wait", limit, waitMillis }).pipe(
+            Effect.andThen(Effect.sleep(Duration.millis(waitMillis))),
+            Effect.andThen(consume(limit, key, perMinute, tokens, deadline))
+          )
+        })
+      }
+    )
+
+  const reserveTokens = (request: ChatRequest): number => {
+    const model = request.model ?? provider.defaultModel
+    return Tokenizers.estimator.prompt(request, model).tokens + (request.maxTokens ?? outputReserve)
+  }
+
+  // Reserves what the request needs; succeeds with the tokens reserved (0 without a tokens limit).
+  const reserve = (request: ChatRequest, deadline: number): Effect.Effect<number, ProviderError> => {
+    const requests = options.requestsPerMinute === undefined
+      ? Effect.void
+      : consume("requests", requestsKey, options.requestsPerMinute, 1, deadline)
+    const perMinute = options.tokensPerMinute
+    if (perMinute === undefined) return Effect.as(requests, 0)
+    const tokens = reserveTokens(request)
+    return Effect.as(Effect.andThen(requests, consume("tokens", tokensKey, perMinute, tokens, deadline)), tokens)
+  }
+
+  // Adds what the real usage took beyond the reservation (no refund below it: see the header).
+  const settle = (reserved: number, usage: Usage | undefined): Effect.Effect<void> => {
+    const perMinute = options.tokensPerMinute
+    if (perMinute === undefined || usage === undefined || usage.totalTokens <= reserved) return Effect.void
+    return Effect.ignore(limiter.consume({
+      algorithm: "fixed-window",
+      onExceeded: "delay",
+      window,
+      limit: perMinute,
+      key: tokensKey,
+      tokens: usage.totalTokens - reserved
+    }))
+  }
+
+  // The permit (when capped), then the reservation; `use` runs with both and the permit is given
+  // back when it ends.
+  const admitted = <A, E>(
+    request: ChatRequest,
+    use: (reserved: number) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | ProviderError> =>
+    Effect.clockWith((clock) => {
+      const started = clock.currentTimeMillisUnsafe()
+      const deadline = started + maxWaitMillis
+      const run = Effect.flatMap(reserve(request, deadline), use)
+      if (semaphore === undefined) return run
+      const take: Effect.Effect<boolean> = maxWaitMillis === 0
+        ? semaphore.takeIfAvailable(1)
+        : Effect.map(Effect.timeoutOption(semaphore.take(1), Duration.millis(maxWaitMillis)), Option.isSome)
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(take), (got): Effect.Effect<A, E | ProviderError> => {
+          if (!got) return refuse("concurrency", maxWaitMillis)
+          return Effect.ensuring(restore(run), semaphore.release(1))
+        })
+      )
+    })
+
+  return {
+    ...provider,
+    chat: (request) =>
+      admitted(request, (reserved) =>
+        Effect.tap(provider.chat(request), (response) => settle(reserved, response.usage))),
+    stream: (request) =>
+      Stream.unwrap(
+        Effect.map(
+          // the permit is held for the stream's life: taken here, given back when the stream ends
+          Effect.gen(function*() {
+            if (semaphore !== undefined) {
+              const got = maxWaitMillis === 0
+                ? yield* semaphore.takeIfAvailable(1)
+                : Option.isSome(yield* Effect.timeoutOption(semaphore.take(1), Duration.millis(maxWaitMillis)))
+              if (!got) return yield* refuse("concurrency", maxWaitMillis)
+              yield* Effect.addFinalizer(() => semaphore.release(1))
+            }
+            const started = yield* Effect.clockWith((clock) => Effect.succeed(clock.currentTimeMillisUnsafe()))
+            return yield* reserve(request, started + maxWaitMillis)
+          }),
+          (reserved) =>
+            provider.stream(request).pipe(
+              Stream.tap((part): Effect.Effect<void> => part.type === "finish" ? settle(reserved, part.usage) : Effect.void)
+            )
+        )
+      )
+  }
+}
