@@ -95,6 +95,10 @@ export const RateLimit = Schema.Struct({
   })),
   outputReserve: optional(Schema.Int.check(Schema.isGreaterThan(0)).annotate({
     description: "Output tokens reserved against tokensPerMinute for a request without maxTokens. Default: 1024."
+  })),
+  providerHeaders: optional(Schema.Boolean.annotate({
+    description: "Read the provider's own rate-limit headers (x-ratelimit-*, anthropic-ratelimit-*) and send nothing " +
+      "there while they say a limit is used up, until its reset. true alone turns this on without limits of its own. Default: true."
   }))
 }).annotate({ identifier: "RateLimit" })
 

@@ -11,7 +11,14 @@ import { canary, serverPool } from "./helpers.ts"
 
 const { start } = serverPool()
 
-type Limits = NonNullable<FlexiAI.Input["providers"][number]["rateLimit"]>
+interface Limits {
+  readonly requestsPerMinute?: number
+  readonly tokensPerMinute?: number
+  readonly concurrency?: number
+  readonly maxWait?: string | number
+  readonly outputReserve?: number
+  readonly providerHeaders?: boolean
+}
 
 const config = (primaryUrl: string, backupUrl: string, rateLimit: Limits): FlexiAI.Input => ({
   providers: [
@@ -108,10 +115,28 @@ describe("rate limits", () => {
     }
   })
 
+  it("provider headers reach the limiter on the lean chat path and on streams", async () => {
+    const headers = { "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "6m0s" }
+    for (const first of ["chat", "stream"] as const) {
+      const primary = await start({ fallback: MockProviderServer.text("from primary", { headers }) })
+      const backup = await start({ fallback: MockProviderServer.text("from backup") })
+      const client = FlexiAI.make(config(primary.url, backup.url, { providerHeaders: true }))
+      try {
+        if (first === "chat") assert.strictEqual((await client.chat("one")).provider, "primary")
+        else for await (const _ of client.stream("one")) { /* drain */ }
+        assert.strictEqual((await client.chat("two")).provider, "backup", first)
+        assert.strictEqual(completions(primary), 1, first)
+      } finally {
+        await client.dispose()
+      }
+    }
+  })
+
   it("a provider without rateLimit is not wrapped", async () => {
     const primary = await start({ fallback: MockProviderServer.text("x") })
     const backup = await start({ fallback: MockProviderServer.text("y") })
-    const client = FlexiAI.make({ ...config(primary.url, backup.url, {}), providers: config(primary.url, backup.url, {}).providers.map(({ rateLimit: _, ...entry }) => entry) })
+    const base = config(primary.url, backup.url, {})
+    const client = FlexiAI.make({ ...base, providers: base.providers!.map(({ rateLimit: _, ...entry }) => entry) })
     try {
       for (let i = 0; i < 5; i++) assert.strictEqual((await client.chat("hi")).provider, "primary")
     } finally {

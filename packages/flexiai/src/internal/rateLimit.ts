@@ -22,6 +22,12 @@
  *   a rejected consume records nothing (`onExceeded: "fail"` with a limit), so a failover costs no
  *   share of the window.
  *
+ * - The provider's own headers (`@flexiai/provider/RateLimitHeaders`, `providerHeaders`, on by
+ *   default): the wrapper sets the transport's `Listener` reference around its provider's calls,
+ *   so only a rate-limited provider's transport reads headers; every other provider pays one
+ *   reference lookup per request. "No requests left until T" (or fewer tokens left than the next
+ *   reservation) makes the next request wait or fail over until T, like our own limits.
+ *
  * Gotcha: a request that passed the requests limit and then fails the tokens limit has used one
  * request of its window (no refund); again the count errs high.
  */
@@ -30,7 +36,8 @@ import type * as ChatProvider from "@flexiai/core/ChatProvider"
 import type { ChatRequest } from "@flexiai/core/ChatRequest"
 import type { Usage } from "@flexiai/core/ChatResponse"
 import { ProviderError, RateLimited } from "@flexiai/core/ProviderError"
-import { Duration, Effect, Layer, Option, Scope, Semaphore, Stream } from "effect"
+import * as RateLimitHeaders from "@flexiai/provider/RateLimitHeaders"
+import { type Clock, Duration, Effect, Layer, Option, Scope, Semaphore, Stream } from "effect"
 import * as Redis from "effect/persistence/Redis"
 import * as RateLimiter from "effect/persistence/RateLimiter"
 import * as Tokenizers from "../Tokenizers.ts"
@@ -108,6 +115,46 @@ const wrap = (
   const requestsKey = `${name}:requests`
   const tokensKey = `${name}:tokens`
 
+  // What the provider's own headers last said (see `RateLimitHeaders`): no requests left until
+  // `requestsBlockedUntil`; `tokensLeft` tokens until `tokensResetAt`. Plain fields: written and
+  // read on one JS thread, a moment's values are all the check needs.
+  let requestsBlockedUntil = 0
+  let tokensLeft = Infinity
+  let tokensResetAt = 0
+  const listenerAt = (clock: Clock.Clock): RateLimitHeaders.Listener => (headers) => {
+    const now = clock.currentTimeMillisUnsafe()
+    const reported = RateLimitHeaders.read(headers, now)
+    if (reported === undefined) return
+    const { requests, tokens } = reported
+    if (requests !== undefined && requests.remaining <= 0 && requests.resetAtMillis !== undefined) {
+      requestsBlockedUntil = Math.max(requestsBlockedUntil, requests.resetAtMillis)
+    }
+    if (tokens !== undefined && tokens.resetAtMillis !== undefined && tokens.resetAtMillis > now) {
+      tokensLeft = tokens.remaining
+      tokensResetAt = tokens.resetAtMillis
+    }
+  }
+  // The provider's calls run with the listener set, so its transport hands us their headers.
+  const listening = options.providerHeaders !== false
+  const heard = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    listening ? Effect.clockWith((clock) => Effect.provideService(effect, RateLimitHeaders.Listener, listenerAt(clock))) : effect
+
+  // Waits (within the deadline) or refuses while the provider's headers said it has nothing left.
+  const providerSaid = (tokens: number, deadline: number): Effect.Effect<void, ProviderError> =>
+    Effect.clockWith((clock) => {
+      const now = clock.currentTimeMillisUnsafe()
+      const requestsUntil = requestsBlockedUntil > now ? requestsBlockedUntil : 0
+      const tokensUntil = tokensResetAt > now && tokens > tokensLeft ? tokensResetAt : 0
+      if (requestsUntil === 0 && tokensUntil === 0) return Effect.void
+      const limit: Limit = requestsUntil >= tokensUntil ? "requests" : "tokens"
+      const until = Math.max(requestsUntil, tokensUntil)
+      if (until > deadline) return refuse(limit, until - now)
+      return onDecision({ provider: name, decision: "wait", limit, waitMillis: until - now }).pipe(
+        Effect.andThen(Effect.sleep(Duration.millis(until - now))),
+        Effect.andThen(providerSaid(tokens, deadline))
+      )
+    })
+
   const refuse = (limit: Limit, waitMillis: number) =>
     Effect.andThen(
       onDecision({ provider: name, decision: "failover", limit, waitMillis }),
@@ -156,12 +203,13 @@ const wrap = (
 
   // Reserves what the request needs; succeeds with the tokens reserved (0 without a tokens limit).
   const reserve = (request: ChatRequest, deadline: number): Effect.Effect<number, ProviderError> => {
-    const requests = options.requestsPerMinute === undefined
-      ? Effect.void
-      : consume("requests", requestsKey, options.requestsPerMinute, 1, deadline)
     const perMinute = options.tokensPerMinute
+    const tokens = perMinute === undefined && tokensResetAt === 0 ? 0 : reserveTokens(request)
+    const said = providerSaid(tokens, deadline)
+    const requests = options.requestsPerMinute === undefined
+      ? said
+      : Effect.andThen(said, consume("requests", requestsKey, options.requestsPerMinute, 1, deadline))
     if (perMinute === undefined) return Effect.as(requests, 0)
-    const tokens = reserveTokens(request)
     return Effect.as(Effect.andThen(requests, consume("tokens", tokensKey, perMinute, tokens, deadline)), tokens)
   }
 
@@ -205,7 +253,7 @@ const wrap = (
     ...provider,
     chat: (request) =>
       admitted(request, (reserved) =>
-        Effect.tap(provider.chat(request), (response) => settle(reserved, response.usage))),
+        Effect.tap(heard(provider.chat(request)), (response) => settle(reserved, response.usage))),
     stream: (request) =>
       Stream.unwrap(
         Effect.map(
@@ -222,7 +270,11 @@ const wrap = (
             return yield* reserve(request, started + maxWaitMillis)
           }),
           (reserved) =>
-            provider.stream(request).pipe(
+            (listening
+              ? Stream.unwrap(Effect.clockWith((clock) =>
+                Effect.succeed(Stream.provideService(provider.stream(request), RateLimitHeaders.Listener, listenerAt(clock)))
+              ))
+              : provider.stream(request)).pipe(
               Stream.tap((part): Effect.Effect<void> => part.type === "finish" ? settle(reserved, part.usage) : Effect.void)
             )
         )
