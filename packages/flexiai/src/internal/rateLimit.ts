@@ -37,7 +37,7 @@ import type { ChatRequest } from "@flexiai/core/ChatRequest"
 import type { Usage } from "@flexiai/core/ChatResponse"
 import { ProviderError, RateLimited } from "@flexiai/core/ProviderError"
 import * as RateLimitHeaders from "@flexiai/provider/RateLimitHeaders"
-import { type Clock, Duration, Effect, Layer, Option, Scope, Semaphore, Stream } from "effect"
+import { type Clock, Duration, Effect, Layer, Option, Schedule, Scope, Semaphore, Stream } from "effect"
 import * as Redis from "effect/persistence/Redis"
 import * as RateLimiter from "effect/persistence/RateLimiter"
 import * as Tokenizers from "../Tokenizers.ts"
@@ -46,6 +46,9 @@ import * as Tokenizers from "../Tokenizers.ts"
 export const defaultOutputReserve = 1024
 
 const window = Duration.minutes(1)
+
+/** How long a client with `redis` waits at start for the limiter's connection. */
+const connectWait = Duration.seconds(2)
 
 /** Which limit decided. */
 export type Limit = "requests" | "tokens" | "concurrency"
@@ -86,6 +89,14 @@ export const make = (
           tls: redis.tls,
           commandTimeoutMillis: Math.ceil(Duration.toMillis(redis.storeTimeout))
         }).pipe(Scope.provide(scope))
+        // The connection comes up in the background, and a limiter that cannot reach its store
+        // lets requests through (below): wait for it once here, so a burst right after start is
+        // counted. Bounded: with Redis away the client starts after `connectWait` regardless.
+        yield* connection.send("PING").pipe(
+          Effect.retry(Schedule.spaced("20 millis")),
+          Effect.timeoutOption(connectWait),
+          Effect.ignore
+        )
         return yield* Layer.build(Layer.provide(
           RateLimiter.layerStoreRedis({ prefix: `${redis.prefix}ratelimit:` }),
           Layer.succeed(Redis.Redis, connection)
