@@ -7,6 +7,7 @@ import * as ChatProvider from "@flexiai/core/ChatProvider"
 import type { RouterEvent } from "@flexiai/core/RouterEvent"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import { Effect, Fiber, Layer, Redacted } from "effect"
+import { PrometheusMetrics } from "effect/observability"
 import { TestClock } from "effect/testing"
 import { FlexiAI } from "../src/index.ts"
 import { canary } from "./helpers.ts"
@@ -19,10 +20,10 @@ const policy = { retry: { maxRetries: 0 }, attemptTimeout: "1 hour", deadline: "
 const completions = (server: Server) =>
   Effect.map(server.calls, (calls) => calls.filter((call) => call.path === "/v1/chat/completions" || call.path === "/v1/messages").length)
 
-const client = (input: FlexiAI.Input) =>
+const client = (input: FlexiAI.Input, metrics = false) =>
   Effect.gen(function*() {
     const events: Array<RouterEvent> = []
-    const context = yield* Layer.build(FlexiAI.layer(input, { observers: [(event) => Effect.sync(() => void events.push(event))] }))
+    const context = yield* Layer.build(FlexiAI.layer(input, { metrics, observers: [(event) => Effect.sync(() => void events.push(event))] }))
     const chat = (text: string) => ChatProvider.chat(text).pipe(Effect.provideContext(context))
     return { chat, events }
   })
@@ -44,7 +45,7 @@ describe("rate limits in virtual time", () => {
         ],
         policy: { ...policy, maxRetryAfter: "5 minutes" },
         logging: { level: "none" }
-      })
+      }, true)
       assert.strictEqual((yield* chat("one")).provider, "primary")
       const waiting = yield* Effect.forkChild(chat("two"))
       yield* settle
@@ -60,6 +61,11 @@ describe("rate limits in virtual time", () => {
       assert.deepStrictEqual(decisions.map((event) => event.type === "rate-limit" ? [event.provider, event.decision, event.limit, event.waitMillis] : []), [
         ["primary", "wait", "requests", 60_000]
       ])
+      // the metrics: one wait decision, its 60 s in the wait histogram; no key in any of it
+      const text = yield* PrometheusMetrics.format()
+      assert.match(text, /flexiai_rate_limit_decisions_total\{[^}]*decision="wait"[^}]*\} 1\b/)
+      assert.match(text, /flexiai_rate_limit_wait_seconds_sum\{[^}]*provider="primary"[^}]*\} 60\b/)
+      assert.notInclude(text, canary)
     }))
 
   it.effect("OpenAI headers: remaining-requests 0 with reset 6m0s stops sending there until then", () =>
