@@ -6,7 +6,11 @@ import { assert, describe, it } from "@effect/vitest"
 import * as ChatProvider from "@flexiai/core/ChatProvider"
 import type { RouterEvent } from "@flexiai/core/RouterEvent"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
-import { Effect, Fiber, Layer, Redacted } from "effect"
+import { Duration, Effect, Fiber, Layer, Redacted } from "effect"
+import { readFileSync } from "node:fs"
+import * as ConfigFile from "../../config/src/ConfigFile.ts"
+import * as FlexiConfig from "../../config/src/FlexiConfig.ts"
+import * as Providers from "../src/Providers.ts"
 import { PrometheusMetrics } from "effect/observability"
 import { TestClock } from "effect/testing"
 import { FlexiAI } from "../src/index.ts"
@@ -31,6 +35,25 @@ const client = (input: FlexiAI.Input, metrics = false) =>
 // lets forked fibers and the observers' fiber run up to their next real wait
 const settle = Effect.gen(function*() {
   for (let i = 0; i < 20; i++) yield* Effect.yieldNow
+})
+
+describe("the README's rate-limit config", () => {
+  it.effect("decodes as written, durations and all", () =>
+    Effect.gen(function*() {
+      const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8")
+      const section = readme.slice(readme.indexOf("## Rate limits"))
+      const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!
+      const parsed = (yield* ConfigFile.parse("README.md", yaml)) as { providers: Array<Record<string, unknown>> }
+      // the key is a reference to an unset variable here: a literal stands in for it
+      // parsed YAML is unknown until decoded: fromObject is the check
+      const input = { providers: parsed.providers.map((entry) => ({ ...entry, apiKey: canary })) } as unknown as FlexiConfig.Input
+      const resolved = yield* FlexiConfig.fromObject(input, { providers: Providers.withExtra([]) })
+      const limits = resolved.providers[0]!.rateLimit!
+      assert.deepStrictEqual(
+        [limits.requestsPerMinute, limits.tokensPerMinute, limits.concurrency, Duration.toMillis(limits.maxWait!)],
+        [500, 200000, 8, 2000]
+      )
+    }))
 })
 
 describe("rate limits in virtual time", () => {
