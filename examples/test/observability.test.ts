@@ -13,7 +13,7 @@ beforeAll(async () => {
 
 describe("examples/observability.ts", () => {
   it("prints the chat's events in order: a retry on flaky, a failover, the answer from steady", () => {
-    const chat = report.events.filter((event) => event.type !== "circuit-transition" && event.operation === "chat")
+    const chat = report.events.filter((event) => "operation" in event && event.operation === "chat")
     assert.deepStrictEqual(chat.map((event) => event.type), [
       "call-start",
       "attempt-start",

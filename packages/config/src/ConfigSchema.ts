@@ -74,6 +74,34 @@ export const Timeouts = Schema.Struct({
   total: optional(Duration)
 })
 
+/**
+ * Per-provider rate limits (one entry is one key/account): checked before a request is sent, so a
+ * request that would exceed one waits up to `maxWait` or fails over instead of taking a 429.
+ *
+ * @category schemas
+ */
+export const RateLimit = Schema.Struct({
+  requestsPerMinute: optional(Schema.Int.check(Schema.isGreaterThan(0)).annotate({
+    description: "Requests sent to this provider per minute (a fixed window)."
+  })),
+  tokensPerMinute: optional(Schema.Int.check(Schema.isGreaterThan(0)).annotate({
+    description: "Tokens per minute: a request reserves its input estimate plus its maxTokens (or outputReserve)."
+  })),
+  concurrency: optional(Schema.Int.check(Schema.isGreaterThan(0)).annotate({
+    description: "Requests in flight to this provider at once (a stream holds its permit until it ends)."
+  })),
+  maxWait: optional(Duration.annotate({
+    description: "How long a request may wait for a limit before failing over. Default: 0 (fail over at once)."
+  })),
+  outputReserve: optional(Schema.Int.check(Schema.isGreaterThan(0)).annotate({
+    description: "Output tokens reserved against tokensPerMinute for a request without maxTokens. Default: 1024."
+  })),
+  providerHeaders: optional(Schema.Boolean.annotate({
+    description: "Read the provider's own rate-limit headers (x-ratelimit-*, anthropic-ratelimit-*) and send nothing " +
+      "there while they say a limit is used up, until its reset. true alone turns this on without limits of its own. Default: true."
+  }))
+}).annotate({ identifier: "RateLimit" })
+
 /** @category models */
 export const presetNames = ["fast", "balanced", "reliable"] as const
 
@@ -215,7 +243,8 @@ export const common = {
   retry: optional(Retry.annotate({ description: "This provider's retries. Default: policy.retry." })),
   breaker: optional(Breaker.annotate({ description: "This provider's circuit breaker. Default: the top-level breaker." })),
   enabled: optional(Schema.Boolean.annotate({ description: "false drops the provider at load (its secrets are not resolved). Default: true." })),
-  capabilities: optional(Capabilities)
+  capabilities: optional(Capabilities),
+  rateLimit: optional(RateLimit.annotate({ description: "This provider's rate limits (requests, tokens, concurrency). Default: none." }))
 }
 
 /**

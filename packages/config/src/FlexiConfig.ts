@@ -115,6 +115,8 @@ export interface ResolvedProvider {
   readonly retry: RouterPolicy.Resolved["retry"]
   readonly breaker: Presets.ResolvedBreaker
   readonly timeouts: ResolvedTimeouts
+  /** The entry's rate limits, as written (`undefined`: none, and no wrapper). */
+  readonly rateLimit?: typeof ConfigSchema.RateLimit.Type | undefined
   /** The kind's own fields. */
   readonly [field: string]: unknown
 }

@@ -175,6 +175,24 @@ export const CacheMiss = Schema.Struct({ type: Schema.Literal("cache-miss"), ...
 /** A missed call's answer was kept (a stream: once read to its finish), after the router's `call-finish`. @category schemas */
 export const CacheStore = Schema.Struct({ type: Schema.Literal("cache-store"), ...cacheFields })
 
+/**
+ * A provider's configured rate limit (`providers[].rateLimit`) decided about a request before it
+ * was sent: `wait` (it waits `waitMillis` for the limit to free, within `maxWait`) or `failover`
+ * (not sent; the router moves on and skips the provider for `waitMillis`). `limit` is which one:
+ * `requests`, `tokens` or `concurrency`. Published by FlexiAI's limiter inside the attempt, so
+ * it carries no `callId`: a `failover` comes before that attempt's `attempt-finish`.
+ *
+ * @category schemas
+ */
+export const RateLimitDecision = Schema.Struct({
+  type: Schema.Literal("rate-limit"),
+  provider: Schema.String,
+  decision: Schema.Literals(["wait", "failover"]),
+  limit: Schema.Literals(["requests", "tokens", "concurrency"]),
+  waitMillis: Schema.Number,
+  at: Schema.Number
+})
+
 /** Every event the router publishes. @category schemas */
 export const RouterEvent = Schema.Union([
   CallStart,
@@ -190,7 +208,8 @@ export const RouterEvent = Schema.Union([
   CircuitTransition,
   CacheHit,
   CacheMiss,
-  CacheStore
+  CacheStore,
+  RateLimitDecision
 ])
 export type RouterEvent = typeof RouterEvent.Type
 export type CallStart = typeof CallStart.Type
@@ -207,6 +226,7 @@ export type CircuitTransition = typeof CircuitTransition.Type
 export type CacheHit = typeof CacheHit.Type
 export type CacheMiss = typeof CacheMiss.Type
 export type CacheStore = typeof CacheStore.Type
+export type RateLimitDecision = typeof RateLimitDecision.Type
 
 /** Every event `type`. @category models */
 export type Type = RouterEvent["type"]

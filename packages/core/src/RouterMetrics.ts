@@ -1,7 +1,8 @@
 /**
  * The router's metrics, as Effect `Metric`s fed from its events (`RouterEvents`): requests and
  * attempts by provider, model and outcome, latency and time-to-first-token histograms, tokens by
- * kind, retries, failovers and a circuit state gauge. Export them with `effect/observability`'s
+ * kind, retries, failovers, a circuit state gauge, and rate-limit decisions and waits (from
+ * `rate-limit` events: labels `provider`, `limit`, `decision`). Export them with `effect/observability`'s
  * `PrometheusMetrics` (`format` or `layerHttp`) or `OtlpMetrics`.
  *
  * **Details**: `layer` registers a synchronous listener on the `RouterEvents` in context, so
@@ -39,7 +40,9 @@ export const names = {
   timeToFirstToken: "flexiai_time_to_first_token_seconds",
   tokens: "flexiai_tokens_total",
   circuitState: "flexiai_circuit_state",
-  cacheHits: "flexiai_cache_hits_total"
+  cacheHits: "flexiai_cache_hits_total",
+  rateLimitDecisions: "flexiai_rate_limit_decisions_total",
+  rateLimitWait: "flexiai_rate_limit_wait_seconds"
 } as const
 
 /** The circuit gauge's values. @category models */
@@ -80,6 +83,14 @@ export const metrics = {
   cacheHits: Metric.counter(names.cacheHits, {
     description: "Response cache lookups by operation and result (hit, miss)",
     incremental: true
+  }),
+  rateLimitDecisions: Metric.counter(names.rateLimitDecisions, {
+    description: "Requests a configured rate limit held back before sending, by provider, limit and decision (wait, failover)",
+    incremental: true
+  }),
+  rateLimitWait: Metric.histogram(names.rateLimitWait, {
+    description: "Time requests waited for a provider's rate limit before being sent, by provider and limit",
+    boundaries: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
   })
 }
 
@@ -152,6 +163,12 @@ export const makeListener = (context: Context.Context<never>, options: Options =
       case "circuit-transition": {
         const { model: modelName, provider } = splitKey(event.key)
         add(metrics.circuitState, base(provider, modelName), circuitStateValue[event.to])
+        return
+      }
+      case "rate-limit": {
+        const labels = { provider: event.provider, limit: event.limit }
+        add(metrics.rateLimitDecisions, { ...labels, decision: event.decision }, 1)
+        if (event.decision === "wait") add(metrics.rateLimitWait, labels, event.waitMillis / 1000)
         return
       }
       case "cache-hit":

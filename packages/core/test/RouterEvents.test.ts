@@ -61,6 +61,8 @@ const shape = (event: RouterEvent.RouterEvent): string => {
       return `call-finish ${event.outcome} ${event.provider ?? event.reason}`
     case "circuit-transition":
       return `circuit ${event.key} ${event.from}->${event.to}`
+    case "rate-limit":
+      return `rate-limit ${event.provider} ${event.decision} ${event.limit}`
     default:
       return event.type
   }
@@ -88,7 +90,7 @@ describe("RouterEvents", () => {
         "attempt-finish fallback #2 success tries 1",
         "call-finish success fallback"
       ])
-      const ids = new Set(events.map((event) => event.type === "circuit-transition" ? "" : event.callId))
+      const ids = new Set(events.map((event) => "callId" in event ? event.callId : ""))
       assert.strictEqual(ids.size, 1)
       const finish = events.at(-1)!
       assert.deepStrictEqual(finish.type === "call-finish" ? finish.usage : undefined, {

@@ -67,6 +67,7 @@ import * as LogScope from "./internal/logScope.ts"
 import * as MeteringSetup from "./internal/metering.ts"
 import * as CacheSetup from "./internal/cache.ts"
 import * as ResponseCache from "@flexiai/core/ResponseCache"
+import * as RateLimitSetup from "./internal/rateLimit.ts"
 import * as Providers from "./Providers.ts"
 
 // ---------------------------------------------------------------------------
@@ -306,13 +307,24 @@ const build = (config: FlexiConfig.ResolvedConfig, label: Label, options: Option
     const breaker = yield* makeBreaker(config, scope)
     // each provider metered on its own (cost, totals, budgets), so each attempt is
     const metering = yield* MeteringSetup.make(config, scope)
+    // rate limits innermost: what they decide is before anything is sent (undefined: none configured)
+    const rateLimits = yield* RateLimitSetup.make(config, scope, (decision) =>
+      Effect.clockWith((clock) =>
+        Effect.sync(() => {
+          if (hub.active) hub.emit({ type: "rate-limit", ...decision, at: clock.currentTimeMillisUnsafe() })
+        })
+      ))
     const { control, provider } = yield* Router.make({
       providers: built.map(({ config: entry, provider: service }) => ({
         layer: Layer.succeed(
           ChatProvider.ChatProvider,
           Observability.withMiddleware(
             // metering inside the middleware: it prices the request as the provider gets it
-            (metering === undefined ? (inner: typeof service) => inner : metering.wrap)(debug ? withDebugLines(service) : service),
+            (metering === undefined ? (inner: typeof service) => inner : metering.wrap)(
+              rateLimits === undefined
+                ? (debug ? withDebugLines(service) : service)
+                : rateLimits.wrap(entry, debug ? withDebugLines(service) : service)
+            ),
             providerMiddleware[service.name]
           )
         ),

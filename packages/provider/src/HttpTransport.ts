@@ -29,6 +29,7 @@ import * as BaseUrl from "./BaseUrl.ts"
 import * as BodyLimit from "./BodyLimit.ts"
 import { idleTimeout as idleTimeoutOf } from "./Idle.ts"
 import * as Mask from "./Mask.ts"
+import * as RateLimitHeaders from "./RateLimitHeaders.ts"
 import * as StatusReasons from "./StatusReasons.ts"
 import type * as TokenSource from "./TokenSource.ts"
 import * as UndiciHttpClient from "./UndiciHttpClient.ts"
@@ -472,10 +473,15 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
     json: string,
     decoding: Decode<A>,
     model: string | undefined,
-    debug: boolean
+    debug: boolean,
+    listener: RateLimitHeaders.Listener | undefined
   ) => {
+    const executed = execute("POST", path, jsonHeaders, json, model, client)
     const call = Effect.flatMap(
-      execute("POST", path, jsonHeaders, json, model, client),
+      listener === undefined ? executed : Effect.map(executed, (response) => {
+        listener(response.headers)
+        return response
+      }),
       (response) => response.status < 200 || response.status >= 300 ? failStatus(response, model) : readBody(response, decoding, model, debug)
     )
     return TimeLimit.within(
@@ -497,7 +503,8 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
     json: string,
     decoding: Decode<A>,
     model: string | undefined,
-    via: Lean
+    via: Lean,
+    listener: RateLimitHeaders.Listener | undefined
   ): Effect.Effect<Sent<A>, ProviderError.ProviderError> =>
     Effect.callback<Sent<A>, ProviderError.ProviderError>((resume) => {
       const now = Date.now()
@@ -536,7 +543,10 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
         onHead: () => {
           if (headDeadline !== undefined) TimeLimit.disarmUnsafe(headDeadline)
         }
-      }, (result) => finish(leanOutcome(result, path, json, decoding, model)))
+      }, (result) => {
+        if (listener !== undefined && result.status !== 0) listener({ ...Headers.fromInput(result.headers) })
+        finish(leanOutcome(result, path, json, decoding, model))
+      })
       return Effect.sync(() => {
         if (headDeadline !== undefined) TimeLimit.disarmUnsafe(headDeadline)
         if (endDeadline !== undefined) TimeLimit.disarmUnsafe(endDeadline)
@@ -588,19 +598,28 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
       const model = decoding.model
       const json = JSON.stringify(body)
       const debug = debugEnabled(fiber)
+      // set only around a rate-limited provider's calls (FlexiAI's limiter): one lookup otherwise
+      const listener = fiber.getRef(RateLimitHeaders.Listener)
       // bodies are logged, and virtual time drives the limits, on the generic path only
       return lean !== undefined && !debug && TimeLimit.isLiveClock(fiber)
-        ? sendJsonLean(path, json, decoding, model, lean)
-        : sendJsonGeneric(path, json, decoding, model, debug)
+        ? sendJsonLean(path, json, decoding, model, lean, listener)
+        : sendJsonGeneric(path, json, decoding, model, debug, listener)
     })
 
   const openStream = (path: string, body: unknown, streamOptions: { readonly model?: string | undefined; readonly accept: string }) =>
     Effect.withFiber((fiber) => {
       const model = streamOptions.model
       const json = JSON.stringify(body)
+      const listener = fiber.getRef(RateLimitHeaders.Listener)
+      const executed = execute("POST", path, headersAccepting(streamOptions.accept), json, model, scopedClient)
       const accepted = Effect.map(
-        Effect.flatMap(execute("POST", path, headersAccepting(streamOptions.accept), json, model, scopedClient), (response) =>
-          checkStatus(response, model)),
+        Effect.flatMap(
+          listener === undefined ? executed : Effect.map(executed, (response) => {
+        listener(response.headers)
+        return response
+      }),
+          (response) => checkStatus(response, model)
+        ),
         (response): ByteStream => {
           // Read when something asks for it (an error, the caller): the response's header map is
           // built anew on each access, which costs more than the rest of this step.
