@@ -14,7 +14,11 @@
  * tags: never a key, a prompt or a tenant. A model id a request names is a label; where requests
  * may name arbitrary models (cardinality), set `modelLabel: false`.
  *
- * **Seam**: the cost, cache and rate-limit features add their own metrics beside these, from
+ * **Cost** (with `pricing` on): `flexiai_cost_usd_total` by provider, model and outcome
+ * (`success`, `billed-failure`) from `cost` events, and `flexiai_budget_denials_total` by provider,
+ * model and budget name (a name from the config, never a tenant's tag) from `budget` events.
+ *
+ * **Seam**: the cache and rate-limit features add their own metrics beside these, from
  * their own events, with the same label names (`provider`, `model`).
  *
  * @since 0.1.0
@@ -38,7 +42,9 @@ export const names = {
   duration: "flexiai_request_duration_seconds",
   timeToFirstToken: "flexiai_time_to_first_token_seconds",
   tokens: "flexiai_tokens_total",
-  circuitState: "flexiai_circuit_state"
+  circuitState: "flexiai_circuit_state",
+  costUsd: "flexiai_cost_usd_total",
+  budgetDenials: "flexiai_budget_denials_total"
 } as const
 
 /** The circuit gauge's values. @category models */
@@ -75,7 +81,15 @@ export const metrics = {
     description: "Tokens by kind: input, output, cached (input read from a prompt cache), cache_write, reasoning",
     incremental: true
   }),
-  circuitState: Metric.gauge(names.circuitState, { description: "Circuit state per provider and model: 0 closed, 1 half-open, 2 open" })
+  circuitState: Metric.gauge(names.circuitState, { description: "Circuit state per provider and model: 0 closed, 1 half-open, 2 open" }),
+  costUsd: Metric.counter(names.costUsd, {
+    description: "Metered cost in USD by provider, model and outcome (success, billed-failure: a stream cut after tokens, estimated)",
+    incremental: true
+  }),
+  budgetDenials: Metric.counter(names.budgetDenials, {
+    description: "Attempts a budget refused (nothing sent), by provider, model and budget",
+    incremental: true
+  })
 }
 
 type Labels = Record<string, string>
@@ -149,6 +163,12 @@ export const makeListener = (context: Context.Context<never>, options: Options =
         add(metrics.circuitState, base(provider, modelName), circuitStateValue[event.to])
         return
       }
+      case "cost":
+        add(metrics.costUsd, { ...base(event.provider, event.model), outcome: event.outcome }, event.usd)
+        return
+      case "budget":
+        add(metrics.budgetDenials, { ...base(event.provider, event.model), budget: event.budget }, 1)
+        return
       default:
         return
     }

@@ -61,6 +61,8 @@ const shape = (event: RouterEvent.RouterEvent): string => {
       return `call-finish ${event.outcome} ${event.provider ?? event.reason}`
     case "circuit-transition":
       return `circuit ${event.key} ${event.from}->${event.to}`
+    default:
+      return event.type
   }
 }
 
