@@ -52,8 +52,8 @@ describe("secret canary (Anthropic key)", () => {
     }))
 
   // a provider (or a proxy) that echoes the key into its request-id header: the id is masked.
-  // (Not with httpSpans on: Effect's client span records response headers as they came, which
-  // the kit's redaction of header names cannot reach; httpSpans is off by default.)
+  // (With httpSpans on, the span's copy of the header is masked by the kit too: see
+  // packages/provider/test/HttpTransport.test.ts.)
   it.live("a key echoed into the request-id header comes back masked in the error", () =>
     Effect.gen(function*() {
       const { provider } = yield* setup({

@@ -9,15 +9,20 @@
  *    `policy.retry.maxRetries`, `FLEXIAI_PROVIDERS_0_BASE_URL` is `providers[0].baseUrl` (the
  *    index is the provider's position in the file, before sorting; an index past the file's
  *    list adds a provider). They override the file field by field. A misspelt variable in the
- *    `FLEXIAI_POLICY_`, `FLEXIAI_BREAKER_`, `FLEXIAI_LOGGING_`, `FLEXIAI_REDIS_`, `FLEXIAI_CACHE_` or `FLEXIAI_PROVIDERS_` families
- *    is an error; other `FLEXIAI_` variables belong to other tools (CLI, gateway) and are left alone.
+ *    `FLEXIAI_POLICY_`, `FLEXIAI_BREAKER_`, `FLEXIAI_LOGGING_`, `FLEXIAI_REDIS_`, `FLEXIAI_CACHE_`, `FLEXIAI_PROVIDERS_`,
+ *    `FLEXIAI_PRICING_` or `FLEXIAI_BUDGETS_` families is an error; other `FLEXIAI_` variables belong to other tools (CLI, gateway) and are left alone.
+ *    Lists of structs are indexed the same way: `FLEXIAI_BUDGETS_LIMITS_0_LIMIT_USD` is
+ *    `budgets.limits[0].limitUsd`, `FLEXIAI_PRICING_MODELS_1_INPUT` is `pricing.models[1].input`.
+ *    A list inside a list item (a price row's `aliases`, `tiers`) has no variable: file or code only.
  * 2. The providers' standard variables (`OPENAI_API_KEY`, `AWS_REGION`, …), as the registered
  *    descriptors declare them. They fill in fields a declared provider leaves out, and when no
  *    provider is declared anywhere they *detect* providers, in priority order.
  *
  * @since 0.1.0
  */
+import * as Budget from "@flexiai/core/Budget"
 import * as OptionSchema from "@flexiai/core/OptionSchema"
+import * as Pricing from "@flexiai/core/Pricing"
 import { Config, ConfigProvider, Effect, Option, type Redacted, Schema, SchemaAST } from "effect"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import * as ConfigSchema from "./ConfigSchema.ts"
@@ -68,13 +73,15 @@ const leafType = (ast: SchemaAST.AST): FieldType | undefined => {
  *
  * @category models
  */
-export const fieldsOf = (schema: Schema.Top, path: ReadonlyArray<string>): Array<Field> => fieldsAt(schema.ast, path)
+export const fieldsOf = (schema: Schema.Top, path: ReadonlyArray<string>, skip: ReadonlyArray<string> = []): Array<Field> =>
+  fieldsAt(schema.ast, path, skip)
 
-const fieldsAt = (ast: SchemaAST.AST, path: ReadonlyArray<string>): Array<Field> => {
+const fieldsAt = (ast: SchemaAST.AST, path: ReadonlyArray<string>, skip: ReadonlyArray<string>): Array<Field> => {
   if (ast._tag !== "Objects") throw new Error(`Environment.fieldsOf: ${path.join(".")} is not a struct`)
   return ast.propertySignatures.flatMap((property): Array<Field> => {
     const at = [...path, String(property.name)]
-    if (property.type._tag === "Objects") return fieldsAt(property.type, at)
+    if (skip.includes(String(property.name))) return []
+    if (property.type._tag === "Objects") return fieldsAt(property.type, at, skip)
     const type = leafType(property.type)
     if (type === undefined) throw new Error(`Environment.fieldsOf: no variable type for ${at.join(".")}`)
     return [{ path: at, type }]
@@ -87,7 +94,20 @@ export const settingsFields: ReadonlyArray<Field> = [
   ...fieldsOf(ConfigSchema.Breaker, ["breaker"]),
   ...fieldsOf(ConfigSchema.Logging, ["logging"]),
   ...fieldsOf(ConfigSchema.Redis, ["redis"]),
-  ...fieldsOf(ConfigSchema.Cache, ["cache"])
+  ...fieldsOf(ConfigSchema.Cache, ["cache"]),
+  ...fieldsOf(ConfigSchema.Pricing, ["pricing"], ["models"]),
+  ...fieldsOf(ConfigSchema.Budgets, ["budgets"], ["limits"])
+]
+
+/**
+ * Lists of structs with indexed variables (`FLEXIAI_BUDGETS_LIMITS_<index>_<FIELD>`): the list's
+ * path and its item's fields. A price row's own lists (`aliases`, `tiers`) are left to the file.
+ *
+ * @category models
+ */
+export const listFields: ReadonlyArray<{ readonly path: ReadonlyArray<string>; readonly fields: ReadonlyArray<Field> }> = [
+  { path: ["budgets", "limits"], fields: fieldsOf(Budget.Rule, []) },
+  { path: ["pricing", "models"], fields: fieldsOf(Pricing.Price, [], ["aliases", "tiers"]) }
 ]
 
 /**
@@ -194,7 +214,7 @@ const listVariables = (
     return [...here, ...below.flat()]
   })
 
-const checkedFamilies = ["POLICY", "BREAKER", "LOGGING", "REDIS", "PROVIDERS", "CACHE"]
+const checkedFamilies = ["POLICY", "BREAKER", "LOGGING", "REDIS", "PROVIDERS", "CACHE", "PRICING", "BUDGETS"]
 
 /**
  * Reads every `FLEXIAI_` setting and provider field (`providerFields`: `providerFieldsOf` the
@@ -230,6 +250,14 @@ export const readSettings = (providerFields: ReadonlyArray<Field>): Effect.Effec
     for (const providerField of providerFields) yield* read(["providers", index, ...providerField.path], providerField.type)
   }
 
+  for (const list of listFields) {
+    const node = yield* provider.load(["FLEXIAI", ...list.path.map(constantCase)]).pipe(Effect.orElseSucceed(() => undefined))
+    const length = node?._tag === "Array" ? node.length : 0
+    for (let index = 0; index < length; index++) {
+      for (const field of list.fields) yield* read([...list.path, index, ...field.path], field.type)
+    }
+  }
+
   const present = yield* listVariables(provider, ["FLEXIAI"], 0).pipe(Effect.orElseSucceed((): Array<string> => []))
   for (const variable of present) {
     const family = variable.split("_")[1] ?? ""
@@ -238,6 +266,10 @@ export const readSettings = (providerFields: ReadonlyArray<Field>): Effect.Effec
         path: variable,
         message: family === "PROVIDERS"
           ? "unknown variable (expected FLEXIAI_PROVIDERS_<index>_<FIELD>, e.g. FLEXIAI_PROVIDERS_0_MODEL)"
+          : family === "BUDGETS" && variable.startsWith("FLEXIAI_BUDGETS_LIMITS")
+          ? "unknown variable (expected FLEXIAI_BUDGETS_LIMITS_<index>_<FIELD>, e.g. FLEXIAI_BUDGETS_LIMITS_0_LIMIT_USD)"
+          : family === "PRICING" && variable.startsWith("FLEXIAI_PRICING_MODELS")
+          ? "unknown variable (expected FLEXIAI_PRICING_MODELS_<index>_<FIELD>, e.g. FLEXIAI_PRICING_MODELS_0_INPUT)"
           : "unknown variable"
       })
     }

@@ -9,7 +9,10 @@
  * `first-token` once, when the first content part reaches the consumer; after content, a broken
  * attempt's `attempt-finish` is followed by the next candidate's `attempt-start`, then
  * `stream-restart` or `stream-resume` once its stream has opened (its `attempt-finish` comes when
- * its stream ends); last, `call-finish`. `circuit-transition` carries no `callId`: it comes
+ * its stream ends); last, `call-finish`. An attempt the metering priced is followed by its `cost`
+ * right after its `attempt-finish` (a success's, or a billed failure's: a stream cut after tokens);
+ * an attempt refused by a budget ends with `attempt-finish` (reason `BudgetExceeded`), then its
+ * `budget`, then the `failover` if the policy moves on. `circuit-transition` carries no `callId`: it comes
  * from the breaker's own stream on a fiber of its own, so it arrives after the attempt outcome
  * that caused it but not necessarily before that call's later events. With the response cache
  * (`ResponseCache`): a hit is one `cache-hit` and nothing else; a miss is `cache-miss`, then the
@@ -17,13 +20,14 @@
  *
  * **Gotchas**: events hold names, models, counts, reasons and times, never message content,
  * headers or keys. An attempt's `model` is the model the provider is sent (after model routing).
- * The union is open to additions (cost and budget, cache and rate-limit decisions belong here
+ * The union is open to additions (cache and rate-limit decisions belong here
  * when those features land): match on `type` with a default branch.
  *
  * @since 0.1.0
  */
 import { Schema } from "effect"
 import { Usage } from "./ChatResponse.ts"
+import { Cost } from "./Pricing.ts"
 
 /** `chat` (one answer) or `stream`. @category schemas */
 export const Operation = Schema.Literals(["chat", "stream"])
@@ -193,6 +197,44 @@ export const RateLimitDecision = Schema.Struct({
   at: Schema.Number
 })
 
+/**
+ * What one metered attempt cost (`Metering`, in `FlexiAI.layer` when `pricing` is on): the
+ * public part of its ledger `Charge`. `outcome` is `billed-failure` for an attempt that failed
+ * after the provider billed it (a stream cut after tokens; its cost `estimated`). Only attempts
+ * with a price: an unpriced model's call has no `cost` event. No request tag (it is the
+ * caller's metadata).
+ *
+ * @category schemas
+ */
+export const CostCharged = Schema.Struct({
+  type: Schema.Literal("cost"),
+  ...call,
+  provider: Schema.String,
+  model: Schema.String,
+  outcome: Schema.Literals(["success", "billed-failure"]),
+  usd: Schema.Number,
+  estimated: Schema.Boolean,
+  usage: Schema.optional(Usage),
+  cost: Cost
+})
+
+/** A budget refused an attempt's reservation: nothing was sent to `provider`. @category schemas */
+export const BudgetDenied = Schema.Struct({
+  type: Schema.Literal("budget"),
+  ...call,
+  decision: Schema.Literal("denied"),
+  provider: Schema.String,
+  model: Schema.String,
+  budget: Schema.String,
+  limitUsd: Schema.Number,
+  /** Spent or reserved in the budget's window when the request asked. */
+  spentUsd: Schema.Number,
+  /** What the request would have reserved. */
+  requestedUsd: Schema.Number,
+  /** Clock millis when the window ends (absent for a `total` budget). */
+  resetsAt: Schema.optional(Schema.Number)
+})
+
 /** Every event the router publishes. @category schemas */
 export const RouterEvent = Schema.Union([
   CallStart,
@@ -209,7 +251,9 @@ export const RouterEvent = Schema.Union([
   CacheHit,
   CacheMiss,
   CacheStore,
-  RateLimitDecision
+  RateLimitDecision,
+  CostCharged,
+  BudgetDenied
 ])
 export type RouterEvent = typeof RouterEvent.Type
 export type CallStart = typeof CallStart.Type
@@ -227,6 +271,8 @@ export type CacheHit = typeof CacheHit.Type
 export type CacheMiss = typeof CacheMiss.Type
 export type CacheStore = typeof CacheStore.Type
 export type RateLimitDecision = typeof RateLimitDecision.Type
+export type CostCharged = typeof CostCharged.Type
+export type BudgetDenied = typeof BudgetDenied.Type
 
 /** Every event `type`. @category models */
 export type Type = RouterEvent["type"]

@@ -15,7 +15,11 @@
  * tags: never a key, a prompt or a tenant. A model id a request names is a label; where requests
  * may name arbitrary models (cardinality), set `modelLabel: false`.
  *
- * **Seam**: the cost, cache and rate-limit features add their own metrics beside these, from
+ * **Cost** (with `pricing` on): `flexiai_cost_usd_total` by provider, model and outcome
+ * (`success`, `billed-failure`) from `cost` events, and `flexiai_budget_denials_total` by provider,
+ * model and budget name (a name from the config, never a tenant's tag) from `budget` events.
+ *
+ * **Seam**: the cache and rate-limit features add their own metrics beside these, from
  * their own events, with the same label names (`provider`, `model`).
  *
  * @since 0.1.0
@@ -40,9 +44,11 @@ export const names = {
   timeToFirstToken: "flexiai_time_to_first_token_seconds",
   tokens: "flexiai_tokens_total",
   circuitState: "flexiai_circuit_state",
-  cacheHits: "flexiai_cache_hits_total",
+  cacheLookups: "flexiai_cache_lookups_total",
   rateLimitDecisions: "flexiai_rate_limit_decisions_total",
-  rateLimitWait: "flexiai_rate_limit_wait_seconds"
+  rateLimitWait: "flexiai_rate_limit_wait_seconds",
+  costUsd: "flexiai_cost_usd_total",
+  budgetDenials: "flexiai_budget_denials_total"
 } as const
 
 /** The circuit gauge's values. @category models */
@@ -80,7 +86,7 @@ export const metrics = {
     incremental: true
   }),
   circuitState: Metric.gauge(names.circuitState, { description: "Circuit state per provider and model: 0 closed, 1 half-open, 2 open" }),
-  cacheHits: Metric.counter(names.cacheHits, {
+  cacheLookups: Metric.counter(names.cacheLookups, {
     description: "Response cache lookups by operation and result (hit, miss)",
     incremental: true
   }),
@@ -91,6 +97,14 @@ export const metrics = {
   rateLimitWait: Metric.histogram(names.rateLimitWait, {
     description: "Time requests waited for a provider's rate limit before being sent, by provider and limit",
     boundaries: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+  }),
+  costUsd: Metric.counter(names.costUsd, {
+    description: "Metered cost in USD by provider, model and outcome (success, billed-failure: a stream cut after tokens, estimated)",
+    incremental: true
+  }),
+  budgetDenials: Metric.counter(names.budgetDenials, {
+    description: "Attempts a budget refused (nothing sent), by provider, model and budget",
+    incremental: true
   })
 }
 
@@ -173,7 +187,13 @@ export const makeListener = (context: Context.Context<never>, options: Options =
       }
       case "cache-hit":
       case "cache-miss":
-        add(metrics.cacheHits, { operation: event.operation, result: event.type === "cache-hit" ? "hit" : "miss" }, 1)
+        add(metrics.cacheLookups, { operation: event.operation, result: event.type === "cache-hit" ? "hit" : "miss" }, 1)
+        return
+      case "cost":
+        add(metrics.costUsd, { ...base(event.provider, event.model), outcome: event.outcome }, event.usd)
+        return
+      case "budget":
+        add(metrics.budgetDenials, { ...base(event.provider, event.model), budget: event.budget }, 1)
         return
       default:
         return

@@ -2,7 +2,11 @@
 // responses and finish parts, usage and cost totals in status and stats (a billed failed attempt
 // after a scripted failover included), config budgets that fail over or stop, estimateCost, and
 // the key never in any cost or budget data.
+import { ChatProvider } from "@flexiai/core"
+import type { RouterEvent } from "@flexiai/core"
+import { Deferred, Effect } from "effect"
 import { FlexiAI } from "../src/index.ts"
+import * as FlexiAILayer from "../src/FlexiAI.ts"
 import * as MockProviderServer from "@flexiai/testing/MockProviderServer"
 import { assert, describe, it } from "vitest"
 import { canary, fragments, serverPool } from "./helpers.ts"
@@ -121,5 +125,47 @@ describe("cost metering", () => {
     } finally {
       await client.dispose()
     }
+  })
+})
+
+describe("cost and budget events through FlexiAI.layer", () => {
+  it("a budget denial that fails over: budget then failover, the backup's cost after its attempt; no key or prompt in them", async () => {
+    const promptCanary = "PROMPT-CANARY-3e1f9b7a"
+    const primary = await start({ fallback: MockProviderServer.text("dear", { usage }) })
+    const backup = await start({ fallback: MockProviderServer.text("cheap", { usage }) })
+    const budgets = { limits: [{ name: "primary-daily", limitUsd: 0.01, period: "day" as const, provider: "primary" }] }
+    const seen: Array<RouterEvent.RouterEvent> = []
+    const finished = Effect.runSync(Deferred.make<void>())
+    const layer = FlexiAILayer.layer(
+      config(primary.url, backup.url, { budgets, policy: { retry: { maxRetries: 0 }, failoverOnBudgetExceeded: true } }),
+      {
+        observers: [(event) =>
+          Effect.sync(() => seen.push(event)).pipe(Effect.andThen(event.type === "call-finish" ? Deferred.succeed(finished, undefined) : Effect.void))]
+      }
+    )
+    const answer = await Effect.runPromise(
+      ChatProvider.chat({ messages: [{ role: "user", content: promptCanary }], metadata: { tag: promptCanary } }).pipe(
+        // observers run on their own fiber: wait until the call's last event is in
+        Effect.tap(() => Deferred.await(finished)),
+        Effect.provide(layer)
+      )
+    )
+    assert.strictEqual(answer.provider, "backup")
+    assert.deepStrictEqual(seen.map((event) => event.type).filter((type) => type !== "circuit-transition"), [
+      "call-start",
+      "attempt-start",
+      "attempt-finish",
+      "budget",
+      "failover",
+      "attempt-start",
+      "attempt-finish",
+      "cost",
+      "call-finish"
+    ])
+    const cost = seen.find((event) => event.type === "cost")
+    assert.strictEqual(cost?.type === "cost" && cost.provider, "backup")
+    assert.approximately(cost?.type === "cost" ? cost.usd : 0, answer.cost!.totalUsd, 1e-12)
+    const everything = JSON.stringify(seen)
+    for (const fragment of [...fragments, promptCanary]) assert.notInclude(everything, fragment)
   })
 })

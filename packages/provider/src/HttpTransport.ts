@@ -17,7 +17,7 @@
  *
  * @since 0.2.0
  */
-import { Clock, Context, Duration, Effect, type Fiber, LogLevel, Option, Redacted, References, type Scope, Stream } from "effect"
+import { Clock, Context, Duration, Effect, type Fiber, LogLevel, Option, Redacted, References, type Scope, Stream, Tracer } from "effect"
 import { constTrue, identity } from "effect/Function"
 import { Headers, HttpBody, HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse, UrlParams } from "effect/http"
 import type { Dispatcher } from "undici"
@@ -27,6 +27,7 @@ import * as TimeLimit from "@flexiai/core/TimeLimit"
 import type * as Auth from "./Auth.ts"
 import * as BaseUrl from "./BaseUrl.ts"
 import * as BodyLimit from "./BodyLimit.ts"
+import * as MaskingTracer from "./internal/maskingTracer.ts"
 import { idleTimeout as idleTimeoutOf } from "./Idle.ts"
 import * as Mask from "./Mask.ts"
 import * as RateLimitHeaders from "./RateLimitHeaders.ts"
@@ -292,6 +293,9 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
     redactedNames === undefined ? identity : Context.add(Headers.CurrentRedactedNames, redactedNames)
   )
   const noOverrides = options.httpSpans === true && redactedNames === undefined
+  // With spans on, the client span's attributes (response headers among them, which header-name
+  // redaction does not cover) go through the mask: see internal/maskingTracer.ts
+  const maskingTracerOf = options.httpSpans === true ? MaskingTracer.cached(mask) : undefined
 
   const fail = (reason: Reason, extra: { readonly model?: string | undefined; readonly requestId?: string | undefined } = {}) =>
     ProviderError.make(name, reason, extra)
@@ -340,7 +344,9 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options): HttpT
     via: HttpClient.HttpClient.With<HttpClientError.HttpClientError, R>
   ) => {
     const send = (request: HttpClientRequest.HttpClientRequest) => {
-      const sent = via.execute(request)
+      const sent = maskingTracerOf === undefined
+        ? via.execute(request)
+        : Effect.withFiber((fiber) => Effect.withTracer(via.execute(request), maskingTracerOf(fiber.getRef(Tracer.Tracer))))
       return (noOverrides ? sent : Effect.provideContext(sent, overrides)).pipe(
         Effect.mapError((error) => fail(StatusReasons.reasonFromHttpClientError(error, mask), { model }))
       )

@@ -3,6 +3,8 @@ import { Clock, Duration, Effect, Exit, Fiber, Redacted, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as ProviderError from "@flexiai/core/ProviderError"
 import * as Loopback from "@flexiai/testing/Loopback"
+import * as RecordingTracer from "@flexiai/testing/RecordingTracer"
+import { HttpClient } from "effect/http"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Socket } from "node:net"
 import * as Auth from "../src/Auth.ts"
@@ -417,5 +419,33 @@ layer(UndiciHttpClient.layer)("HttpTransport", (it) => {
       yield* client.get("/models", text)
       yield* Effect.scoped(Effect.flatMap(client.openStream("/chat", {}, { accept: "text/event-stream" }), (opened) => Stream.runDrain(opened.bytes)))
       assert.deepStrictEqual(server.seen.map((seen) => seen.headers["user-agent"]), Array(3).fill(HttpTransport.userAgent))
+    }))
+
+  // Effect's client span records response headers as they came (only names in
+  // CurrentRedactedNames are redacted); a server echoing the key into one must not leak it there
+  it.effect("with httpSpans, a key echoed into response headers is masked in the span's attributes", () =>
+    Effect.gen(function*() {
+      const server = yield* serve((seen) => ({
+        status: 200,
+        body: "{}",
+        headers: { "x-echo": seen.headers["authorization"] ?? "", "x-echo-key": key, "x-request-id": `req ${key}` }
+      }))
+      const { spans, tracer } = RecordingTracer.make()
+      const client = yield* transport(server.url, Auth.bearer(Redacted.make(key)), { httpSpans: true })
+      const recorded = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        effect.pipe(Effect.withTracer(tracer), Effect.provideService(HttpClient.TracerHeaderFilter, () => true))
+      yield* recorded(client.sendJson("/chat", {}, text))
+      yield* recorded(Effect.scoped(Effect.flatMap(client.openStream("/chat", {}, { accept: "text/event-stream" }), (opened) => Stream.runDrain(opened.bytes))))
+      assert.strictEqual(server.seen[0]!.headers["authorization"], `Bearer ${key}`)
+      assert.strictEqual(spans.length, 2)
+      for (const span of spans) {
+        const attributes = Object.fromEntries(span.attributes)
+        // the headers were recorded (the check below is not vacuous), with the key masked out
+        assert.strictEqual(attributes["http.response.header.x-echo-key"], "[REDACTED]")
+        assert.strictEqual(attributes["http.response.header.x-echo"], "Bearer [REDACTED]")
+        assert.strictEqual(attributes["http.response.header.x-request-id"], "req [REDACTED]")
+        assert.strictEqual(attributes["http.request.header.authorization"], "<redacted>")
+        assert.notInclude(JSON.stringify([...span.attributes, span.events]), key.slice(8, 24))
+      }
     }))
 })

@@ -84,7 +84,10 @@ export const makeChat = ({ attempts: { countOutcome, failover, within }, observe
           }
           const latencyMillis = clock.currentTimeMillisUnsafe() - started
           const response = { ...outcome.success.tried.value, attempts, latencyMillis }
-          if (observer !== undefined && observer.observes(attempts)) observer.finish(attempts, { outcome: "success", ...response })
+          if (observer !== undefined && observer.observes(attempts)) {
+            observer.answerCost(attempts, response.provider, response.model, response.cost, response.usage)
+            observer.finish(attempts, { outcome: "success", ...response })
+          }
           return Effect.succeed(response)
         }
       })

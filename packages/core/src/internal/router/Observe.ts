@@ -10,6 +10,7 @@
  */
 import type { Clock } from "effect"
 import type { Usage } from "../../ChatResponse.ts"
+import type { Cost } from "../../Pricing.ts"
 import type { Attempt } from "../../ProviderError.ts"
 import type { Operation, RouterEvent } from "../../RouterEvent.ts"
 import type { Hub } from "../../RouterEvents.ts"
@@ -43,6 +44,27 @@ export const makeObserver = (hub: Hub) => {
     if (call !== undefined) hub.emit(build(call, call.clock.currentTimeMillisUnsafe()))
   }
   const observes = (attempts: ReadonlyArray<Attempt>): boolean => live > 0 && calls.has(attempts)
+  const charged = (
+    attempts: ReadonlyArray<Attempt>,
+    provider: string,
+    model: string,
+    outcome: "success" | "billed-failure",
+    cost: Cost,
+    usage: Usage | undefined
+  ) =>
+    emitFor(attempts, ({ callId, operation }, at) => ({
+      type: "cost",
+      callId,
+      operation,
+      at,
+      provider,
+      model,
+      outcome,
+      usd: cost.totalUsd,
+      estimated: cost.estimated === true,
+      ...(usage === undefined ? {} : { usage }),
+      cost
+    }))
   return {
     /** Whether `attempts`' call is observed: sites that would build something first ask this. */
     observes,
@@ -84,9 +106,10 @@ export const makeObserver = (hub: Hub) => {
         reason
       }))),
 
-    /** After the settled attempt was pushed onto `attempts`. */
-    attemptFinish: (attempts: ReadonlyArray<Attempt>, attempt: Attempt): void =>
-      void (observes(attempts) && emitFor(attempts, ({ callId, operation }, at) => ({
+    /** After the settled attempt was pushed onto `attempts`; a billed failure's `cost` and a budget's denial follow it. */
+    attemptFinish: (attempts: ReadonlyArray<Attempt>, attempt: Attempt): void => {
+      if (!observes(attempts)) return
+      emitFor(attempts, ({ callId, operation }, at) => ({
         type: "attempt-finish",
         callId,
         operation,
@@ -98,7 +121,32 @@ export const makeObserver = (hub: Hub) => {
         ...(attempt.reason === undefined ? {} : { reason: attempt.reason }),
         tries: attempt.tries,
         latencyMillis: attempt.latencyMillis
-      }))),
+      }))
+      const model = attempt.model ?? ""
+      if (attempt.cost !== undefined) charged(attempts, attempt.provider, model, "billed-failure", attempt.cost, undefined)
+      const reason = attempt.error?._tag === "ProviderError" ? attempt.error.reason : undefined
+      if (reason?._tag === "BudgetExceeded") {
+        emitFor(attempts, ({ callId, operation }, at) => ({
+          type: "budget",
+          callId,
+          operation,
+          at,
+          decision: "denied",
+          provider: attempt.provider,
+          model,
+          budget: reason.budget,
+          limitUsd: reason.limitUsd,
+          spentUsd: reason.spentUsd,
+          requestedUsd: reason.requestedUsd,
+          ...(reason.resetsAt === undefined ? {} : { resetsAt: reason.resetsAt })
+        }))
+      }
+    },
+
+    /** A successful attempt's answer was priced: after its `attempt-finish`. */
+    answerCost: (attempts: ReadonlyArray<Attempt>, provider: string, model: string, cost: Cost | undefined, usage: Usage | undefined): void => {
+      if (cost !== undefined && observes(attempts)) charged(attempts, provider, model, "success", cost, usage)
+    },
 
     /** After the skipped attempt was pushed onto `attempts` (a provider not serving the model has none: 0). */
     skip: (attempts: ReadonlyArray<Attempt>, provider: string, model: string, reason: SkipState): void =>

@@ -232,6 +232,8 @@ export const makeStream = (
             done = true
             finished = part
             if (span !== undefined) GenAiSpans.annotateAnswer(span, part)
+            // the attempt is settled by now (its attempt-finish is out): its cost follows it
+            if (observer !== undefined) observer.answerCost(attempts, part.provider, part.model, part.cost, part.usage)
             out.push({ ...part, attempts: [...attempts] })
             continue
         }
