@@ -72,6 +72,9 @@ export const capabilitiesFor = (model: string): Capabilities => ({
   streaming: true,
   tools: true,
   images: true,
+  // document blocks: PDFs (bytes or URL) and plain text
+  files: ["application/pdf", "text/plain"],
+  fileUrls: true,
   jsonSchema: false,
   assistantPrefill: prefillSupported(model),
   reasoning: true,

@@ -106,11 +106,24 @@ const imageToWire = (part: ChatRequest.ImagePart): AnthropicSchema.ImageBlockPar
     : { type: "image", source: { type: "base64", media_type: inline[1]!, data: inline[2]! } }
 }
 
+// a text file goes as a text document (base64 text bytes are decoded: the base64 source is for
+// PDFs only); a PDF by bytes or URL as it is
+const documentToWire = (part: ChatRequest.FilePart): AnthropicSchema.DocumentBlockParam => {
+  const title = part.fileName === undefined ? {} : { title: part.fileName }
+  const source = part.source
+  if (source.type === "url") return { type: "document", source: { type: "url", url: source.url }, ...title }
+  if (source.type === "text") return { type: "document", source: { type: "text", media_type: "text/plain", data: source.text }, ...title }
+  return source.mediaType.toLowerCase().startsWith("text/")
+    ? { type: "document", source: { type: "text", media_type: "text/plain", data: Buffer.from(source.data, "base64").toString("utf8") }, ...title }
+    : { type: "document", source: { type: "base64", media_type: source.mediaType, data: source.data }, ...title }
+}
+
 const userContent = (content: ChatRequest.UserMessage["content"]): Array<AnthropicSchema.ContentBlockParam> => {
   if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }]
   const blocks: Array<AnthropicSchema.ContentBlockParam> = []
   for (const part of content) {
     if (part.type === "image") blocks.push(imageToWire(part))
+    else if (part.type === "file") blocks.push(documentToWire(part))
     // the API refuses empty text blocks
     else if (part.text !== "") blocks.push({ type: "text", text: part.text })
   }

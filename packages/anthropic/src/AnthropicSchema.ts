@@ -40,6 +40,17 @@ export interface ImageBlockParam {
   readonly cache_control?: CacheControl
 }
 
+/** A document: a PDF (base64 or URL) or plain text; `title` is shown to the model. @category models */
+export interface DocumentBlockParam {
+  readonly type: "document"
+  readonly source:
+    | { readonly type: "base64"; readonly media_type: string; readonly data: string }
+    | { readonly type: "text"; readonly media_type: "text/plain"; readonly data: string }
+    | { readonly type: "url"; readonly url: string }
+  readonly title?: string
+  readonly cache_control?: CacheControl
+}
+
 /** @category models */
 export interface ToolUseBlockParam {
   readonly type: "tool_use"
@@ -74,6 +85,7 @@ export interface RedactedThinkingBlockParam {
 export type ContentBlockParam =
   | TextBlockParam
   | ImageBlockParam
+  | DocumentBlockParam
   | ToolUseBlockParam
   | ToolResultBlockParam
   | ThinkingBlockParam

@@ -13,7 +13,7 @@ const spec = SpecValidator.createMessage()
 
 describe("toWire (property)", () => {
   it.effect("every request either fails typed or maps to a body the API takes", () =>
-    Effect.map(Arbitrary.sampleEffect(Arbitrary.schema(ChatRequest), { count: 400, seed: 3 }), (requests) => {
+    Effect.map(Arbitrary.sampleEffect(Arbitrary.schema(ChatRequest), { count: 450, seed: 3 }), (requests) => {
       let mapped = 0
       let validated = 0
       for (const request of requests) {

@@ -49,7 +49,9 @@ export const defaultCapabilities: Capabilities = {
   assistantPrefill: true,
   reasoning: true,
   temperature: { min: 0, max: 1 },
-  topP: { min: 0, max: 1 }
+  topP: { min: 0, max: 1 },
+  // document blocks by bytes (no URLs: Converse takes S3 locations only)
+  files: ["application/pdf", "text/csv", "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/html", "text/plain", "text/markdown"]
 }
 
 /** The default model: Amazon Nova Micro through the US cross-region inference profile. @category constants */

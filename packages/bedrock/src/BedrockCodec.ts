@@ -8,7 +8,10 @@
  *   wants user and assistant to alternate). An assistant's reasoning goes back first, with its
  *   signature, as `reasoningContent`.
  * - Images are bytes: base64 parts and `data:` URLs are sent, an `http(s)` URL is `Unsupported`
- *   (Converse takes bytes or S3 locations only). `responseFormat` other than text is `Unsupported`.
+ *   (Converse takes bytes or S3 locations only). File parts are `document` blocks (pdf, csv, doc,
+ *   docx, xls, xlsx, html, txt, md) by bytes; a file URL is `Unsupported`. A document's `name` may
+ *   hold only letters, digits, single spaces, hyphens, parentheses and brackets: the file name is
+ *   sanitized to that (`report.v2.pdf` → `report v2 pdf`), `document-N` when none is left. `responseFormat` other than text is `Unsupported`.
  * - `seed` and `user` have no Converse field: left out with a warning (`dropped`); `metadata` is
  *   sent as `requestMetadata`.
  * - Prompt caching and model-specific fields come from the typed provider option
@@ -118,10 +121,48 @@ const imageBlock = (part: ChatRequest.ImagePart): Wire.ContentBlock => {
   return { image: { format, source: { bytes: data } } }
 }
 
-const userBlocks = (content: ChatRequest.UserMessage["content"]): Array<Wire.ContentBlock> =>
+/** Converse's document formats, by media type (the `DocumentFormat` enum). */
+const documentFormats: Readonly<Record<string, string>> = {
+  "application/pdf": "pdf",
+  "text/csv": "csv",
+  "application/msword": "doc",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+  "application/vnd.ms-excel": "xls",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+  "text/html": "html",
+  "text/plain": "txt",
+  "text/markdown": "md"
+}
+
+/** The media types Converse takes as documents (its capabilities' `files`). */
+export const documentMediaTypes: ReadonlyArray<string> = Object.keys(documentFormats)
+
+/** A file name as Converse allows it: letters, digits, hyphens, parentheses, brackets, single spaces. */
+export const documentName = (fileName: string | undefined, index: number): string => {
+  const cleaned = (fileName ?? "").replace(/[^A-Za-z0-9\-()[\]\s]/g, " ").replace(/\s+/g, " ").trim()
+  return cleaned === "" ? `document-${index}` : cleaned
+}
+
+const documentBlock = (part: ChatRequest.FilePart, index: number): Wire.ContentBlock => {
+  const source = part.source
+  if (source.type === "url") {
+    throw new Refused(new Unsupported({ message: "Bedrock Converse takes document bytes, not URLs: send the file as base64", field: "files" }))
+  }
+  const mediaType = (source.mediaType ?? "text/plain").toLowerCase()
+  const format = documentFormats[mediaType]
+  if (format === undefined) {
+    throw new Refused(new Unsupported({ message: `Bedrock Converse takes no ${mediaType} documents`, field: "files" }))
+  }
+  const bytes = source.type === "base64" ? source.data : Buffer.from(source.text, "utf8").toString("base64")
+  return { document: { format, name: documentName(part.fileName, index), source: { bytes } } }
+}
+
+const userBlocks = (content: ChatRequest.UserMessage["content"], documents: { count: number }): Array<Wire.ContentBlock> =>
   typeof content === "string"
     ? [{ text: content }]
-    : content.map((part) => (part.type === "text" ? { text: part.text } : imageBlock(part)))
+    : content.map((part) =>
+      part.type === "text" ? { text: part.text } : part.type === "file" ? documentBlock(part, ++documents.count) : imageBlock(part)
+    )
 
 const reasoningBlock = (block: Reasoning): Wire.ContentBlock =>
   block.redactedData !== undefined
@@ -168,6 +209,7 @@ export const toWire = (request: ChatRequest.ChatRequest, options: { readonly pro
     const system: Array<{ readonly text: string } | Wire.CachePoint> = []
     const messages: Array<{ role: "user" | "assistant"; content: Array<Wire.ContentBlock> }> = []
     let usesTools = false
+    const documents = { count: 0 }
     const push = (role: "user" | "assistant", blocks: ReadonlyArray<Wire.ContentBlock>) => {
       const last = messages.at(-1)
       if (last !== undefined && last.role === role) last.content.push(...blocks)
@@ -180,7 +222,7 @@ export const toWire = (request: ChatRequest.ChatRequest, options: { readonly pro
           system.push(...instructionText(message.content))
           break
         case "user":
-          push("user", userBlocks(message.content))
+          push("user", userBlocks(message.content, documents))
           break
         case "assistant": {
           if ((message.toolCalls ?? []).length > 0) usesTools = true

@@ -88,13 +88,18 @@ const ourAuthorization = (sent: Captured, origin: string) =>
     return result
   })
 
+const pdf = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n", "utf8")
+
 const image = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64")
 
 // one request that uses every mapping, in core's words and in the SDK's
 const ours: ChatRequest.ChatRequest = {
   messages: [
     { role: "system", content: "You are terse." },
-    { role: "user", content: [{ type: "text", text: "What is in this image, and the weather?" }, { type: "image", source: { type: "base64", mediaType: "image/png", data: image.toString("base64") } }] },
+    { role: "user", content: [{ type: "text", text: "What is in this image, and the weather?" }, { type: "image", source: { type: "base64", mediaType: "image/png", data: image.toString("base64") } },
+      // documents: a PDF by bytes (its file name sanitized to Converse's name characters), a text note
+      { type: "file", source: { type: "base64", mediaType: "application/pdf", data: pdf.toString("base64") }, fileName: "report.v2.pdf" },
+      { type: "file", source: { type: "text", text: "Paris is sunny.", mediaType: "text/markdown" } }] },
     {
       role: "assistant",
       content: "Let me check.",
@@ -121,7 +126,9 @@ const sdkInput: ConverseCommandInput = {
   messages: [
     {
       role: "user",
-      content: [{ text: "What is in this image, and the weather?" }, { image: { format: "png", source: { bytes: new Uint8Array(image) } } }, { cachePoint: { type: "default" } }] as Array<ContentBlock>
+      content: [{ text: "What is in this image, and the weather?" }, { image: { format: "png", source: { bytes: new Uint8Array(image) } } },
+        { document: { format: "pdf", name: "report v2 pdf", source: { bytes: new Uint8Array(pdf) } } },
+        { document: { format: "md", name: "document-2", source: { bytes: new Uint8Array(Buffer.from("Paris is sunny.", "utf8")) } } }, { cachePoint: { type: "default" } }] as Array<ContentBlock>
     },
     {
       role: "assistant",

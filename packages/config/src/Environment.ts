@@ -28,7 +28,7 @@ import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import * as ConfigSchema from "./ConfigSchema.ts"
 
 /** How a variable's text becomes a config value. @category models */
-export type FieldType = "string" | "enum" | "secret" | "int" | "number" | "boolean" | "duration"
+export type FieldType = "string" | "enum" | "secret" | "int" | "number" | "boolean" | "duration" | "list"
 
 /** A config field FlexiAI reads from the environment. @category models */
 export interface Field {
@@ -59,6 +59,9 @@ const leafType = (ast: SchemaAST.AST): FieldType | undefined => {
       return "enum"
     case "Union":
       return ast.types.every((member) => member._tag === "Literal") ? "enum" : undefined
+    case "Arrays":
+      // a list of strings (capabilities.files): comma-separated text
+      return ast.elements.length === 0 && ast.rest.length === 1 && ast.rest[0]!._tag === "String" ? "list" : undefined
     default:
       return undefined
   }
@@ -180,6 +183,8 @@ const coerce = (text: string, type: FieldType): unknown => {
     }
     case "enum":
       return text.trim().toLowerCase()
+    case "list":
+      return text.split(",").map((item) => item.trim()).filter((item) => item !== "")
     case "string":
     case "secret":
       return text

@@ -111,6 +111,15 @@ describe("policy and breaker fields come from core's schemas", () => {
       }
     }))
 
+  it.effect("a provider's capabilities.files comes from a comma-separated variable", () =>
+    Effect.gen(function*() {
+      const config = yield* loadWith({
+        ...provider,
+        [Environment.variableName(["providers", 0, "capabilities", "files"])]: " application/pdf, text/* ,"
+      })
+      assert.deepStrictEqual(config.providers[0]?.capabilities?.files, ["application/pdf", "text/*"])
+    }))
+
   it.effect("a variable for a field the schema does not have is an error", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(loadWith({ ...provider, FLEXIAI_BREAKER_PROBE_LEASES: "1" }))
@@ -130,7 +139,9 @@ describe("policy and breaker fields come from core's schemas", () => {
       ["duration", "int", "enum"]
     )
     assert.strictEqual(fields.get("policy.retry.maxDelay"), "duration")
-    assert.throws(() => Environment.fieldsOf(Schema.Struct({ tags: Schema.Array(Schema.String) }), ["x"]), /x\.tags/)
+    // a list of strings is comma-separated text (capabilities.files); a list of anything else has no spelling
+    assert.deepStrictEqual(Environment.fieldsOf(Schema.Struct({ tags: Schema.Array(Schema.String) }), ["x"]), [{ path: ["x", "tags"], type: "list" }])
+    assert.throws(() => Environment.fieldsOf(Schema.Struct({ sizes: Schema.Array(Schema.Number) }), ["x"]), /x\.sizes/)
   })
 
   it("config's Retry, Breaker and Policy are core's schemas (Policy adds the preset)", () => {

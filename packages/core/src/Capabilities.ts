@@ -44,6 +44,14 @@ export const Capabilities = Schema.Struct({
   topP: Schema.optionalKey(Range),
   /** The most `stop` sequences one request may carry. */
   maxStopSequences: Schema.optionalKey(Schema.Int),
+  /**
+   * Media types of file (document) parts it takes, such as `application/pdf`; `type/*` takes a whole
+   * type, `*\/*` every file. Left out or empty: no file parts. A `text` source counts as its media
+   * type (`text/plain` when it names none).
+   */
+  files: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** Takes file parts by URL (Anthropic, Gemini); without it only bytes and text are sent. */
+  fileUrls: Schema.optionalKey(Schema.Boolean),
   /** The model's context window in tokens (prompt plus answer). */
   contextWindow: Schema.optionalKey(Schema.Int),
   /** The most tokens the model answers with (`maxTokens` above it is refused). */
@@ -58,7 +66,9 @@ export const all: Capabilities = {
   images: true,
   jsonSchema: true,
   assistantPrefill: true,
-  reasoning: true
+  reasoning: true,
+  files: ["*/*"],
+  fileUrls: true
 }
 
 /**
@@ -99,6 +109,7 @@ export const union = (members: ReadonlyArray<Capabilities>): Capabilities => {
   const maxStopSequences = largest((member) => member.maxStopSequences)
   const contextWindow = largest((member) => member.contextWindow)
   const maxOutputTokens = largest((member) => member.maxOutputTokens)
+  const files = [...new Set(members.flatMap((member) => member.files ?? []))]
   return {
     streaming: anyMember((member) => member.streaming),
     tools: anyMember((member) => member.tools),
@@ -106,6 +117,8 @@ export const union = (members: ReadonlyArray<Capabilities>): Capabilities => {
     jsonSchema: anyMember((member) => member.jsonSchema),
     assistantPrefill: anyMember((member) => member.assistantPrefill),
     ...(anyMember((member) => member.reasoning) ? { reasoning: true } : {}),
+    ...(files.length === 0 ? {} : { files }),
+    ...(anyMember((member) => member.fileUrls) ? { fileUrls: true } : {}),
     ...(temperature === undefined ? {} : { temperature }),
     ...(topP === undefined ? {} : { topP }),
     ...(maxStopSequences === undefined ? {} : { maxStopSequences }),
@@ -124,7 +137,8 @@ export const union = (members: ReadonlyArray<Capabilities>): Capabilities => {
 export const isLimited = (capabilities: Capabilities): boolean =>
   !capabilities.tools || !capabilities.images || !capabilities.jsonSchema ||
   capabilities.temperature !== undefined || capabilities.topP !== undefined ||
-  capabilities.maxStopSequences !== undefined || capabilities.maxOutputTokens !== undefined
+  capabilities.maxStopSequences !== undefined || capabilities.maxOutputTokens !== undefined ||
+  capabilities.fileUrls !== true || !(capabilities.files ?? []).includes("*/*")
 
 /** Why a provider cannot serve a request: the refused field and a sentence naming the limit. @category models */
 export interface Refusal {
@@ -142,6 +156,34 @@ const hasImages = (request: ChatRequest): boolean => {
     }
   }
   return false
+}
+
+/** Whether a media type is among `accepted` (exactly, by `type/*`, or by `*\/*`). @category predicates */
+export const acceptsMediaType = (accepted: ReadonlyArray<string> | undefined, mediaType: string): boolean => {
+  const wanted = mediaType.toLowerCase()
+  const slash = wanted.indexOf("/")
+  const whole = `${wanted.slice(0, slash)}/*`
+  return (accepted ?? []).some((entry) => {
+    const entryLower = entry.toLowerCase()
+    return entryLower === "*/*" || entryLower === wanted || entryLower === whole
+  })
+}
+
+const fileRefusal = (capabilities: Capabilities, request: ChatRequest): Refusal | undefined => {
+  for (const message of request.messages) {
+    if (message.role !== "user" || typeof message.content === "string") continue
+    for (const part of message.content) {
+      if (part.type !== "file") continue
+      const mediaType = (part.source.mediaType ?? "text/plain").toLowerCase()
+      if (!acceptsMediaType(capabilities.files, mediaType)) {
+        return { field: "files", message: `file content of type ${mediaType} is not supported` }
+      }
+      if (part.source.type === "url" && capabilities.fileUrls !== true) {
+        return { field: "files", message: "files by URL are not supported: send the file's bytes (source type base64)" }
+      }
+    }
+  }
+  return undefined
 }
 
 /**
@@ -179,5 +221,5 @@ export const refusal = (capabilities: Capabilities, request: ChatRequest): Refus
     return { field: "responseFormat", message: "responseFormat json_schema is not supported" }
   }
   if (!capabilities.images && hasImages(request)) return { field: "images", message: "image content is not supported" }
-  return undefined
+  return fileRefusal(capabilities, request)
 }

@@ -44,8 +44,40 @@ export const ImagePart = Schema.Struct({
 })
 export type ImagePart = typeof ImagePart.Type
 
+const MediaType = Schema.String.check(Schema.isPattern(/^[a-z]+\/[a-z0-9.+-]+$/i))
+
+/**
+ * A file (a document: PDF, plain text, CSV, ...) in a user message, where the model reads it.
+ *
+ * Shaped like `ImagePart` (a `source` saying where the bytes are) rather than Vercel's flat
+ * `{ type: "file", data, mediaType, filename }` or effect/ai's `FilePart`, so one switch on
+ * `source.type` serves both parts. The media type is required for bytes and URLs (every provider's
+ * wire wants it, and capabilities are checked by it); a `text` source is the document's text itself
+ * (`text/plain` when no media type is given), which is what Anthropic's text documents and
+ * Bedrock's txt/md documents carry. `fileName` becomes the provider's title or name where it has
+ * one (Bedrock restricts its characters: the codec sanitizes it).
+ *
+ * Which media types and whether URLs are taken is each provider's `Capabilities.files` /
+ * `fileUrls`: the router skips one that cannot take the file (`Unsupported`).
+ *
+ * @category schemas
+ */
+export const FilePart = Schema.Struct({
+  type: Schema.Literal("file"),
+  source: Schema.Union([
+    Schema.Struct({ type: Schema.Literal("base64"), mediaType: MediaType, data: Schema.NonEmptyString }),
+    Schema.Struct({ type: Schema.Literal("url"), url: Schema.NonEmptyString, mediaType: MediaType }),
+    Schema.Struct({ type: Schema.Literal("text"), text: Schema.String, mediaType: Schema.optionalKey(MediaType) })
+  ]),
+  fileName: Schema.optionalKey(Schema.NonEmptyString)
+})
+export type FilePart = typeof FilePart.Type
+
+/** The media type of a file part (`text/plain` for a text source that names none), lower-cased. @category utils */
+export const fileMediaType = (part: FilePart): string => (part.source.mediaType ?? "text/plain").toLowerCase()
+
 /** @category schemas */
-export const ContentPart = Schema.Union([TextPart, ImagePart])
+export const ContentPart = Schema.Union([TextPart, ImagePart, FilePart])
 export type ContentPart = typeof ContentPart.Type
 
 /**
@@ -358,8 +390,8 @@ const noMember = (ast: SchemaAST.Union, path: ReadonlyArray<PropertyKey>, input:
       : `${where}.role ${JSON.stringify(record.role)} is not a role: use ${roles}`
   }
   if (ast === ContentPart.ast) {
-    if (record === undefined) return `${where} must be a content part: { type: "text", text } or { type: "image", source }`
-    return `${where}.type ${JSON.stringify(record.type)} is not a content part type: use "text" or "image"`
+    if (record === undefined) return `${where} must be a content part: { type: "text", text }, { type: "image", source } or { type: "file", source }`
+    return `${where}.type ${JSON.stringify(record.type)} is not a content part type: use "text", "image" or "file"`
   }
   return `${where} must be ${describe(ast)}`
 }
@@ -447,7 +479,7 @@ export const problems = (issue: SchemaIssue.Issue, input: unknown): ReadonlyArra
   return found
 }
 
-/** The text of a message's content, with image parts left out. @category utils */
+/** The text of a message's content, with image and file parts left out. @category utils */
 export const textOf = (message: Message): string => {
   const content = message.content
   if (content === undefined || content === null) return ""

@@ -34,21 +34,37 @@ export const perMessageTokens = 3
 export const replyPrimingTokens = 3
 /** What an image part counts as in the approximation. @category constants */
 export const imageTokens = 1000
+/**
+ * What a file part given as bytes or URL counts as (about a page of a PDF: the page count is not
+ * known without parsing it). A `text` file source counts as its text.
+ *
+ * @category constants
+ */
+export const fileTokens = 1500
 
 /** The text of everything a request sends: messages (with tool calls), tool definitions, response schema. @category utils */
-export const promptText = (request: ChatRequest): { readonly text: ReadonlyArray<string>; readonly images: number } => {
+export const promptText = (
+  request: ChatRequest
+): { readonly text: ReadonlyArray<string>; readonly images: number; readonly files: number } => {
   const text: Array<string> = []
   let images = 0
+  let files = 0
   for (const message of request.messages) {
     text.push(textOf(message))
     if (message.role === "user" && typeof message.content !== "string") {
-      for (const part of message.content) if (part.type === "image") images++
+      for (const part of message.content) {
+        if (part.type === "image") images++
+        else if (part.type === "file") {
+          if (part.source.type === "text") text.push(part.source.text)
+          else files++
+        }
+      }
     }
     if (message.role === "assistant") for (const call of message.toolCalls ?? []) text.push(call.name, call.arguments)
   }
   for (const tool of request.tools ?? []) text.push(tool.name, tool.description ?? "", JSON.stringify(tool.parameters))
   if (request.responseFormat?.type === "json_schema") text.push(JSON.stringify(request.responseFormat.schema))
-  return { text, images }
+  return { text, images, files }
 }
 
 const charsOver4 = (text: string): number => Math.ceil(text.length / 4)
@@ -56,8 +72,8 @@ const charsOver4 = (text: string): number => Math.ceil(text.length / 4)
 /** Characters / 4 with chat framing: no tokenizer, ±50% on ordinary text. @category estimators */
 export const approximate: Estimator = {
   prompt: (request) => {
-    const { images, text } = promptText(request)
-    let tokens = replyPrimingTokens + request.messages.length * perMessageTokens + images * imageTokens
+    const { files, images, text } = promptText(request)
+    let tokens = replyPrimingTokens + request.messages.length * perMessageTokens + images * imageTokens + files * fileTokens
     for (const piece of text) tokens += charsOver4(piece)
     return { tokens, method: "chars/4", errorBound: 0.5 }
   },

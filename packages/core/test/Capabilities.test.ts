@@ -45,6 +45,30 @@ describe("Capabilities", () => {
     assert.isUndefined(Capabilities.refusal(limited, ask()))
   })
 
+  it("refuses a file part whose media type is not taken, or a file URL without fileUrls", () => {
+    const file = (source: ChatRequest.FilePart["source"]): ChatRequest.ChatRequest => ({
+      messages: [{ role: "user", content: [{ type: "text", text: "read" }, { type: "file", source }] }]
+    })
+    const pdf = file({ type: "base64", mediaType: "application/pdf", data: "JVBERi0=" })
+    const note = file({ type: "text", text: "x" })
+    const url = file({ type: "url", url: "https://x/a.pdf", mediaType: "Application/PDF" })
+    const noFiles = { ...Capabilities.all, files: [], fileUrls: false }
+    const pdfOnly = { ...Capabilities.all, files: ["application/pdf"], fileUrls: false }
+    const texts = { ...Capabilities.all, files: ["text/*"], fileUrls: true }
+    assert.strictEqual(Capabilities.refusal(noFiles, pdf)?.field, "files")
+    assert.strictEqual(Capabilities.refusal({ ...Capabilities.all, files: undefined } as never, pdf)?.field, "files")
+    assert.isUndefined(Capabilities.refusal(pdfOnly, pdf))
+    assert.include(Capabilities.refusal(pdfOnly, note)?.message ?? "", "text/plain")
+    assert.include(Capabilities.refusal(pdfOnly, url)?.message ?? "", "by URL")
+    assert.isUndefined(Capabilities.refusal(texts, note))
+    assert.strictEqual(Capabilities.refusal(texts, pdf)?.field, "files")
+    for (const request of [pdf, note, url]) assert.isUndefined(Capabilities.refusal(Capabilities.all, request))
+    assert.isTrue(Capabilities.isLimited(pdfOnly))
+    assert.isFalse(Capabilities.isLimited(Capabilities.all))
+    const both = Capabilities.union([pdfOnly, texts])
+    assert.deepStrictEqual([both.files, both.fileUrls], [["application/pdf", "text/*"], true])
+  })
+
   it("refuses tools, json_schema and images only where the flag is off", () => {
     const tools = ask({ tools: [{ name: "lookup", parameters: { type: "object" } }] })
     const schema = ask({ responseFormat: { type: "json_schema", name: "answer", schema: { type: "object" } } })

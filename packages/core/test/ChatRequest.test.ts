@@ -88,6 +88,33 @@ describe("ChatRequest.decode", () => {
       )
     }))
 
+  it.effect("file parts: each source decodes; a bad one fails naming its field", () =>
+    Effect.gen(function*() {
+      const file = (part: unknown) => ({ messages: [{ role: "user", content: [part] }] })
+      for (
+        const source of [
+          { type: "base64", mediaType: "application/pdf", data: "JVBERi0=" },
+          { type: "url", url: "https://x/a.pdf", mediaType: "application/pdf" },
+          { type: "text", text: "notes" },
+          { type: "text", text: "# notes", mediaType: "text/markdown" }
+        ]
+      ) {
+        const ok = file({ type: "file", source, fileName: "a.pdf" })
+        assert.deepStrictEqual<unknown>(yield* ChatRequest.decode(ok), ok)
+      }
+      // a media type is required for bytes and URLs, and must look like one
+      assert.include(yield* rejection(file({ type: "file", source: { type: "base64", data: "JVBERi0=" } })), "messages[0].content[0].source")
+      assert.include(yield* rejection(file({ type: "file", source: { type: "url", url: "https://x/a.pdf" } })), "mediaType")
+      assert.include(yield* rejection(file({ type: "file", source: { type: "base64", mediaType: "pdf", data: "x" } })), "mediaType")
+      assert.include(yield* rejection(file({ type: "file", source: { type: "text", text: "x" }, fileName: "" })), "fileName")
+      assert.include(yield* rejection(file({ type: "file", source: { type: "text", text: "x" }, filename: "a" })), "filename")
+      // an unknown part type names the three it can be
+      assert.include(
+        yield* rejection(file({ type: "document", source: { type: "text", text: "x" } })),
+        "messages[0].content[0].type \"document\" is not a content part type: use \"text\", \"image\" or \"file\""
+      )
+    }))
+
   it.effect("rejects inconsistent tool use: unknown tool choice, duplicate tools, unanswered tool results", () =>
     Effect.gen(function*() {
       const tool = { name: "lookup", parameters: { type: "object" } }

@@ -601,6 +601,42 @@ describe("Router capability checks", () => {
     }))
 })
 
+describe("Router file parts", () => {
+  const pdf: ChatRequest.ChatRequest = {
+    messages: [{
+      role: "user",
+      content: [
+        { type: "text", text: "summarize" },
+        { type: "file", source: { type: "base64", mediaType: "application/pdf", data: "JVBERi0xLjQK" }, fileName: "a.pdf" }
+      ]
+    }]
+  }
+
+  it.effect("a candidate that takes no PDFs is skipped (Unsupported, files) without a call; the next one gets the file", () =>
+    Effect.gen(function*() {
+      const { calls, router } = yield* setup([
+        { name: "a", script: [{ reply: "from a" }], capabilities: { files: ["text/plain"] } },
+        { name: "b", script: [{ reply: "from b" }], capabilities: { files: ["application/pdf"], fileUrls: false } }
+      ])
+      const response = yield* router.chat(pdf)
+      assert.strictEqual(response.provider, "b")
+      assert.strictEqual(yield* calls(0), 0)
+      assert.strictEqual(yield* calls(1), 1)
+      const [skipped] = response.attempts
+      assert.deepStrictEqual([skipped?.provider, skipped?.outcome, skipped?.reason], ["a", "skipped", "Unsupported"])
+      const reason = skipped?.error?._tag === "ProviderError" ? skipped.error.reason : undefined
+      assert.strictEqual(reason?._tag === "Unsupported" ? reason.field : undefined, "files")
+      // by URL, b (no fileUrls) is skipped too: nothing can serve it
+      const byUrl: ChatRequest.ChatRequest = {
+        messages: [{ role: "user", content: [{ type: "file", source: { type: "url", url: "https://example.com/a.pdf", mediaType: "application/pdf" } }] }]
+      }
+      const error = yield* Effect.flip(router.chat(byUrl))
+      assert.strictEqual(error._tag, "AllProvidersFailed")
+      assert.include(error.message, "b/test-model: Unsupported (files by URL are not supported")
+      assert.strictEqual(yield* calls(1), 1)
+    }))
+})
+
 describe("Router reasoning", () => {
   const reasonedCut = { reply: "one two three", reasoning: ["thinking ", "hard"], reasoningSignature: "sig-a" }
 

@@ -64,8 +64,9 @@ export const estimator: Estimate.Estimator = {
     const encoding = encodingOf(model)
     if (encoding === undefined) return Estimate.approximate.prompt(request, model)
     const encode = encoders[encoding]
-    const { images, text } = Estimate.promptText(request)
-    let tokens = Estimate.replyPrimingTokens + request.messages.length * Estimate.perMessageTokens + images * Estimate.imageTokens
+    const { files, images, text } = Estimate.promptText(request)
+    let tokens = Estimate.replyPrimingTokens + request.messages.length * Estimate.perMessageTokens + images * Estimate.imageTokens +
+      files * Estimate.fileTokens
     for (const piece of text) tokens += encode(piece).length
     // tool definitions and tool calls are rendered by OpenAI in a format of its own: looser there
     const withTools = (request.tools?.length ?? 0) > 0 ||

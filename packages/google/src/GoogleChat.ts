@@ -46,6 +46,9 @@ export const defaultCapabilities: Capabilities = {
   streaming: true,
   tools: true,
   images: true,
+  // file parts as inlineData / fileData: PDFs and text documents
+  files: ["application/pdf", "text/*"],
+  fileUrls: true,
   jsonSchema: true,
   assistantPrefill: false,
   reasoning: true,

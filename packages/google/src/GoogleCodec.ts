@@ -107,12 +107,27 @@ const imagePart = (url: string): GoogleSchema.Part => {
   return { fileData: { mimeType: mimeType ?? "image/jpeg", fileUri: url } }
 }
 
+// a file by bytes (text as its UTF-8 bytes) goes inline, by URL (gs://, https://, Files API) as fileData
+const filePart = (part: ChatRequest.FilePart): GoogleSchema.Part => {
+  const mimeType = part.source.mediaType ?? "text/plain"
+  switch (part.source.type) {
+    case "url":
+      return { fileData: { mimeType, fileUri: part.source.url } }
+    case "base64":
+      return { inlineData: { mimeType, data: part.source.data } }
+    case "text":
+      return { inlineData: { mimeType, data: Buffer.from(part.source.text, "utf8").toString("base64") } }
+  }
+}
+
 const userParts = (content: ChatRequest.UserMessage["content"]): Array<GoogleSchema.Part> =>
   typeof content === "string"
     ? [{ text: content }]
     : content.map((part): GoogleSchema.Part =>
       part.type === "text"
         ? { text: part.text }
+        : part.type === "file"
+        ? filePart(part)
         : part.source.type === "base64"
         ? { inlineData: { mimeType: part.source.mediaType, data: part.source.data } }
         : imagePart(part.source.url)

@@ -112,7 +112,9 @@ export const toWire = (
         const texts: Array<string> = []
         for (const part of message.content) {
           if (part.type === "text") texts.push(part.text)
-          else {
+          else if (part.type === "file") {
+            note(new Unsupported({ message: "Ollama takes no file (document) parts: send the text as a text part", field: "files" }))
+          } else {
             const image = note(imageToWire(part))
             if (image !== undefined) images.push(image)
           }

@@ -83,6 +83,17 @@ describe("OllamaChat: requests", () => {
       assert.strictEqual((yield* server.calls).length, 1)
     }))
 
+  it.effect("a file (document) part is Unsupported (files) before any call", () =>
+    Effect.gen(function*() {
+      const { provider, server } = yield* setup({})
+      const error = yield* Effect.flip(provider.chat({
+        messages: [{ role: "user", content: [{ type: "text", text: "read" }, { type: "file", source: { type: "text", text: "notes" } }] }]
+      }))
+      assert.strictEqual(reasonOf(error), "Unsupported")
+      assert.strictEqual((error.reason as { readonly field?: string }).field, "files")
+      assert.strictEqual((yield* server.calls).length, 0)
+    }))
+
   it.effect("tools: definitions, assistant tool calls back with object arguments, results as role tool with tool_name", () =>
     Effect.gen(function*() {
       const { provider, server } = yield* setup({})

@@ -67,7 +67,9 @@ export const defaultCapabilities: Capabilities = {
   tools: true,
   images: true,
   jsonSchema: true,
-  assistantPrefill: false
+  assistantPrefill: false,
+  // file content parts: PDFs as `file_data`; no file URLs (the API takes uploaded file ids only)
+  files: ["application/pdf"]
 }
 
 // ---------------------------------------------------------------------------

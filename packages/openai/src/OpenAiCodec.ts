@@ -269,11 +269,29 @@ export const qualifiesForStrict = (schema: Readonly<Record<string, unknown>>): b
 // request
 // ---------------------------------------------------------------------------
 
+// a file goes inline as a data: URL (`file_data`); Chat Completions takes no file URLs (only
+// uploaded `file_id`s), so a URL source is refused before the call (`hasFileUrl`)
+const fileToWire = (part: ChatRequest.FilePart): OpenAiSchema.ContentPart => {
+  const data = part.source.type === "base64"
+    ? part.source.data
+    : part.source.type === "text"
+    ? Buffer.from(part.source.text, "utf8").toString("base64")
+    : ""
+  return {
+    type: "file",
+    file: {
+      file_data: `data:${part.source.mediaType ?? "text/plain"};base64,${data}`,
+      ...(part.fileName === undefined ? {} : { filename: part.fileName })
+    }
+  }
+}
+
 const contentToWire = (
   content: ChatRequest.UserMessage["content"]
 ): string | ReadonlyArray<OpenAiSchema.ContentPart> =>
   typeof content === "string" ? content : content.map((part): OpenAiSchema.ContentPart => {
     if (part.type === "text") return { type: "text", text: part.text }
+    if (part.type === "file") return fileToWire(part)
     const url = part.source.type === "url" ? part.source.url : `data:${part.source.mediaType};base64,${part.source.data}`
     return { type: "image_url", image_url: { url, ...(part.detail === undefined ? {} : { detail: part.detail }) } }
   })
@@ -338,6 +356,12 @@ const hasRemoteImage = (messages: ReadonlyArray<ChatRequest.Message>): boolean =
   messages.some((message) =>
     message.role === "user" && typeof message.content !== "string" &&
     message.content.some((part) => part.type === "image" && part.source.type === "url" && !part.source.url.startsWith("data:"))
+  )
+
+const hasFileUrl = (messages: ReadonlyArray<ChatRequest.Message>): boolean =>
+  messages.some((message) =>
+    message.role === "user" && typeof message.content !== "string" &&
+    message.content.some((part) => part.type === "file" && part.source.type === "url")
   )
 
 /**
@@ -408,6 +432,15 @@ export const toWire = (
   if (request.responseFormat !== undefined) body.response_format = responseFormatToWire(request.responseFormat, quirks)
   const extra = options.providerName === undefined ? undefined : request.providerOptions?.[options.providerName]
   const result = { body: { ...body, ...extra } as OpenAiSchema.CreateChatCompletion, dropped }
+  if (hasFileUrl(request.messages)) {
+    return {
+      ...result,
+      unsupported: new Unsupported({
+        message: "Chat Completions takes files as bytes only, not by URL: send the file's bytes (source type base64)",
+        field: "files"
+      })
+    }
+  }
   return !quirks.imageUrls && hasRemoteImage(request.messages)
     ? {
       ...result,

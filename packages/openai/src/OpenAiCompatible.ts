@@ -281,7 +281,8 @@ export const ollama = (options: OllamaOptions = {}): Preset => ({
   },
   // /v1 takes images as base64 only and ignores tool_choice (docs/openai.md: "image_url: Base64
   // encoded image, image URL not supported"; tool_choice is not in its supported list)
-  chat: chatOptions(options, "ollama", {
+  // no file (document) parts: /v1 has no `file` content part
+  chat: chatOptions({ ...options, capabilities: { files: [], ...options.capabilities } }, "ollama", {
     maxTokensField: "max_tokens",
     streamUsage: true,
     metadata: false,

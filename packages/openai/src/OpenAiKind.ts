@@ -210,7 +210,8 @@ export const ollamaOpenAi = ProviderKind.make({
   requiresApiKey: false,
   secretFields: [],
   environment: { fields: [{ field: "host", variables: ["OLLAMA_HOST"] }] },
-  capabilities,
+  // no file (document) parts through /v1 (`OpenAiCompatible.ollama`)
+  capabilities: { ...capabilities, files: [] },
   listsModels: true,
   layer: (entry) =>
     OpenAiCompatible.layerOllama({

@@ -18,6 +18,7 @@ import { Schema } from "effect"
 export type ContentPart =
   | { readonly type: "text"; readonly text: string }
   | { readonly type: "image_url"; readonly image_url: { readonly url: string; readonly detail?: "auto" | "low" | "high" } }
+  | { readonly type: "file"; readonly file: { readonly file_data: string; readonly filename?: string } }
 
 /** @category models */
 export interface ToolCall {
