@@ -77,6 +77,8 @@ export interface Options extends FlowToken.Credentials {
   readonly modelsTtl?: Duration.Input | undefined
   readonly timeouts?: { readonly firstByte?: Duration.Input | undefined; readonly idle?: Duration.Input | undefined; readonly total?: Duration.Input | undefined } | undefined
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /** What the provider declares to the router. Default `OpenAiChat.defaultCapabilities` (the gateway's common ground). */
+  readonly capabilities?: ChatProvider.Capabilities | undefined
 }
 
 /** Splits `provider:modelId`, or says why not. @category utils */
@@ -222,13 +224,16 @@ export const makeService = Effect.fnUntraced(function*(options: Options) {
   const provider = ChatProvider.ChatProvider.of({
     name,
     defaultModel,
-    capabilities: providers.get("azure-openai")?.capabilities ?? [...providers.values()][0]!.capabilities,
+    capabilities: options.capabilities ?? OpenAiChat.defaultCapabilities,
     chat,
     stream,
     listModels: Effect.map(models.list, (listed) => listed.models.map((model) => ({ id: model.id, ownedBy: model.upstream })))
   })
   return { provider, models } satisfies Service
 })
+
+/** The provider alone. @category constructors */
+export const make = (options: Options) => Effect.map(makeService(options), (service) => service.provider)
 
 /** A `ChatProvider` for Flow. @category layers */
 export const layer = (options: Options): Layer.Layer<ChatProvider.ChatProvider, never, HttpClient.HttpClient> =>

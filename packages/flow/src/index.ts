@@ -8,3 +8,4 @@
 export * as FlowProvider from "./FlowProvider.ts"
 export * as FlowModels from "./FlowModels.ts"
 export * as FlowToken from "./FlowToken.ts"
+export * as FlowKind from "./FlowKind.ts"
