@@ -143,6 +143,8 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options = {}): 
     baseUrl: options.endpoint ?? endpointOf(region),
     auth: authOf(options, region),
     headers: options.headers,
+    // beside an `auth` override the key is not sent, but masked all the same
+    ...(options.auth !== undefined && options.apiKey !== undefined ? { secrets: [options.apiKey] } : {}),
     timeouts: {
       firstByte: Duration.fromInputUnsafe(timeouts.firstByte ?? defaultTimeouts.firstByte),
       idle: Duration.fromInputUnsafe(timeouts.idle ?? defaultTimeouts.idle),

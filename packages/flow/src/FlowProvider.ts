@@ -122,6 +122,8 @@ export const makeService = Effect.fnUntraced(function*(options: Options) {
             name: upstreamName,
             apiUrl: baseUrl,
             tokenSource: tokens,
+            // not sent (the token is): masked out of the upstream's messages
+            apiKey: options.clientSecret,
             headers,
             timeouts,
             modelsPath: null,
@@ -131,14 +133,14 @@ export const makeService = Effect.fnUntraced(function*(options: Options) {
         )
       case "google":
         return Effect.flatMap(
-          GoogleClient.make({ name: upstreamName, endpoint: { _tag: "Gemini", baseUrl, auth }, headers, timeouts }).pipe(
+          GoogleClient.make({ name: upstreamName, endpoint: { _tag: "Gemini", baseUrl, auth, apiKey: options.clientSecret }, headers, timeouts }).pipe(
             Effect.provideService(HttpClient.HttpClient, http)
           ),
           (client) => GoogleChat.make({ name: upstreamName }).pipe(Effect.provideService(GoogleClient.GoogleClient, client))
         )
       case "bedrock":
         return BedrockChat.make({ name: upstreamName }).pipe(
-          Effect.provideService(BedrockClient.BedrockClient, BedrockClient.makeWith(http, { name: upstreamName, endpoint: baseUrl, auth, headers, timeouts, region: "us-east-1" }))
+          Effect.provideService(BedrockClient.BedrockClient, BedrockClient.makeWith(http, { name: upstreamName, endpoint: baseUrl, auth, apiKey: options.clientSecret, headers, timeouts, region: "us-east-1" }))
         )
     }
   }
@@ -151,6 +153,7 @@ export const makeService = Effect.fnUntraced(function*(options: Options) {
     baseUrl: options.baseUrl,
     auth,
     headers,
+    secrets: [options.clientSecret],
     timeouts: {
       firstByte: Duration.fromInputUnsafe(timeouts?.firstByte ?? Duration.seconds(30)),
       idle: Duration.fromInputUnsafe(timeouts?.idle ?? Duration.seconds(30)),

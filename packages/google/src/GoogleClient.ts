@@ -140,7 +140,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       ? endpoint.auth ?? (endpoint.apiKey === undefined ? KitAuth.none : KitAuth.header("x-goog-api-key", endpoint.apiKey))
       : KitAuth.token(endpoint.tokenSource),
     headers: options.headers,
-    secrets: endpoint._tag === "Vertex" ? endpoint.secrets : undefined,
+    // beside an `auth` override the key is not sent, but masked all the same
+    secrets: endpoint._tag === "Vertex" ? endpoint.secrets : endpoint.auth !== undefined && endpoint.apiKey !== undefined ? [endpoint.apiKey] : undefined,
     timeouts,
     httpSpans: options.httpSpans,
     maxBodyBytes: options.maxBodyBytes,
