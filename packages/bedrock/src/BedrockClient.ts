@@ -63,6 +63,8 @@ export interface Options {
   readonly environment?: Credentials.Environment | undefined
   /** How long before their expiry temporary keys are renewed. Default 60 s. */
   readonly renew?: TokenSource.Options | undefined
+  /** The auth to use instead of SigV4 or `apiKey` (a gateway's bearer token, `KitAuth.token`). */
+  readonly auth?: KitAuth.Auth | undefined
   /** The model used when a request names none. */
   readonly defaultModel?: string | undefined
   readonly timeouts?: Timeouts | undefined
@@ -119,6 +121,7 @@ const isSource = (value: Credentials.AwsCredentials | Credentials.CredentialSour
 
 /** The kit auth for the options: an API key, given keys, or the chain. @category utils */
 export const authOf = (options: Options, region: string): KitAuth.Auth => {
+  if (options.auth !== undefined) return options.auth
   if (options.apiKey !== undefined) return KitAuth.bearer(options.apiKey)
   if (options.credentials !== undefined) {
     const source = isSource(options.credentials) ? options.credentials : Credentials.fromStatic(options.credentials)
@@ -140,6 +143,8 @@ export const makeWith = (client: HttpClient.HttpClient, options: Options = {}): 
     baseUrl: options.endpoint ?? endpointOf(region),
     auth: authOf(options, region),
     headers: options.headers,
+    // beside an `auth` override the key is not sent, but masked all the same
+    ...(options.auth !== undefined && options.apiKey !== undefined ? { secrets: [options.apiKey] } : {}),
     timeouts: {
       firstByte: Duration.fromInputUnsafe(timeouts.firstByte ?? defaultTimeouts.firstByte),
       idle: Duration.fromInputUnsafe(timeouts.idle ?? defaultTimeouts.idle),

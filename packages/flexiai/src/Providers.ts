@@ -7,6 +7,7 @@
 import { AnthropicKind } from "@flexiai/anthropic"
 import { ConfigExample, FlexiConfig } from "@flexiai/config"
 import { BedrockKind } from "@flexiai/bedrock"
+import { FlowKind } from "@flexiai/flow"
 import { GoogleKind } from "@flexiai/google"
 import { OllamaKind } from "@flexiai/ollama"
 import { OpenAiKind } from "@flexiai/openai"
@@ -19,7 +20,8 @@ export const bundled = [
   ...AnthropicKind.kinds,
   ...GoogleKind.kinds,
   ...BedrockKind.kinds,
-  ...OllamaKind.kinds
+  ...OllamaKind.kinds,
+  ...FlowKind.kinds
 ] as const
 
 /** Any bundled descriptor, with its kind literal and options typed. @category models */

@@ -50,7 +50,6 @@ describe("the bundled kinds in config", () => {
   it("the JSON Schema names exactly the bundled kinds, and validates the example configs", () => {
     const schema = JSON.stringify(FlexiConfig.jsonSchema({ providers }))
     for (const kind of kinds) assert.include(schema, `"enum":["${kind}"]`)
-    for (const planned of ["flow"]) assert.notInclude(schema, `"enum":["${planned}"]`)
     const validate = validator()
     const yamlText = readFileSync(at("../../../examples/flexiai.config.yaml"), "utf8")
     assert.isTrue(yamlText.startsWith("# yaml-language-server: $schema=../packages/flexiai/flexiai.schema.json"))
@@ -84,7 +83,8 @@ describe("the bundled kinds in config", () => {
           { kind: "gemini", model: "gemini-2.5-flash", apiKey: "k4", schemaField: "json", includeThoughts: true },
           { kind: "vertex", model: "gemini-2.5-flash", project: "p", location: "global", tokenCommand: "gcloud auth print-access-token" },
           { kind: "bedrock", model: "us.amazon.nova-micro-v1:0", region: "eu-west-1", accessKeyId: "AKIA1", secretAccessKey: "s1" },
-          { kind: "ollama-native", model: "qwen3", host: "127.0.0.1:11434", keepAlive: "10m", thinkLevel: "high", numCtx: 8192, topK: 40 }
+          { kind: "ollama-native", model: "qwen3", host: "127.0.0.1:11434", keepAlive: "10m", thinkLevel: "high", numCtx: 8192, topK: 40 },
+          { kind: "flow", model: "google:gemini-2.5-pro", baseUrl: "https://flow.example", tenant: "acme", clientId: "c1", clientSecret: "cs1", googlePath: "/gw/gemini" }
         ]
       }, { providers })
       assert.deepStrictEqual(config.providers.map((provider) => provider.kind), kinds)
@@ -102,6 +102,9 @@ describe("the bundled kinds in config", () => {
       assert.strictEqual(native?.keepAlive, "10m")
       assert.strictEqual(native?.thinkLevel, "high")
       assert.strictEqual(native?.numCtx, 8192)
+      const flow = config.providers[12]
+      assert.strictEqual(secret(flow?.clientSecret), "cs1")
+      assert.strictEqual(flow?.googlePath, "/gw/gemini")
     }))
 
   it.effect("the descriptors' own checks and requirements apply", () =>
@@ -135,7 +138,8 @@ describe("the bundled kinds in config", () => {
         { KIND: "gemini", MODEL: "gemini-2.5-flash", API_KEY: "k4" },
         { KIND: "vertex", MODEL: "gemini-2.5-flash", PROJECT: "p", CREDENTIALS_FILE: "/keys/sa.json" },
         { KIND: "bedrock", MODEL: "us.amazon.nova-micro-v1:0", REGION: "eu-west-1", PROFILE: "dev" },
-        { KIND: "ollama-native", MODEL: "qwen3", HOST: "h:11434", THINK: "true", NUM_CTX: "4096" }
+        { KIND: "ollama-native", MODEL: "qwen3", HOST: "h:11434", THINK: "true", NUM_CTX: "4096" },
+        { KIND: "flow", MODEL: "azure-openai:gpt-4o", BASE_URL: "https://flow.example", TENANT: "acme", CLIENT_ID: "c1", CLIENT_SECRET: "cs1", BEDROCK_PATH: "/gw/br" }
       ]
       const env = Object.fromEntries(entries.flatMap((entry, index) =>
         Object.entries(entry).map(([name, value]) => [`FLEXIAI_PROVIDERS_${index}_${name}`, value])
@@ -149,6 +153,8 @@ describe("the bundled kinds in config", () => {
       assert.strictEqual(config.providers[9]?.credentialsFile, "/keys/sa.json")
       assert.strictEqual(config.providers[11]?.think, true)
       assert.strictEqual(config.providers[11]?.numCtx, 4096)
+      assert.strictEqual(secret(config.providers[12]?.clientSecret), "cs1")
+      assert.strictEqual(config.providers[12]?.bedrockPath, "/gw/br")
     }))
 
   it.effect("detected from the standard variables the descriptors declare, in their priority order", () =>

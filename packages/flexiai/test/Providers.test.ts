@@ -19,7 +19,7 @@ const chatCalls = (server: MockProviderServer.MockProviderServer["Service"]) =>
 describe("Providers", () => {
   it("the bundled descriptors are the available kinds, each listed once", () => {
     const kinds = ProviderLayers.availableKinds()
-    assert.deepStrictEqual([...kinds].sort(), ["anthropic", "azure-openai", "bedrock", "foundry", "gemini", "ollama", "ollama-native", "ollama-openai", "openai", "openai-compatible", "openrouter", "vertex"])
+    assert.deepStrictEqual([...kinds].sort(), ["anthropic", "azure-openai", "bedrock", "flow", "foundry", "gemini", "ollama", "ollama-native", "ollama-openai", "openai", "openai-compatible", "openrouter", "vertex"])
     assert.strictEqual(new Set(Providers.bundled.map((descriptor) => descriptor.kind)).size, Providers.bundled.length)
     assert.isFalse(ProviderLayers.isAvailable("mistral"))
     // a registry with one more descriptor knows one more kind

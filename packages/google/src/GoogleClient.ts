@@ -50,6 +50,8 @@ export type Endpoint =
     readonly apiKey?: Redacted.Redacted<string> | undefined
     /** Default `geminiBaseUrl`. */
     readonly baseUrl?: string | undefined
+    /** The auth to use instead of `apiKey` (a gateway's bearer token, `KitAuth.token`). */
+    readonly auth?: KitAuth.Auth | undefined
   }
   | {
     readonly _tag: "Vertex"
@@ -135,10 +137,11 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     name,
     baseUrl: endpoint.baseUrl ?? (endpoint._tag === "Gemini" ? geminiBaseUrl : vertexBaseUrl(location)),
     auth: endpoint._tag === "Gemini"
-      ? endpoint.apiKey === undefined ? KitAuth.none : KitAuth.header("x-goog-api-key", endpoint.apiKey)
+      ? endpoint.auth ?? (endpoint.apiKey === undefined ? KitAuth.none : KitAuth.header("x-goog-api-key", endpoint.apiKey))
       : KitAuth.token(endpoint.tokenSource),
     headers: options.headers,
-    secrets: endpoint._tag === "Vertex" ? endpoint.secrets : undefined,
+    // beside an `auth` override the key is not sent, but masked all the same
+    secrets: endpoint._tag === "Vertex" ? endpoint.secrets : endpoint.auth !== undefined && endpoint.apiKey !== undefined ? [endpoint.apiKey] : undefined,
     timeouts,
     httpSpans: options.httpSpans,
     maxBodyBytes: options.maxBodyBytes,

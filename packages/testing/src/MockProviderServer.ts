@@ -10,6 +10,7 @@
  * - `MockEncoder`: the `Encoder` seam, one per wire format; built in are OpenAI SSE
  *   (`encoders/OpenAiEncoder`), Anthropic's named SSE events, Ollama's NDJSON and Bedrock's AWS
  *   event-stream binary frames, Gemini's SSE (`encoders/GoogleEncoder`); pass your own with `options.encoders`;
+ * - Flow mode (`encoders/FlowEncoder`): `flowEncoders(makeFlowGateway())` as `options.encoders`;
  * - `MockFixture`: replay of recorded fixtures per file format.
  *
  * Gotchas: a queue that runs dry falls back to `fallback` (echo by default), so a test that expects
@@ -31,6 +32,7 @@ export { bedrockEncoder, bedrockEncoderVerifying, eventStreamFrame, exceptionFor
 export { googleEncoder } from "./encoders/GoogleEncoder.ts"
 export { ollamaEncoder, ollamaLines, ollamaNotPulled, ollamaShow, ollamaShowReply } from "./encoders/OllamaEncoder.ts"
 export { openAiEncoder } from "./encoders/OpenAiEncoder.ts"
+export { type FlowGateway, type FlowModel, flowEncoders, flowPaths, makeFlowGateway } from "./encoders/FlowEncoder.ts"
 
 /**
  * The running server as a service: `url`, the recorded `calls`, and `setScript` to change the
