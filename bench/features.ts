@@ -15,8 +15,13 @@
  *   attributes; no export, which is the exporter's cost, not ours);
  * - `pricing`: metering on (cost on every answer, the ledger), the bench models priced;
  * - `budgets`: `pricing` plus one budget that never runs out (in memory: reserve and settle);
- * - `cache`, `rate-limit`: TODO slots, printed as such until those features land (see `todo`);
- * - `all`: every feature above together;
+ * - `cache`: the response cache on (memory store), every request a new one: the miss path (the
+ *   key's hash, the entry's encoding and write);
+ * - `cache-hit`: the cache on and the same request every time: answered from the cache (no
+ *   provider call; below `off`);
+ * - `rate-limit`: limits that never bind on the provider (requests, tokens, concurrency: the
+ *   limiter's consume, the token estimate, the semaphore and the header feed per request);
+ * - `all`: every feature above together (the cache on its miss path);
  * - `router-bare` / `router-hub`: `Router.layer` over the same provider without and with an
  *   inactive `RouterEvents` in context: the event sites' own cost when nobody listens (the "off
  *   adds nothing" row: its delta should be noise).
@@ -31,7 +36,7 @@
  * Usage: `pnpm bench:features` (BENCH_ROUNDS=3, FEATURES_MODES=off,events,..., FEATURES_CASES=chat,stream,
  * FEATURES_WARMUP, FEATURES_COUNT). Benchmarks, not tests: CI times nothing.
  */
-import { type ChatProvider, type ChatRequest, CircuitBreaker, Router, RouterEvents } from "@flexiai/core"
+import { type ChatProvider, CircuitBreaker, Router, RouterEvents } from "@flexiai/core"
 import { OpenAiChat, OpenAiClient } from "@flexiai/openai"
 import * as UndiciHttpClient from "@flexiai/provider/UndiciHttpClient"
 import { Effect, Layer, ManagedRuntime, Redacted, Stream, Tracer } from "effect"
@@ -39,7 +44,20 @@ import { chat, FlexiAI, stream } from "flexiai"
 import { execFileSync, fork } from "node:child_process"
 import { cpuPerRun, median, repeat } from "./measure.ts"
 
-const modes = ["off", "events", "metrics", "tracing", "pricing", "budgets", "cache", "rate-limit", "all", "router-bare", "router-hub"] as const
+const modes = [
+  "off",
+  "events",
+  "metrics",
+  "tracing",
+  "pricing",
+  "budgets",
+  "cache",
+  "cache-hit",
+  "rate-limit",
+  "all",
+  "router-bare",
+  "router-hub"
+] as const
 type Mode = (typeof modes)[number]
 const cases = ["chat", "stream"] as const
 
@@ -47,26 +65,31 @@ const cases = ["chat", "stream"] as const
  * Features not built yet: their rows say so instead of a figure. Whoever lands one removes it
  * here and gives it its `FlexiAI.Input` in `featureInput` (and to `all`).
  */
-const todo: Partial<Record<Mode, string>> = {
-  cache: "TODO: response cache (its hooks land with the cache feature)",
-  "rate-limit": "TODO: rate limits (their hooks land with the rate-limit feature)"
-}
+const todo: Partial<Record<Mode, string>> = {}
 
 const warmup = Number(process.env["FEATURES_WARMUP"] ?? 3000)
 const count = Number(process.env["FEATURES_COUNT"] ?? 3000)
 
 const priced = ["json", "chunks-1"].map((model) => ({ model, input: 1, output: 2, source: "bench", date: "2026-01-01" }))
 
-/** What a FlexiAI mode sets beyond `off`. */
+/** Limits the bench never reaches. */
+const rateLimit = { requestsPerMinute: 1e9, tokensPerMinute: 1e12, concurrency: 10_000 }
+
+/** What a FlexiAI mode sets beyond `off` (its provider's `rateLimit` is set in `child`). */
 const featureInput = (mode: Mode): Partial<FlexiAI.Input> => {
   const pricing = { pricing: { enabled: true, models: priced } }
   const budgets = { ...pricing, budgets: { limits: [{ name: "bench", limitUsd: 1e12, period: "total" as const }] } }
+  const cache = { cache: { enabled: true, maxEntries: 1000 } }
   switch (mode) {
     case "pricing":
       return pricing
     case "budgets":
-    case "all":
       return budgets
+    case "cache":
+    case "cache-hit":
+      return { pricing: { enabled: false }, ...cache }
+    case "all":
+      return { ...budgets, ...cache }
     default:
       return { pricing: { enabled: false } }
   }
@@ -83,7 +106,15 @@ const child = async (mode: Mode, which: string, port: string): Promise<void> => 
 
   const flexi = FlexiAI.layer(
     {
-      providers: [{ kind: "openai-compatible", name: "mock", model: "json", models: { "*": "*" }, baseUrl: `${base}/v1`, apiKey: "sk-bench" }],
+      providers: [{
+        kind: "openai-compatible",
+        name: "mock",
+        model: "json",
+        models: { "*": "*" },
+        baseUrl: `${base}/v1`,
+        apiKey: "sk-bench",
+        ...(mode === "rate-limit" || mode === "all" ? { rateLimit } : {})
+      }],
       logging: { level: "warn" },
       ...featureInput(mode)
     },
@@ -105,11 +136,12 @@ const child = async (mode: Mode, which: string, port: string): Promise<void> => 
   const tracing = mode === "tracing" || mode === "all"
   const traced = <A, E>(effect: Effect.Effect<A, E, ChatProvider.ChatProvider>) =>
     tracing ? Effect.withTracer(effect, dropping) : effect
-  const chatRequest: ChatRequest.ChatRequest = { model: "json", messages: [{ role: "user", content: "hello" }] }
-  const streamRequest: ChatRequest.ChatRequest = { model: "chunks-1", messages: [{ role: "user", content: "hello" }] }
-  const chatOnce = traced(chat(chatRequest))
-  const streamOnce = traced(Stream.runDrain(stream(streamRequest)))
-  const run = which === "chat" ? () => runtime.runPromise(chatOnce) : () => runtime.runPromise(streamOnce)
+  // the cache's miss path needs a new request each time (`off` and the rest pay the same suffix)
+  let serial = 0
+  const content = mode === "cache-hit" ? () => "hello" : () => `hello ${serial++}`
+  const chatOnce = () => traced(chat({ model: "json", messages: [{ role: "user", content: content() }] }))
+  const streamOnce = () => traced(Stream.runDrain(stream({ model: "chunks-1", messages: [{ role: "user", content: content() }] })))
+  const run = which === "chat" ? () => runtime.runPromise(chatOnce()) : () => runtime.runPromise(streamOnce())
 
   await repeat(warmup, 1, run)
   gc()
