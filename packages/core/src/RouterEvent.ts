@@ -183,13 +183,15 @@ export const CacheStore = Schema.Struct({ type: Schema.Literal("cache-store"), .
  * A provider's configured rate limit (`providers[].rateLimit`) decided about a request before it
  * was sent: `wait` (it waits `waitMillis` for the limit to free, within `maxWait`) or `failover`
  * (not sent; the router moves on and skips the provider for `waitMillis`). `limit` is which one:
- * `requests`, `tokens` or `concurrency`. Published by FlexiAI's limiter inside the attempt, so
- * it carries no `callId`: a `failover` comes before that attempt's `attempt-finish`.
+ * `requests`, `tokens` or `concurrency`. Published by FlexiAI's limiter inside the attempt (a
+ * `failover` comes before that attempt's `attempt-finish`), with the call's `callId` (absent only
+ * for a limited provider called outside the router).
  *
  * @category schemas
  */
 export const RateLimitDecision = Schema.Struct({
   type: Schema.Literal("rate-limit"),
+  callId: Schema.optional(Schema.String),
   provider: Schema.String,
   decision: Schema.Literals(["wait", "failover"]),
   limit: Schema.Literals(["requests", "tokens", "concurrency"]),

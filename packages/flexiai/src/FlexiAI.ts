@@ -54,7 +54,7 @@ import * as Router from "@flexiai/core/Router"
 import type { RouterEvent } from "@flexiai/core/RouterEvent"
 import type * as RouterEvents from "@flexiai/core/RouterEvents"
 import type * as RouterMetrics from "@flexiai/core/RouterMetrics"
-import { Context, Duration, Effect, Layer, Scope, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Layer, References, Scope, Stream } from "effect"
 import type * as ProviderKind from "@flexiai/provider/ProviderKind"
 import * as UndiciHttpClient from "@flexiai/provider/UndiciHttpClient"
 import type { HttpClient } from "effect/http"
@@ -308,12 +308,20 @@ const build = (config: FlexiConfig.ResolvedConfig, label: Label, options: Option
     // each provider metered on its own (cost, totals, budgets), so each attempt is
     const metering = yield* MeteringSetup.make(config, scope)
     // rate limits innermost: what they decide is before anything is sent (undefined: none configured)
+    // the decision is made inside the router's call, whose logs carry its `callId`: the event too
     const rateLimits = yield* RateLimitSetup.make(config, scope, (decision) =>
-      Effect.clockWith((clock) =>
-        Effect.sync(() => {
-          if (hub.active) hub.emit({ type: "rate-limit", ...decision, at: clock.currentTimeMillisUnsafe() })
-        })
-      ))
+      Effect.withFiber((fiber) => {
+        if (hub.active) {
+          const callId = fiber.getRef(References.CurrentLogAnnotations)["callId"]
+          hub.emit({
+            type: "rate-limit",
+            ...(typeof callId === "string" ? { callId } : {}),
+            ...decision,
+            at: fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
+          })
+        }
+        return Effect.void
+      }))
     const { control, provider } = yield* Router.make({
       providers: built.map(({ config: entry, provider: service }) => ({
         layer: Layer.succeed(

@@ -64,6 +64,9 @@ describe("rate limits", () => {
       const order = events.map((event) => event.type === "attempt-skip" ? `skip:${event.reason}` : event.type)
       const at = order.indexOf("rate-limit")
       assert.deepStrictEqual(order.slice(at, at + 3), ["rate-limit", "attempt-finish", "failover"])
+      // the decision carries the call's id, like the router's own events around it
+      const failover = events[at + 2]!
+      assert.isTrue(decision.type === "rate-limit" && failover.type === "failover" && decision.callId === failover.callId)
       assert.include(order.slice(at), "skip:RateLimited")
       assert.notInclude(JSON.stringify(events), canary)
     } finally {
