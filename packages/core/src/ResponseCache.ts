@@ -16,7 +16,8 @@
  *
  * **Events**: a hit publishes `cache-hit` and nothing else (no provider is called, so no
  * `call-start`; nothing reaches metering, so the ledger is untouched). A miss publishes
- * `cache-miss` before the router's events, and `cache-store` after them when the answer was kept.
+ * `cache-miss` before the router's events, and `cache-store` after them when the answer was kept,
+ * all with one `callId`: the router's call takes the cache's (so `next` should be one router call).
  * A hit's response (or finish part) carries `providerMetadata.flexiai.cache = "hit"`, its `cost`
  * is left out (it cost nothing) and its `attempts` are empty.
  *
@@ -33,6 +34,7 @@
 import { Clock, Context, Duration, Effect, Option, Schema, Stream } from "effect"
 import type { ChatRequest } from "./ChatRequest.ts"
 import { ChatResponse } from "./ChatResponse.ts"
+import { nextCallId, PresetCallId } from "./internal/router/CallLog.ts"
 import type { Middleware } from "./Middleware.ts"
 import type { RouterEvent } from "./RouterEvent.ts"
 import { StreamPart } from "./StreamPart.ts"
@@ -171,8 +173,6 @@ export interface Options {
   readonly emit?: ((event: RouterEvent) => void) | undefined
 }
 
-let counter = 0
-const nextId = (): string => `flx-cache-${(counter++).toString(36)}`
 
 const markResponse = (response: ChatResponse): ChatResponse => {
   const { cost: _cost, ...rest } = response
@@ -220,7 +220,7 @@ export const middleware = (options: Options): Middleware => {
       Effect.gen(function*() {
         const mode = yield* CacheMode
         if (mode === "bypass") return yield* next(request)
-        const callId = nextId()
+        const callId = nextCallId()
         const cacheKey = yield* key(request, "chat", keyOptions)
         if (mode === "default") {
           const found = yield* read(cacheKey)
@@ -230,7 +230,8 @@ export const middleware = (options: Options): Middleware => {
           }
         }
         yield* event("cache-miss", callId, "chat", request)
-        const response = yield* next(request)
+        // the router's call takes the same id: cache-miss, the router's events and cache-store share it
+        const response = yield* Effect.provideService(next(request), PresetCallId, callId)
         if (yield* write(cacheKey, { kind: "chat", response })) yield* event("cache-store", callId, "chat", request)
         return response
       }),
@@ -238,7 +239,7 @@ export const middleware = (options: Options): Middleware => {
       Stream.unwrap(Effect.gen(function*() {
         const mode = yield* CacheMode
         if (mode === "bypass") return next(request)
-        const callId = nextId()
+        const callId = nextCallId()
         const cacheKey = yield* key(request, "stream", keyOptions)
         if (mode === "default") {
           const found = yield* read(cacheKey)
@@ -259,6 +260,7 @@ export const middleware = (options: Options): Middleware => {
             : Effect.void
         )
         return next(request).pipe(
+          Stream.provideService(PresetCallId, callId),
           Stream.map((part) => {
             parts.push(part)
             if (part.type === "finish") finished = true

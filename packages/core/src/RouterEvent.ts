@@ -169,11 +169,14 @@ const cacheFields = {
 
 /**
  * The response cache (`ResponseCache`) answered: no provider was called, so this is the call's only
- * event (its `callId` is the cache's own). @category schemas
+ * event. @category schemas
  */
 export const CacheHit = Schema.Struct({ type: Schema.Literal("cache-hit"), ...cacheFields })
 
-/** The response cache had no answer: the router's events for the call follow. @category schemas */
+/**
+ * The response cache had no answer: the router's events for the call follow, under the same
+ * `callId` (the router's call takes the cache's id). @category schemas
+ */
 export const CacheMiss = Schema.Struct({ type: Schema.Literal("cache-miss"), ...cacheFields })
 
 /** A missed call's answer was kept (a stream: once read to its finish), after the router's `call-finish`. @category schemas */

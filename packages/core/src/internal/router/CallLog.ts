@@ -5,7 +5,7 @@
  *
  * Internal: not exported from the package.
  */
-import { Effect, LogLevel, References } from "effect"
+import { Context, Effect, LogLevel, References } from "effect"
 import type { ChatRequest } from "../../ChatRequest.ts"
 import type { Attempt } from "../../ProviderError.ts"
 import * as GenAiSpans from "../../GenAiSpans.ts"
@@ -15,6 +15,15 @@ import * as Spans from "../../Spans.ts"
 export const idPrefix = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0")
 let idCounter = 0
 export const nextCallId = (): string => `flx-${idPrefix}-${(idCounter++).toString(36)}`
+
+/**
+ * An id drawn by a wrapper of the router that published events for the call before the router
+ * saw it (the response cache's `cache-miss`): the router's call takes it instead of drawing its
+ * own, so every event of the call shares one `callId`. Read once per call; `undefined` unless set.
+ */
+export const PresetCallId = Context.Reference<string | undefined>("@flexiai/core/Router/PresetCallId", {
+  defaultValue: () => undefined
+})
 
 // Each line is built only when its level is enabled: a skip or a success is logged at Debug,
 // and building the line (message, annotations) would otherwise cost more than the skip itself.
@@ -59,7 +68,7 @@ export const traced = <A, E>(
   reasonOf: (error: E) => string
 ): Effect.Effect<A, E> =>
   Effect.withFiber((fiber) => {
-    const callId = nextCallId()
+    const callId = fiber.getRef(PresetCallId) ?? nextCallId()
     const tracing = Spans.tracingIn(fiber)
     const effect = Effect.annotateLogs(body(callId, tracing), "callId", callId)
     if (!tracing) return effect

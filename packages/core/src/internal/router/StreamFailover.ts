@@ -30,7 +30,7 @@ import * as Spans from "../../Spans.ts"
 import * as TimeLimit from "../../TimeLimit.ts"
 import type { Deps, OnOpened } from "./Attempt.ts"
 import { candidates, CurrentCallOptions, type Resolved } from "./CallOptions.ts"
-import { nextCallId } from "./CallLog.ts"
+import { nextCallId, PresetCallId } from "./CallLog.ts"
 import { deadlineHit, modelOf, type Opened, pullOf, type Slot, type Tried, withPrefill } from "./Slot.ts"
 
 /** The provider stream the consumer is reading now, and whether its attempt is settled. */
@@ -151,7 +151,7 @@ export const makeStream = (
           // One span for the stream's life and the call's id on its log lines, applied only where
           // the router does something worth a log line or a child span (opening, switching,
           // settling): `Stream.withSpan` and a per-pull annotation held about 5 KiB per open stream.
-          const callId = nextCallId()
+          const callId = fiber.getRef(PresetCallId) ?? nextCallId()
           const started = clock.currentTimeMillisUnsafe()
           return Effect.flatMap(
             Spans.makeIn(outerScope, "Router.stream", { "flexiai.call_id": callId }),
