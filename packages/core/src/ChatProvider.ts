@@ -51,10 +51,21 @@ export class ChatProvider extends Context.Service<ChatProvider, {
   readonly stream: (request: ChatRequest.ChatRequest) => Stream.Stream<StreamPart, ChatError>
   /**
    * The models the provider's API lists, where it has such a list (absent for providers without
-   * one): used by health probes and model listings, which must not go through a chat call.
+   * one): used by health probes and model listings, which must not go through a chat call. A
+   * list that says more about a model (a gateway's: its context window, what it can do) keeps it.
    */
-  readonly listModels?: Effect.Effect<ReadonlyArray<{ readonly id: string; readonly ownedBy?: string | undefined }>, ProviderError> | undefined
+  readonly listModels?: Effect.Effect<ReadonlyArray<ListedModel>, ProviderError> | undefined
 }>()("@flexiai/core/ChatProvider") {}
+
+/** One model of a provider's list. @category models */
+export interface ListedModel {
+  readonly id: string
+  readonly ownedBy?: string | undefined
+  /** Context window in tokens, where the list says. */
+  readonly contextWindow?: number | undefined
+  /** What the model can do, as the list names it (`tools`, `vision`, …), where it says. */
+  readonly capabilities?: ReadonlyArray<string> | undefined
+}
 
 /**
  * Sends a prompt, messages or a request to the `ChatProvider` in context and waits for the answer.

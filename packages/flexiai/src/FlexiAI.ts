@@ -220,6 +220,10 @@ export interface HealthReport {
 export interface ModelInfo {
   readonly id: string
   readonly ownedBy?: string | undefined
+  /** Context window in tokens, where the provider's list says (Flow's does). */
+  readonly contextWindow?: number | undefined
+  /** What the model can do, as the provider's list names it, where it says. */
+  readonly capabilities?: ReadonlyArray<string> | undefined
   readonly provider: string
   /** `listed` by the provider's API, or the `configured` model of a provider that lists none. */
   readonly source: "listed" | "configured"

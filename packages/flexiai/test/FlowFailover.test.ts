@@ -102,6 +102,10 @@ describe("FlexiAI.listModels with a Flow provider", () => {
         ["openai", "mock-large"]
       ])
       assert.deepStrictEqual(list.failures, [])
+      // the gateway's metadata is kept in the merged list
+      const gpt = list.models.find((model) => model.id === "azure-openai:gpt-4o")
+      assert.strictEqual(gpt?.contextWindow, 128000)
+      assert.deepStrictEqual(gpt?.capabilities, ["chat", "tools"])
       const modelPaths = (yield* paths(flow)).filter((path) => path !== MockProviderServer.flowPaths.token)
       assert.sameMembers(modelPaths, Object.values(MockProviderServer.flowPaths).flatMap((route) => typeof route === "string" ? [] : [route.models]))
       assert.deepStrictEqual((yield* openAi.calls).map((call) => call.path), ["/v1/models"])

@@ -230,7 +230,13 @@ export const makeService = Effect.fnUntraced(function*(options: Options) {
     capabilities: options.capabilities ?? OpenAiChat.defaultCapabilities,
     chat,
     stream,
-    listModels: Effect.map(models.list, (listed) => listed.models.map((model) => ({ id: model.id, ownedBy: model.upstream })))
+    listModels: Effect.map(models.list, (listed) =>
+      listed.models.map((model) => ({
+        id: model.id,
+        ownedBy: model.upstream,
+        ...(model.contextWindow === undefined ? {} : { contextWindow: model.contextWindow }),
+        ...(model.capabilities === undefined ? {} : { capabilities: model.capabilities })
+      })))
   })
   return { provider, models } satisfies Service
 })

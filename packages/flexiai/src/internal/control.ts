@@ -256,6 +256,8 @@ export const makeControl = (
           models.length === 0 ? configured : models.map((model) => ({
             id: model.id,
             ...(model.ownedBy === undefined ? {} : { ownedBy: model.ownedBy }),
+            ...(model.contextWindow === undefined ? {} : { contextWindow: model.contextWindow }),
+            ...(model.capabilities === undefined ? {} : { capabilities: model.capabilities }),
             provider: config.name,
             source: "listed" as const
           }))
