@@ -47,9 +47,8 @@ export const runFlowExample = async (write: (line: string) => void = console.log
         clientId: gateway.clientId,
         clientSecret: gateway.clientSecret, // in a config file: env:FLOW_CLIENT_SECRET
         appId: "example-app",
-        // the router sends a provider only its model and the ones mapped here: "*" lets every
-        // provider:modelId the gateway lists through (a request for an unknown one is Flow's NotFound)
-        models: { "*": "*" },
+        // a request naming any provider:modelId comes here (the kind's default `models: { "*": "*" }`);
+        // one the tenant does not have is Flow's NotFound naming the tenant
         priority: 1
       },
       { kind: "openai-compatible", name: "direct", model: "gpt-4o-mini", baseUrl: `${direct.url}/v1`, apiKey: "sk-example-0123456789", priority: 2 }

@@ -343,7 +343,7 @@ const build = (config: FlexiConfig.ResolvedConfig, label: Label, options: Option
         priority: entry.priority,
         policy: { retry: entry.retry },
         // every configured provider routes models: a request's model goes only to those that serve it
-        models: entry.models ?? {}
+        models: ProviderLayers.modelRoutes(entry, registry)
       })),
       policy: config.policy
     }).pipe(Effect.provideService(CircuitBreaker.CircuitBreaker, breaker), Observability.provideHub(hub))

@@ -84,6 +84,12 @@ export const chatLayer = (
 export const listsModels = (kind: string, registry: ReadonlyArray<ProviderKind.Any> = Providers.bundled): boolean =>
   ProviderKind.find(registry, kind)?.listsModels ?? false
 
+/** An entry's model routes: its own, else its kind's default (`ProviderKind.defaultModels`), else none. @category constructors */
+export const modelRoutes = (
+  provider: Provider,
+  registry: ReadonlyArray<ProviderKind.Any> = Providers.bundled
+): Readonly<Record<string, string>> => provider.models ?? ProviderKind.find(registry, provider.kind)?.defaultModels ?? {}
+
 /**
  * The HTTP client a provider needs: the shared one (`undefined`), or, when it sets
  * `timeouts.connect`, an undici client of its own with that connect timeout.

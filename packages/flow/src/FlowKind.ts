@@ -72,6 +72,8 @@ export const flow = ProviderKind.make({
   },
   capabilities,
   listsModels: true,
+  // every `provider:modelId` the gateway lists is this provider's: a request naming one comes here
+  defaultModels: { "*": "*" },
   check: (entry) => {
     if (FlowProvider.parseModelId(entry.model) === undefined) {
       return { path: "model", message: `a Flow model is provider:modelId (${FlowProvider.upstreams.join(", ")}), not "${entry.model}"` }

@@ -152,6 +152,12 @@ export interface ProviderKind<Fields extends Schema.Struct.Fields = Schema.Struc
    */
   readonly listsModels: boolean
   /**
+   * The model routes (`providers[].models`) an entry of this kind gets when its config gives none.
+   * Unset: none, so a request naming a model goes to this provider only for its configured
+   * `model`. A gateway whose models are all one provider's says `{ "*": "*" }` (Flow).
+   */
+  readonly defaultModels?: Readonly<Record<string, string>> | undefined
+  /**
    * Cross-field checks the options Schema cannot say alone (Azure: `apiKey` or `bearerToken`),
    * run when config decodes the entry: the problem's path (`"apiKey"`, `"a.b"`) and message, or
    * `undefined`.
