@@ -4,6 +4,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Stream } from "effect"
 import { TestClock } from "effect/testing"
+import { createHash } from "node:crypto"
 import * as ResponseCache from "../src/ResponseCache.ts"
 import type { ChatRequest } from "../src/ChatRequest.ts"
 import * as ChatProvider from "../src/ChatProvider.ts"
@@ -209,5 +210,16 @@ describe("ResponseCache.middleware", () => {
       for (const value of entries.values()) assert.notInclude(value, secret)
       for (const key of entries.keys()) assert.notInclude(key, secret)
       assert.notInclude(JSON.stringify(events), secret)
+    }))
+})
+
+describe("ResponseCache key hash", () => {
+  it.effect("a given SHA-256 gives the same key as Web Crypto's", () =>
+    Effect.gen(function*() {
+      const options = { tagKey: "tag", identity: "chain" }
+      const viaWebCrypto = yield* ResponseCache.key(request, "chat", options)
+      const viaNode = yield* ResponseCache.key(request, "chat", { ...options, sha256: (text) => createHash("sha256").update(text).digest("hex") })
+      assert.match(viaWebCrypto, /^[0-9a-f]{64}$/)
+      assert.strictEqual(viaNode, viaWebCrypto)
     }))
 })

@@ -10,6 +10,10 @@ import type { FlexiConfig } from "@flexiai/config"
 import * as ResponseCache from "@flexiai/core/ResponseCache"
 import type * as RouterEvents from "@flexiai/core/RouterEvents"
 import { Duration, Effect, Scope } from "effect"
+import { createHash } from "node:crypto"
+
+// Node's hash is synchronous: Web Crypto's promise cost ~100 µs per key (see `ResponseCache.Sha256`)
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
 
 export const make = (
   config: FlexiConfig.ResolvedConfig,
@@ -44,6 +48,7 @@ export const make = (
       ttl: cache.ttl,
       tagKey: config.pricing.tagKey,
       identity,
+      sha256,
       emit: (event) => {
         if (hub.active) hub.emit(event)
       }
