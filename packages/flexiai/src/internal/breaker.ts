@@ -11,6 +11,7 @@
 import { FlexiConfig } from "@flexiai/config"
 import * as CircuitBreaker from "@flexiai/core/CircuitBreaker"
 import { Context, Effect, Layer, Schema, Scope, Stream } from "effect"
+import * as RedisSetup from "./redis.ts"
 
 // Every field, as the schema encodes it (durations in millis), so a new option separates breakers too.
 const breakerId = (breaker: FlexiConfig.ResolvedConfig["breaker"]): string =>
@@ -26,7 +27,7 @@ export const makeBreaker = (config: FlexiConfig.ResolvedConfig, scope: Scope.Sco
     const redis = config.redis
     const store = redis === undefined ? undefined : Context.get(
       yield* Layer.buildWithScope(
-        (yield* Effect.promise(() => import("@flexiai/redis"))).RedisBreakerStore.layerConnected({
+        (yield* RedisSetup.load).RedisBreakerStore.layerConnected({
           url: redis.url,
           prefix: redis.prefix,
           storeTimeout: redis.storeTimeout,

@@ -9,8 +9,9 @@
 import type { FlexiConfig } from "@flexiai/config"
 import * as ResponseCache from "@flexiai/core/ResponseCache"
 import type * as RouterEvents from "@flexiai/core/RouterEvents"
-import { Duration, Effect, Scope } from "effect"
+import { Effect, Scope } from "effect"
 import { createHash } from "node:crypto"
+import * as RedisSetup from "./redis.ts"
 
 // Node's hash is synchronous: Web Crypto's promise cost ~100 µs per key (see `ResponseCache.Sha256`)
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
@@ -26,14 +27,8 @@ export const make = (
     const redis = config.redis
     let store: ResponseCache.Store
     if (cache.store === "redis" && redis !== undefined) {
-      store = yield* (yield* Effect.promise(() => import("@flexiai/redis"))).RedisResponseCacheStore.makeConnected(
-        {
-          url: redis.url,
-          username: redis.username,
-          password: redis.password,
-          tls: redis.tls,
-          commandTimeoutMillis: Math.ceil(Duration.toMillis(redis.storeTimeout))
-        },
+      store = yield* (yield* RedisSetup.load).RedisResponseCacheStore.makeConnected(
+        RedisSetup.connectionOptions(redis),
         { prefix: redis.prefix }
       ).pipe(Scope.provide(scope))
     } else {

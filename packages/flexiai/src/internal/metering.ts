@@ -12,8 +12,9 @@ import * as Ledger from "@flexiai/core/Ledger"
 import * as Metering from "@flexiai/core/Metering"
 import * as Pricing from "@flexiai/core/Pricing"
 import * as PriceTable from "@flexiai/core/PriceTable"
-import { Duration, Effect, Scope } from "effect"
+import { Effect, Scope } from "effect"
 import * as Tokenizers from "../Tokenizers.ts"
+import * as RedisSetup from "./redis.ts"
 
 export interface Built {
   readonly options: Metering.Options
@@ -32,14 +33,8 @@ export const make = (config: FlexiConfig.ResolvedConfig, scope: Scope.Scope): Ef
       const redis = config.redis
       const store = redis === undefined
         ? yield* Budget.makeMemoryStore
-        : yield* (yield* Effect.promise(() => import("@flexiai/redis"))).RedisBudgetStore.makeConnected(
-          {
-            url: redis.url,
-            username: redis.username,
-            password: redis.password,
-            tls: redis.tls,
-            commandTimeoutMillis: Math.ceil(Duration.toMillis(redis.storeTimeout))
-          },
+        : yield* (yield* RedisSetup.load).RedisBudgetStore.makeConnected(
+          RedisSetup.connectionOptions(redis),
           { prefix: redis.prefix, storeTimeout: redis.storeTimeout, whenUnavailable: budgetsConfig.whenUnavailable }
         ).pipe(Scope.provide(scope))
       budgets = Budget.make(budgetsConfig.limits, store)

@@ -41,6 +41,7 @@ import { type Clock, Duration, Effect, Layer, Option, Schedule, Scope, Semaphore
 import * as Redis from "effect/persistence/Redis"
 import * as RateLimiter from "effect/persistence/RateLimiter"
 import * as Tokenizers from "../Tokenizers.ts"
+import * as RedisSetup from "./redis.ts"
 
 /** Output tokens reserved against `tokensPerMinute` for a request without `maxTokens`. */
 export const defaultOutputReserve = 1024
@@ -81,14 +82,8 @@ export const make = (
     const store = redis === undefined
       ? yield* Layer.build(RateLimiter.layerStoreMemory).pipe(Scope.provide(scope))
       : yield* Effect.gen(function*() {
-        const { RedisConnection } = yield* Effect.promise(() => import("@flexiai/redis"))
-        const connection = yield* RedisConnection.make({
-          url: redis.url,
-          username: redis.username,
-          password: redis.password,
-          tls: redis.tls,
-          commandTimeoutMillis: Math.ceil(Duration.toMillis(redis.storeTimeout))
-        }).pipe(Scope.provide(scope))
+        const { RedisConnection } = yield* RedisSetup.load
+        const connection = yield* RedisConnection.make(RedisSetup.connectionOptions(redis)).pipe(Scope.provide(scope))
         // The connection comes up in the background, and a limiter that cannot reach its store
         // lets requests through (below): wait for it once here, so a burst right after start is
         // counted. Bounded: with Redis away the client starts after `connectWait` regardless.
